@@ -1,0 +1,176 @@
+"""Every exception and warning class of ``mi``.
+
+All errors derive from :class:`MIError`, and each also derives from the builtin exception a
+user would naturally catch (``DataError`` is a ``ValueError``, ``DatasetNotFoundError`` a
+``LookupError`` ...), so ``except ValueError`` keeps working for code that does not know ``mi``.
+
+Messages follow one rule: say what is wrong, quote the offending value, and say the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "MIError",
+    "ConfigError",
+    "DataError",
+    "FormulaError",
+    "TableError",
+    "StructureError",
+    "ChecksumError",
+    "DatasetNotFoundError",
+    "DataUnavailableError",
+    "RegistryKeyError",
+    "FeaturizationError",
+    "ModelError",
+    "NotFittedError",
+    "CampaignError",
+    "ObservationError",
+    "StateVersionError",
+    "SpecError",
+    "SchedulerError",
+    "MissingDependencyError",
+    "MIWarning",
+    "DataWarning",
+    "FallbackWarning",
+    "closest_names",
+]
+
+
+class MIError(Exception):
+    """Root of every error raised on purpose by ``mi``."""
+
+
+class ConfigError(MIError, ValueError):
+    """A setting (environment variable ``MI_*`` or config file) has an invalid value."""
+
+
+class DataError(MIError, ValueError):
+    """Input data is invalid: a file, a table cell, a formula or a structure."""
+
+
+class FormulaError(DataError):
+    """A chemical formula cannot be parsed or names something that is not an element."""
+
+
+class TableError(DataError):
+    """A property table cannot be read, or lacks a required column."""
+
+
+class StructureError(DataError):
+    """A structure file cannot be read."""
+
+
+class ChecksumError(DataError):
+    """A downloaded or cached file does not match the sha256 in its manifest."""
+
+
+class DatasetNotFoundError(MIError, LookupError):
+    """A dataset name is not in the registry."""
+
+
+class DataUnavailableError(MIError, FileNotFoundError):
+    """A registered dataset's file is neither in the cache nor downloadable (offline)."""
+
+
+class RegistryKeyError(MIError, KeyError):
+    """A name (preset, acquisition, criticality table, oracle ...) is not in its registry.
+
+    Parameters
+    ----------
+    kind : str
+        What was looked up, e.g. ``"preset"``.
+    name : str
+        The name that was not found.
+    choices : iterable of str
+        The names that exist.
+    """
+
+    def __init__(self, kind: str, name: str, choices: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.choices = sorted(choices)
+        close = closest_names(name, self.choices)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        message = (
+            f"Unknown {kind} {name!r}. Available: {', '.join(self.choices) or '(none)'}.{hint}"
+        )
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0])
+
+
+class FeaturizationError(MIError, ValueError):
+    """A composition or structure could not be featurized."""
+
+
+class ModelError(MIError, ValueError):
+    """A surrogate model was given invalid parameters or data."""
+
+
+class NotFittedError(ModelError, AttributeError):
+    """A model was used before ``fit``."""
+
+
+class CampaignError(MIError, RuntimeError):
+    """An active-learning campaign cannot perform the requested step."""
+
+
+class ObservationError(CampaignError, ValueError):
+    """Measured results handed to ``Campaign.observe`` are invalid; state was not changed."""
+
+
+class StateVersionError(CampaignError):
+    """A saved state was written by an incompatible version of ``mi``."""
+
+
+class SpecError(MIError, ValueError):
+    """A workflow or campaign spec file is invalid."""
+
+
+class SchedulerError(MIError, ConnectionError):
+    """A Dask scheduler or cluster cannot be reached or started."""
+
+
+class MissingDependencyError(MIError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+class MIWarning(UserWarning):
+    """Root of every warning emitted by ``mi``."""
+
+
+class DataWarning(MIWarning):
+    """Something in the data deserves attention but did not stop processing."""
+
+
+class FallbackWarning(MIWarning):
+    """A fast path was not available and a slower, equivalent path was used."""
+
+
+def closest_names(name: str, choices: Iterable[str], n: int = 1) -> list[str]:
+    """Return the choices closest to ``name`` (for "did you mean" hints).
+
+    Parameters
+    ----------
+    name : str
+        The misspelt name.
+    choices : iterable of str
+        Valid names.
+    n : int, default 1
+        How many suggestions at most.
+
+    Returns
+    -------
+    list of str
+        Up to ``n`` close matches, best first; empty when nothing is close.
+
+    Examples
+    --------
+    >>> closest_names("magpi", ["magpie", "magnet"])
+    ['magpie']
+    """
+    return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.5)
