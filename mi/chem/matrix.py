@@ -1,0 +1,321 @@
+"""The composition matrix: one row per composition, one column per element (Z = 1..103)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+from mi.chem.elements import ATOMIC_MASSES, ELEMENTS, N_ELEMENTS, element_index
+from mi.exceptions import FormulaError
+
+if TYPE_CHECKING:
+    from pymatgen.core import Composition
+
+__all__ = ["CompositionMatrix", "DENSE_MAX_ROWS"]
+
+#: Matrices with at most this many rows keep ``.amounts`` dense; larger ones use CSR.
+DENSE_MAX_ROWS = 50_000
+
+_MASSES = np.asarray(ATOMIC_MASSES, dtype=np.float64)
+_KEY_SCALE = 10**6  # canonical keys resolve amounts to 1e-6 relative to the smallest
+
+
+class CompositionMatrix:
+    """Compositions as an ``n x len(ELEMENTS)`` matrix of amounts (atoms per formula unit).
+
+    Rows with no element at all are *invalid* (a formula that failed to parse with
+    ``on_error="nan"``); their fractions and features are NaN. The object is immutable:
+    methods return new arrays or new matrices.
+
+    ``.amounts`` is a dense numpy array for up to :data:`DENSE_MAX_ROWS` rows and a
+    ``scipy.sparse.csr_matrix`` above (a million 4-element rows take 48 MB instead of 824 MB);
+    use :meth:`to_csr` / :meth:`to_dense` when one form is needed.
+
+    Examples
+    --------
+    >>> m = CompositionMatrix.from_dict_rows([{"Fe": 2, "O": 3}, {"Fe": 4, "O": 6}])
+    >>> m.canonical_keys()
+    ['Fe2O3', 'Fe2O3']
+    >>> m.fractions()[0, element_index("O")]
+    0.6
+    """
+
+    __slots__ = ("_csr",)
+
+    def __init__(self, amounts: Any) -> None:
+        if sparse.issparse(amounts):
+            csr = sparse.csr_matrix(amounts, dtype=np.float64)
+        else:
+            arr = np.asarray(amounts, dtype=np.float64)
+            if arr.ndim != 2 or arr.shape[1] != N_ELEMENTS:
+                raise FormulaError(
+                    f"A composition matrix needs shape (n, {N_ELEMENTS}) (one column per element "
+                    f"H..Lr), got {arr.shape}."
+                )
+            csr = sparse.csr_matrix(arr)
+        if csr.shape[1] != N_ELEMENTS:
+            raise FormulaError(f"A composition matrix needs {N_ELEMENTS} columns, got {csr.shape}.")
+        csr.eliminate_zeros()
+        csr.sort_indices()
+        data = csr.data
+        if data.size and (not np.all(np.isfinite(data)) or data.min() < 0):
+            row = int(np.searchsorted(csr.indptr, np.flatnonzero(~(data >= 0))[0], side="right"))
+            raise FormulaError(
+                f"Amounts must be finite and non-negative; row {row - 1} is not. Fix that row."
+            )
+        self._csr = csr
+
+    @classmethod
+    def _from_csr(cls, csr: sparse.csr_matrix) -> CompositionMatrix:
+        """Wrap an already validated CSR matrix (sorted indices, no explicit zeros)."""
+        obj = cls.__new__(cls)
+        obj._csr = csr
+        return obj
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_amounts(cls, amounts: Any) -> CompositionMatrix:
+        """Build from an ``(n, 103)`` array (dense or scipy sparse) of amounts.
+
+        Parameters
+        ----------
+        amounts : array-like or scipy.sparse matrix
+            Non-negative amounts; column ``j`` is the element with Z = j + 1.
+
+        Returns
+        -------
+        CompositionMatrix
+        """
+        return cls(amounts)
+
+    @classmethod
+    def from_dict_rows(cls, rows: Sequence[Mapping[str, float]]) -> CompositionMatrix:
+        """Build from one ``{symbol: amount}`` mapping per row.
+
+        Parameters
+        ----------
+        rows : sequence of mapping of str to float
+            E.g. ``[{"Fe": 2, "O": 3}]``. Repeated symbols (``D`` and ``H``) are summed.
+
+        Returns
+        -------
+        CompositionMatrix
+        """
+        indptr = [0]
+        cols: list[int] = []
+        vals: list[float] = []
+        for i, row in enumerate(rows):
+            for sym, amt in row.items():
+                try:
+                    cols.append(element_index(str(sym)))
+                except FormulaError as exc:
+                    raise FormulaError(f"Row {i}: {exc}") from None
+                vals.append(float(amt))
+            indptr.append(len(cols))
+        csr = sparse.csr_matrix(
+            (np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int32), indptr),
+            shape=(len(indptr) - 1, N_ELEMENTS),
+        )
+        csr.sum_duplicates()
+        return cls(csr)
+
+    # -- views --------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self._csr.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        preview = ", ".join(self.formulas()[:3]) if self.n else ""
+        more = ", ..." if self.n > 3 else ""
+        return f"CompositionMatrix(n={self.n}, [{preview}{more}])"
+
+    @property
+    def amounts(self) -> np.ndarray | sparse.csr_matrix:
+        """Amounts: dense ``(n, 103)`` float64 for small n, CSR above :data:`DENSE_MAX_ROWS`."""
+        if self.n <= DENSE_MAX_ROWS:
+            return self._csr.toarray()
+        return self._csr.copy()
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether :attr:`amounts` returns a sparse matrix."""
+        return self.n > DENSE_MAX_ROWS
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Bool mask: True where the row holds at least one element."""
+        return np.diff(self._csr.indptr) > 0
+
+    @property
+    def n_elements(self) -> np.ndarray:
+        """Number of distinct elements in each row."""
+        return np.diff(self._csr.indptr)
+
+    def to_csr(self) -> sparse.csr_matrix:
+        """Amounts as a CSR matrix (sorted indices, no explicit zeros; do not modify)."""
+        return self._csr
+
+    def to_dense(self) -> np.ndarray:
+        """Amounts as a dense ``(n, 103)`` float64 array."""
+        return self._csr.toarray()
+
+    def row_totals(self) -> np.ndarray:
+        """Total number of atoms per row (0 for invalid rows)."""
+        return np.add.reduceat(np.append(self._csr.data, 0.0), self._csr.indptr[:-1]) * self.valid
+
+    def _row_normalised(self, weights: np.ndarray | None) -> sparse.csr_matrix:
+        csr = self._csr
+        data = csr.data if weights is None else csr.data * weights[csr.indices]
+        counts = np.diff(csr.indptr)
+        totals = np.zeros(self.n)
+        if data.size:
+            totals[counts > 0] = np.add.reduceat(data, csr.indptr[:-1][counts > 0])
+        return sparse.csr_matrix(
+            (data / np.repeat(totals, counts), csr.indices, csr.indptr), shape=csr.shape
+        )
+
+    def fractions(self) -> np.ndarray:
+        """Atomic fractions, dense ``(n, 103)`` float64; rows sum to 1 (NaN for invalid rows)."""
+        out = self._row_normalised(None).toarray()
+        out[~self.valid] = np.nan
+        return out
+
+    def fractions_csr(self) -> sparse.csr_matrix:
+        """Atomic fractions as CSR (memory-light version of :meth:`fractions`)."""
+        return self._row_normalised(None)
+
+    def mass_fractions(self) -> np.ndarray:
+        """Mass fractions with pymatgen's atomic masses, dense ``(n, 103)`` (NaN if invalid)."""
+        out = self._row_normalised(_MASSES).toarray()
+        out[~self.valid] = np.nan
+        return out
+
+    def canonical_keys(self) -> list[str]:
+        """Canonical reduced-composition key per row (``""`` for invalid rows).
+
+        Amounts are rounded to multiples of 1e-6 atoms, divided by their greatest common
+        divisor, and written with symbols in alphabetical
+        order: ``"Fe2O3"``, ``"Fe4O6"`` and ``"O3Fe2"`` all give ``"Fe2O3"``;
+        ``"Ba0.4K0.6Fe2As2"`` gives ``"As10Ba2Fe10K3"``.
+
+        Returns
+        -------
+        list of str
+        """
+        csr = self._csr
+        scaled = np.rint(csr.data * _KEY_SCALE).astype(np.int64)
+        scaled[scaled == 0] = 1  # tiny positive amounts still count
+        counts = np.diff(csr.indptr)
+        has = counts > 0
+        gcd = np.ones(self.n, dtype=np.int64)
+        if scaled.size:
+            gcd[has] = np.gcd.reduceat(scaled, csr.indptr[:-1][has])
+        reduced = scaled // np.repeat(gcd, counts)
+        return _format_rows(csr.indptr, csr.indices, reduced.tolist(), integer=True)
+
+    def formulas(self) -> list[str]:
+        """Readable formula per row (alphabetical symbols, amounts as given; ``""`` if invalid).
+
+        Returns
+        -------
+        list of str
+        """
+        csr = self._csr
+        return _format_rows(csr.indptr, csr.indices, csr.data.tolist(), integer=False)
+
+    def take(self, idx: Any) -> CompositionMatrix:
+        """Rows selected by integer indices or a boolean mask.
+
+        Parameters
+        ----------
+        idx : array-like of int or bool
+
+        Returns
+        -------
+        CompositionMatrix
+        """
+        index = np.asarray(idx)
+        if index.dtype == bool:
+            index = np.flatnonzero(index)
+        return CompositionMatrix._from_csr(self._csr[index])
+
+    def __getitem__(self, idx: Any) -> CompositionMatrix:
+        if isinstance(idx, slice):
+            return CompositionMatrix._from_csr(self._csr[idx])
+        if np.isscalar(idx):
+            return self.take([idx])
+        return self.take(idx)
+
+    def to_compositions(self) -> list[Composition | None]:
+        """Pymatgen ``Composition`` per row (slow path, for matminer); None for invalid rows.
+
+        Returns
+        -------
+        list of pymatgen.core.Composition or None
+        """
+        from pymatgen.core import Composition
+
+        csr = self._csr
+        out: list[Composition | None] = []
+        data = csr.data.tolist()
+        indices = csr.indices.tolist()
+        for i in range(self.n):
+            a, b = int(csr.indptr[i]), int(csr.indptr[i + 1])
+            if a == b:
+                out.append(None)
+            else:
+                out.append(
+                    Composition(
+                        {
+                            ELEMENTS[j]: data[k]
+                            for k, j in zip(range(a, b), indices[a:b], strict=True)
+                        }
+                    )
+                )
+        return out
+
+    @staticmethod
+    def concat(matrices: Sequence[CompositionMatrix]) -> CompositionMatrix:
+        """Stack matrices row-wise.
+
+        Parameters
+        ----------
+        matrices : sequence of CompositionMatrix
+
+        Returns
+        -------
+        CompositionMatrix
+        """
+        if not matrices:
+            return CompositionMatrix._from_csr(sparse.csr_matrix((0, N_ELEMENTS)))
+        return CompositionMatrix._from_csr(sparse.vstack([m._csr for m in matrices], format="csr"))
+
+
+def _format_amount(x: float) -> str:
+    if x == 1:
+        return ""
+    text = format(x, ".12g")
+    return text
+
+
+def _format_rows(
+    indptr: np.ndarray, indices: np.ndarray, values: list[Any], *, integer: bool
+) -> list[str]:
+    symbols = [ELEMENTS[j] for j in indices.tolist()]
+    out: list[str] = []
+    ptr = indptr.tolist()
+    for i in range(len(ptr) - 1):
+        a, b = ptr[i], ptr[i + 1]
+        parts = sorted(zip(symbols[a:b], values[a:b], strict=True))
+        if integer:
+            out.append("".join(s if v == 1 else f"{s}{v}" for s, v in parts))
+        else:
+            out.append("".join(s + _format_amount(v) for s, v in parts))
+    return out
