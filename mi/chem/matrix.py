@@ -39,7 +39,7 @@ class CompositionMatrix:
     >>> m = CompositionMatrix.from_dict_rows([{"Fe": 2, "O": 3}, {"Fe": 4, "O": 6}])
     >>> m.canonical_keys()
     ['Fe2O3', 'Fe2O3']
-    >>> m.fractions()[0, element_index("O")]
+    >>> float(m.fractions()[0, element_index("O")])
     0.6
     """
 
