@@ -1,0 +1,49 @@
+"""Figures from ``mi`` results (matplotlib). Every function draws; none computes.
+
+Each function takes plain inputs that the other modules produce (arrays, a
+:class:`mi.models.Prediction`, DataFrames from :mod:`mi.active` / :mod:`mi.criticality` /
+:mod:`mi.runner`) and returns a :class:`matplotlib.figure.Figure`. Pass ``ax=`` to draw into
+an existing axes. Figures are made without ``pyplot``, so a figure returned as the last
+expression of a notebook cell is displayed once, and scripts can call ``fig.savefig(path)``.
+
+=============================  ==============================================================
+:func:`parity`                 predicted vs observed with ±1σ error bars
+:func:`calibration`            expected vs observed coverage of prediction intervals
+:func:`discovery_curves`       campaign strategies vs random, median and spread over seeds
+:func:`pareto_front`           property vs supply risk, coloured by Dy+Tb content
+:func:`periodic_table_heatmap` one value per element on the periodic table
+:func:`element_criticality_heatmap`  a column of an element criticality table
+:func:`feature_importance_heatmap`   per-element feature importances
+:func:`feature_importance_bar` largest feature importances
+:func:`ternary_map`            a three-component composition family on a triangle
+=============================  ==============================================================
+"""
+
+from __future__ import annotations
+
+from mi.plots.calibration import calibration
+from mi.plots.discovery import discovery_curves
+from mi.plots.importance import feature_importance_bar
+from mi.plots.pareto import pareto_front
+from mi.plots.parity import parity
+from mi.plots.periodic import (
+    element_criticality_heatmap,
+    element_position,
+    feature_importance_heatmap,
+    periodic_table_heatmap,
+)
+from mi.plots.ternary import ternary_map, ternary_xy
+
+__all__ = [
+    "parity",
+    "calibration",
+    "discovery_curves",
+    "pareto_front",
+    "periodic_table_heatmap",
+    "element_criticality_heatmap",
+    "feature_importance_heatmap",
+    "feature_importance_bar",
+    "element_position",
+    "ternary_map",
+    "ternary_xy",
+]
