@@ -1,0 +1,31 @@
+"""Headless, resumable screening runs: workflow files in, ranked candidates out.
+
+- :mod:`mi.runner.spec` -- :class:`RunSpec`, the validated, versioned workflow file;
+- :mod:`mi.runner.validate` -- registry names checked before any work starts;
+- :mod:`mi.runner.executors` -- in-process, process pool, Dask scheduler, dask-jobqueue;
+- :mod:`mi.runner.checkpoint` -- resumable state in the run's output folder;
+- :mod:`mi.runner.progress` -- bars in a terminal, plain lines in job logs, stage timings;
+- :mod:`mi.runner.workflow` -- :func:`run_workflow` and :class:`RunResult`.
+
+Dask is imported only inside the executor functions that need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mi.runner.spec import RunSpec, load_spec, parse_spec
+
+__all__ = ["RunSpec", "load_spec", "parse_spec", "run_workflow", "RunResult", "make_executor"]
+
+
+def __getattr__(name: str) -> Any:  # lazy: keep ``import mi.runner`` light
+    if name in {"run_workflow", "RunResult"}:
+        from mi.runner import workflow
+
+        return getattr(workflow, name)
+    if name == "make_executor":
+        from mi.runner.executors import make_executor
+
+        return make_executor
+    raise AttributeError(f"module 'mi.runner' has no attribute {name!r}")

@@ -1,0 +1,232 @@
+"""Checkpoints in the run's output folder, so a rerun with the same ``--out`` resumes.
+
+Layout of ``OUT/``::
+
+    state.json            spec hash, finished steps with their seconds, mi version
+    spec.json             the validated spec that produced this folder
+    steps/<step>/...      outputs of each finished step (tables, models, CV reports)
+    chunks/chunk_000012.parquet   + chunk_000012.json   finished screening chunks
+
+Every file is written to a temporary name and renamed into place, and a step is marked done
+in ``state.json`` only after its outputs exist, so a killed run never leaves a half-written
+step that looks finished. A chunk counts as done when its ``.json`` sidecar exists (written
+after its Parquet file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mi.exceptions import SpecError, StateVersionError
+
+__all__ = ["Checkpoint", "atomic_write_bytes", "atomic_write_text", "STATE_VERSION"]
+
+#: Layout version of ``state.json``; bump when the folder layout changes incompatibly.
+STATE_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text (UTF-8) atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class Checkpoint:
+    """Resumable state of one run in its output folder.
+
+    Parameters
+    ----------
+    out_dir : path
+        The run's folder (created).
+    spec_hash : str
+        :meth:`RunSpec.digest` of the spec; a folder holding another spec's run is refused.
+    spec_json : dict, optional
+        The spec, stored beside the state for the record.
+    resume : bool, default True
+        False starts over, deleting earlier checkpoints of the same spec.
+
+    Raises
+    ------
+    SpecError
+        ``out_dir`` holds checkpoints of a different workflow.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        spec_hash: str,
+        spec_json: dict[str, Any] | None = None,
+        resume: bool = True,
+    ) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.spec_hash = spec_hash
+        self.state_path = self.out_dir / "state.json"
+        self.state: dict[str, Any]
+        if self.state_path.is_file():
+            try:
+                state = json.loads(self.state_path.read_text())
+            except json.JSONDecodeError as exc:
+                raise SpecError(
+                    f"{self.state_path} is not valid JSON ({exc}); remove it to start over."
+                ) from None
+            if state.get("state_version") != STATE_VERSION:
+                raise StateVersionError(
+                    f"{self.state_path} has layout version {state.get('state_version')!r}; this "
+                    f"mi writes {STATE_VERSION}. Use a new --out folder."
+                )
+            if state.get("spec_hash") != spec_hash:
+                raise SpecError(
+                    f"{self.out_dir} holds a run of a different workflow (spec hash "
+                    f"{state.get('spec_hash')} != {spec_hash}). Use a new --out folder, or "
+                    "--restart to overwrite it."
+                )
+            self.state = state
+            if not resume:
+                self.reset()
+        else:
+            self.state = self._fresh()
+            self._save()
+        if spec_json is not None:
+            atomic_write_text(self.out_dir / "spec.json", json.dumps(spec_json, indent=2))
+
+    def _fresh(self) -> dict[str, Any]:
+        from mi import __version__
+
+        return {
+            "state_version": STATE_VERSION,
+            "spec_hash": self.spec_hash,
+            "mi_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "steps": {},
+        }
+
+    def _save(self) -> None:
+        atomic_write_text(self.state_path, json.dumps(self.state, indent=2, sort_keys=True))
+
+    def reset(self) -> None:
+        """Forget every finished step and chunk (their files are removed)."""
+        import shutil
+
+        for sub in ("steps", "chunks"):
+            shutil.rmtree(self.out_dir / sub, ignore_errors=True)
+        self.state = self._fresh()
+        self._save()
+
+    # ---- steps ------------------------------------------------------------------------
+    def step_dir(self, step: str) -> Path:
+        """Folder for a step's outputs (created)."""
+        path = self.out_dir / "steps" / step
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def is_done(self, step: str) -> bool:
+        """Whether ``step`` finished in this folder."""
+        return step in self.state["steps"]
+
+    def info(self, step: str) -> dict[str, Any]:
+        """Return what :meth:`mark_done` recorded for a finished step."""
+        return dict(self.state["steps"].get(step, {}))
+
+    def mark_done(self, step: str, seconds: float, **info: Any) -> None:
+        """Record that ``step`` finished (after its outputs were written)."""
+        self.state["steps"][step] = {"seconds": round(seconds, 3), **info}
+        self._save()
+
+    def write_table(self, step: str, name: str, df: pd.DataFrame) -> Path:
+        """Write a DataFrame as Parquet under the step's folder (atomically)."""
+        path = self.step_dir(step) / f"{name}.parquet"
+        _atomic_parquet(df, path)
+        return path
+
+    def read_table(self, step: str, name: str) -> pd.DataFrame:
+        """Read back a table written by :meth:`write_table`."""
+        return pd.read_parquet(self.out_dir / "steps" / step / f"{name}.parquet")
+
+    def write_json(self, step: str, name: str, obj: Any) -> Path:
+        """Write JSON under the step's folder (atomically)."""
+        path = self.step_dir(step) / f"{name}.json"
+        atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default))
+        return path
+
+    def read_json(self, step: str, name: str) -> Any:
+        """Read back JSON written by :meth:`write_json`."""
+        return json.loads((self.out_dir / "steps" / step / f"{name}.json").read_text())
+
+    # ---- chunks -----------------------------------------------------------------------
+    def _chunk_base(self, index: int) -> Path:
+        return self.out_dir / "chunks" / f"chunk_{index:06d}"
+
+    def done_chunks(self) -> set[int]:
+        """Return the indices of chunks whose results are complete on disk."""
+        folder = self.out_dir / "chunks"
+        if not folder.is_dir():
+            return set()
+        out = set()
+        for meta in folder.glob("chunk_*.json"):
+            try:
+                out.add(int(meta.stem.split("_")[1]))
+            except (IndexError, ValueError):
+                continue
+        return out
+
+    def write_chunk(self, index: int, df: pd.DataFrame, meta: dict[str, Any]) -> None:
+        """Store one chunk's rows, then its sidecar (which marks it done)."""
+        base = self._chunk_base(index)
+        _atomic_parquet(df, base.with_suffix(".parquet"))
+        atomic_write_text(
+            base.with_suffix(".json"), json.dumps(meta, indent=2, default=_json_default)
+        )
+
+    def read_chunk(self, index: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """Read one finished chunk's rows and sidecar."""
+        base = self._chunk_base(index)
+        meta = json.loads(base.with_suffix(".json").read_text())
+        return pd.read_parquet(base.with_suffix(".parquet")), meta
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
