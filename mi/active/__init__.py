@@ -1,0 +1,99 @@
+"""Active learning: acquisitions, batch selection, criticality-aware objectives, campaigns.
+
+- acquisitions (``get_acquisition(name, **kw)``, ``list_acquisitions()``): greedy, ucb, ei, pi,
+  max_std, thompson, random; criticality-aware constrained, penalized and ehvi (closed-form
+  expected hypervolume improvement for property vs known supply risk) with :func:`pareto_front`;
+- :func:`select_batch`: ``q`` diverse candidates (no near-duplicate compositions);
+- :class:`Campaign`: directory-backed loop, ``suggest(n)`` / ``observe(df)`` / ``status()``,
+  state written atomically after every step;
+- oracles (:class:`LookupOracle`, :class:`CallableOracle`) and the retrospective
+  :func:`benchmark` with Rohr / Liang / Borg discovery metrics (:mod:`mi.active.metrics`).
+
+Examples
+--------
+>>> from types import SimpleNamespace
+>>> import numpy as np
+>>> ei = get_acquisition("ei", maximize=True)
+>>> p = SimpleNamespace(mean=np.array([0.0, 1.0]), std=np.array([1.0, 0.0]), members=None)
+>>> ei(p, best=0.5).round(4).tolist()
+[0.1978, 0.5]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mi.active.analytic import (
+    ExpectedImprovement,
+    GreedyMean,
+    MaxStd,
+    ProbabilityOfImprovement,
+    UpperConfidenceBound,
+    expected_improvement,
+)
+from mi.active.base import Acquisition
+from mi.active.batch import BatchSelection, composition_distance, select_batch
+from mi.active.constrained import Constrained, PenalizedScalarization
+from mi.active.pareto import (
+    ExpectedHypervolumeImprovement,
+    hypervolume_2d,
+    hypervolume_improvement,
+    pareto_front,
+)
+from mi.active.registry import get_acquisition, list_acquisitions, register_acquisition
+from mi.active.sampling import RandomSearch, ThompsonSampling
+
+__all__ = [
+    "Acquisition",
+    "GreedyMean",
+    "UpperConfidenceBound",
+    "ExpectedImprovement",
+    "ProbabilityOfImprovement",
+    "MaxStd",
+    "ThompsonSampling",
+    "RandomSearch",
+    "Constrained",
+    "PenalizedScalarization",
+    "ExpectedHypervolumeImprovement",
+    "expected_improvement",
+    "pareto_front",
+    "hypervolume_2d",
+    "hypervolume_improvement",
+    "get_acquisition",
+    "list_acquisitions",
+    "register_acquisition",
+    "select_batch",
+    "BatchSelection",
+    "composition_distance",
+    "Campaign",
+    "CampaignSpec",
+    "LookupOracle",
+    "CallableOracle",
+    "get_oracle",
+    "run_loop",
+    "benchmark",
+    "BenchmarkResult",
+    "DISCOVERY_CASES",
+    "run_discovery_case",
+]
+
+_LAZY = {
+    "Campaign": "mi.active.campaign",
+    "CampaignSpec": "mi.active.spec",
+    "run_loop": "mi.active.campaign",
+    "LookupOracle": "mi.active.oracles",
+    "CallableOracle": "mi.active.oracles",
+    "get_oracle": "mi.active.oracles",
+    "benchmark": "mi.active.benchmark",
+    "BenchmarkResult": "mi.active.benchmark",
+    "DISCOVERY_CASES": "mi.active.cases",
+    "run_discovery_case": "mi.active.cases",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mi.active' has no attribute {name!r}")

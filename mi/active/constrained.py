@@ -1,0 +1,156 @@
+"""Criticality-aware single-objective acquisitions: constrained and penalized scalarization.
+
+Supply risk (or a Dy+Tb mass fraction, or any per-candidate cost) is computed exactly from the
+composition, so it enters the formulas as a known number ``r(x)``, not as a prediction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mi.active.base import Acquisition, as_arrays
+from mi.exceptions import CampaignError
+
+__all__ = ["Constrained", "PenalizedScalarization"]
+
+
+def _base(name: str | Acquisition, maximize: bool, params: dict[str, Any]) -> Acquisition:
+    if isinstance(name, Acquisition):
+        return name
+    from mi.active.registry import get_acquisition
+
+    return get_acquisition(name, maximize=maximize, **params)
+
+
+def _risk(ctx: dict[str, Any], n: int, key: str = "risk") -> np.ndarray:
+    risk = ctx.get(key)
+    if risk is None:
+        raise CampaignError(
+            f"This acquisition needs the known per-candidate cost: pass {key}=<array of {n}>."
+        )
+    risk = np.asarray(risk, dtype=np.float64).ravel()
+    if risk.size != n:
+        raise CampaignError(f"{key} has {risk.size} values for {n} candidates; they must match.")
+    return risk
+
+
+@dataclass
+class Constrained(Acquisition):
+    """A base acquisition restricted to feasible candidates.
+
+    ``a(x) = a_base(x)`` if ``x`` is feasible, else ``-inf``. Feasible means
+    ``ctx['feasible'][x]`` when given, otherwise ``r(x) <= max_risk`` (e.g. supply risk, or the
+    Dy+Tb mass fraction when the campaign passes that as ``risk``). Because ``r`` is known exactly,
+    the probability of feasibility is 0 or 1 and the constrained EI of Gardner et al. (2014)
+    reduces to this mask.
+
+    Parameters
+    ----------
+    maximize : bool, default True
+    base : str or Acquisition, default "ei"
+    max_risk : float, optional
+        Budget on ``risk``; needed when no ``feasible`` mask is passed.
+    base_params : dict
+        Keyword arguments for the base acquisition.
+    """
+
+    base: str | Acquisition = "ei"
+    max_risk: float | None = None
+    base_params: dict[str, Any] = field(default_factory=dict)
+    name = "constrained"
+    needs_incumbent = True
+
+    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+        """Score each candidate; higher is better, infeasible ones get ``-inf``."""
+        mean, _, _ = as_arrays(prediction)
+        scores = np.asarray(
+            _base(self.base, self.maximize, self.base_params)(prediction, **ctx), dtype=np.float64
+        ).copy()
+        feasible = ctx.get("feasible")
+        if feasible is None:
+            if self.max_risk is None:
+                raise CampaignError(
+                    "constrained needs either feasible=<bool mask> in the context or max_risk=."
+                )
+            feasible = _risk(ctx, mean.size) <= self.max_risk
+        feasible = np.asarray(feasible, dtype=bool).ravel()
+        if feasible.size != mean.size:
+            raise CampaignError(
+                f"feasible has {feasible.size} values for {mean.size} candidates; they must match."
+            )
+        scores[~feasible] = -np.inf
+        return scores
+
+
+@dataclass
+class _ShiftedPrediction:
+    mean: np.ndarray
+    std: np.ndarray
+    members: np.ndarray | None = None
+
+
+@dataclass
+class PenalizedScalarization(Acquisition):
+    """A base acquisition on the scalarized objective ``g(x) = s y(x) - lam * scale * r(x)``.
+
+    Since ``r(x)`` is known, ``g(x) ~ N(s mu(x) - lam scale r(x), sigma(x)^2)``, and the base
+    acquisition (EI, UCB, greedy ...) is applied to ``g`` maximized, with the incumbent
+    ``g* = max_i (s y_i - lam scale r_i)`` over the observations. ``scale`` makes ``lam``
+    dimensionless: by default the standard deviation of the observed ``y`` (1 if fewer than two
+    observations), so ``lam = 1`` trades one spread of the property for a unit of risk.
+
+    Parameters
+    ----------
+    maximize : bool, default True
+    weight : float, default 1.0
+        ``lam`` >= 0.
+    base : str or Acquisition, default "ei"
+    scale : float, optional
+        Fixed scale in property units (overrides the observed spread).
+    base_params : dict
+
+    Context: ``risk`` (candidates), and for incumbent-based bases ``y_observed`` and
+    ``risk_observed``.
+    """
+
+    weight: float = 1.0
+    base: str | Acquisition = "ei"
+    scale: float | None = None
+    base_params: dict[str, Any] = field(default_factory=dict)
+    name = "penalized"
+    needs_incumbent = True
+
+    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+        """Score each candidate; higher is better."""
+        if self.weight < 0:
+            raise ValueError(
+                f"The 'weight' parameter of penalized must be >= 0. Got {self.weight} instead."
+            )
+        mean, std, members = as_arrays(prediction)
+        risk = _risk(ctx, mean.size)
+        y_obs = ctx.get("y_observed")
+        scale = self.scale
+        if scale is None:
+            scale = float(np.std(y_obs)) if y_obs is not None and len(y_obs) > 1 else 1.0
+            scale = scale if scale > 0 else 1.0
+        pen = self.weight * scale
+        shifted = _ShiftedPrediction(
+            self.sign * mean - pen * risk,
+            std,
+            None if members is None else self.sign * members - pen * risk[None, :],
+        )
+        inner = dict(ctx)
+        inner.pop("best", None)
+        if y_obs is not None and len(y_obs) > 0:
+            r_obs = ctx.get("risk_observed")
+            if r_obs is None:
+                raise CampaignError("penalized needs risk_observed=<array> beside y_observed.")
+            g_obs = self.sign * np.asarray(y_obs, float) - pen * np.asarray(r_obs, float)
+            inner["y_observed"] = g_obs
+            inner["best"] = float(np.max(g_obs))
+        base = dataclasses.replace(_base(self.base, True, self.base_params), maximize=True)
+        return np.asarray(base(shifted, **inner), dtype=np.float64)
