@@ -71,6 +71,11 @@ def test_parity_rejects_length_mismatch():
         mp.parity([1, 2, 3], [1, 2])
 
 
+def test_parity_accepts_series():
+    fig = mp.parity(pd.Series([1.0, 2.0]), pd.Series([1.5, 2.5]), pd.Series([0.1, 0.1]))
+    np.testing.assert_allclose(_scatter_offsets(fig.axes[0])[0][:, 1], [1.5, 2.5])
+
+
 def test_parity_draws_into_given_axes():
     fig = Figure()
     ax = fig.add_subplot(1, 2, 2)

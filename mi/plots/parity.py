@@ -61,7 +61,8 @@ def parity(
     >>> fig.axes[0].get_xlabel()
     'observed Tc (K)'
     """
-    if hasattr(y_pred, "mean") and hasattr(y_pred, "std") and not isinstance(y_pred, np.ndarray):
+    if not callable(getattr(y_pred, "mean", np.mean)) and hasattr(y_pred, "std"):
+        # a Prediction (mean/std are arrays), not an array or Series (mean/std are methods)
         if y_std is None:
             y_std = y_pred.std
         y_pred = y_pred.mean

@@ -1,0 +1,147 @@
+"""What a run report shows, as plain data (filled from a run folder or a ``RunResult``).
+
+The renderer (:mod:`mi.report.render`) only reads these objects, so a report can be built from
+any source: a finished run folder, an in-memory result, or a test's hand-made tables. Every
+field is optional except the title; a section whose data is missing says so in the report
+instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ReportData", "TargetReport", "DataReport"]
+
+
+@dataclass
+class TargetReport:
+    """Cross-validation results of one surrogate.
+
+    Attributes
+    ----------
+    name : str
+        Target name (``Ms``, ``Tc`` ...).
+    dataset : str
+        Dataset it was trained on.
+    units : str or None
+        Units of the target.
+    model : str
+        Model kind (``xgb_ensemble`` ...).
+    metrics : dict
+        CV metrics (``MAE``, ``RMSE``, ``R2``, ``coverage_90`` ...), already computed.
+    cv_predictions : pandas.DataFrame or None
+        Out-of-fold predictions with columns ``y_true``, ``y_pred`` and optionally ``y_std``.
+    calibration : pandas.DataFrame or None
+        Columns ``expected`` and ``observed`` (coverage of central intervals).
+    feature_importance : pandas.Series or None
+        Importance per feature name.
+    n_train : int or None
+        Rows used to train the final model.
+    cv_method : str or None
+        ``kfold`` or ``loco`` and the number of splits, as text.
+    """
+
+    name: str
+    dataset: str = ""
+    units: str | None = None
+    model: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    cv_predictions: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
+    feature_importance: pd.Series | None = None
+    n_train: int | None = None
+    cv_method: str | None = None
+
+
+@dataclass
+class DataReport:
+    """Cleaning summary of one dataset.
+
+    Attributes
+    ----------
+    name : str
+        Dataset name.
+    n_input : int or None
+        Rows read.
+    n_accepted : int or None
+        Rows kept after cleaning and merging duplicates.
+    rejected : pandas.DataFrame or None
+        One row per rejected input row (``file``, ``row``, ``column``, ``value``, ``reason``).
+    sha256 : dict
+        File name to checksum of the data files read.
+    source : str
+        Source URL or citation.
+    licence : str
+        Licence text.
+    """
+
+    name: str
+    n_input: int | None = None
+    n_accepted: int | None = None
+    rejected: pd.DataFrame | None = None
+    sha256: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    licence: str = ""
+
+
+@dataclass
+class ReportData:
+    """Everything a run report shows.
+
+    Attributes
+    ----------
+    title : str
+        Report title (the workflow name).
+    description : str
+        Workflow description.
+    created : str
+        Time stamp of the run (text).
+    spec : dict or None
+        The workflow spec as a mapping (shown folded).
+    spec_hash : str
+        Digest of the spec.
+    targets : list of TargetReport
+        One per surrogate.
+    candidates : pandas.DataFrame or None
+        Top-ranked candidates, best first.
+    candidate_columns : dict
+        Roles of candidate columns: ``formula``, ``objective`` (property column), ``std``,
+        ``risk``, ``color`` (Dy+Tb), ``front`` (bool Pareto mask), ``score``.
+    n_candidates : dict
+        Counts of the screen: ``generated``, ``passed_constraints``, ``scored``.
+    constraints : list of str
+        Descriptions of the constraints applied.
+    data : list of DataReport
+        Cleaning summary per dataset.
+    element_criticality : pandas.DataFrame or None
+        Element table (``element`` and ``supply_risk`` columns) for the periodic table.
+    discovery : pandas.DataFrame or None
+        Benchmark history for discovery curves (``strategy``, ``seed``, ``n_evaluated``,
+        ``best``).
+    timings : dict
+        Stage name to seconds.
+    versions : dict
+        Package name to version.
+    notes : list of str
+        Warnings and remarks to show at the top.
+    """
+
+    title: str
+    description: str = ""
+    created: str = ""
+    spec: dict[str, Any] | None = None
+    spec_hash: str = ""
+    targets: list[TargetReport] = field(default_factory=list)
+    candidates: pd.DataFrame | None = None
+    candidate_columns: dict[str, str] = field(default_factory=dict)
+    n_candidates: dict[str, int] = field(default_factory=dict)
+    constraints: list[str] = field(default_factory=list)
+    data: list[DataReport] = field(default_factory=list)
+    element_criticality: pd.DataFrame | None = None
+    discovery: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,458 @@
+"""Render :class:`~mi.report.model.ReportData` to one self-contained HTML page.
+
+The page needs nothing beside itself: CSS is inline and every figure is a base64 PNG in a
+``data:`` URI, so it can be mailed, archived with the run, or opened from a cluster's scratch
+folder. No JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mi.report.model import DataReport, ReportData, TargetReport
+
+__all__ = ["render_html", "figure_to_data_uri"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;
+ margin:0;color:#1d2430;background:#f6f7f9;line-height:1.45}
+header{background:#1f3a5f;color:#fff;padding:22px 36px}
+header h1{margin:0 0 4px 0;font-size:26px}
+header p{margin:2px 0;opacity:.9}
+main{max-width:1180px;margin:0 auto;padding:12px 28px 48px}
+section{background:#fff;border:1px solid #e1e4e8;border-radius:8px;padding:14px 22px;margin:18px 0}
+h2{font-size:20px;margin:4px 0 10px;color:#1f3a5f;border-bottom:1px solid #e8eaee;
+ padding-bottom:6px}
+h3{font-size:16px;margin:14px 0 6px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
+th,td{border:1px solid #dde1e6;padding:3px 8px;text-align:right}
+th{background:#eef1f5} td.l,th.l{text-align:left}
+tbody tr:nth-child(even){background:#fafbfc}
+.figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+figure{margin:0;border:1px solid #eceef1;border-radius:6px;padding:6px;background:#fff}
+figure img{display:block;max-width:100%;height:auto}
+figcaption{font-size:12px;color:#556;max-width:560px;margin-top:4px}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px;margin:6px 0}
+.muted{color:#6a7380;font-size:13px}
+.kpi{display:inline-block;margin:4px 18px 4px 0}
+.kpi b{display:block;font-size:20px;color:#1f3a5f}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+pre{background:#f3f4f6;padding:8px;overflow:auto;max-height:420px}
+"""
+
+
+def figure_to_data_uri(fig: Figure, fmt: str = "png", dpi: int = 100) -> str:
+    """Encode a figure as a ``data:`` URI (base64 PNG, or SVG).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to encode.
+    fmt : {"png", "svg"}, default "png"
+        Image format.
+    dpi : int, default 100
+        Resolution of PNG output.
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...`` or ``data:image/svg+xml;base64,...``.
+    """
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"fmt must be 'png' or 'svg'; got {fmt!r}")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", facecolor="white")
+    mime = "image/png" if fmt == "png" else "image/svg+xml"
+    return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _fmt_num(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return "–"
+        a = abs(float(v))
+        if a != 0 and (a < 1e-3 or a >= 1e5):
+            return f"{float(v):.3e}"
+        return f"{float(v):.4g}"
+    return str(v)
+
+
+def _table(df: pd.DataFrame, max_rows: int = 50, index: bool = False) -> str:
+    shown = df.head(max_rows)
+    cols = list(shown.columns)
+    out = ["<table><thead><tr>"]
+    if index:
+        out.append(f"<th class='l'>{_e(shown.index.name or '')}</th>")
+    out += [f"<th class='l'>{_e(c)}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    for idx, row in shown.iterrows():
+        out.append("<tr>")
+        if index:
+            out.append(f"<td class='l'>{_e(idx)}</td>")
+        for c in cols:
+            v = row[c]
+            numeric = isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool | np.bool_
+            )
+            cls = "" if numeric else " class='l'"
+            out.append(f"<td{cls}>{_e(_fmt_num(v))}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    if len(df) > max_rows:
+        out.append(f"<p class='muted'>showing {max_rows} of {len(df):,} rows</p>")
+    return "".join(out)
+
+
+def _kv_table(items: Iterable[tuple[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><th class='l'>{_e(k)}</th><td class='l'>{_e(_fmt_num(v))}</td></tr>" for k, v in items
+    )
+    return f"<table>{rows}</table>"
+
+
+class _Page:
+    def __init__(self, fmt: str, dpi: int) -> None:
+        self.parts: list[str] = []
+        self.fmt = fmt
+        self.dpi = dpi
+        self.n_figures = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def figure(self, fig: Figure, name: str, caption: str) -> str:
+        uri = figure_to_data_uri(fig, self.fmt, self.dpi)
+        self.n_figures += 1
+        return (
+            f"<figure><img src='{uri}' alt='{_e(caption)}' data-figure='{_e(name)}'>"
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+
+    def failed(self, name: str, exc: Exception) -> str:
+        return f"<p class='note'>Figure {_e(name)} could not be drawn: {_e(exc)}</p>"
+
+
+def render_html(data: ReportData, *, fmt: str = "png", dpi: int = 100) -> str:
+    """Render the report page.
+
+    Parameters
+    ----------
+    data : ReportData
+        What to show.
+    fmt : {"png", "svg"}, default "png"
+        Format of the embedded figures.
+    dpi : int, default 100
+        PNG resolution.
+
+    Returns
+    -------
+    str
+        A complete HTML document.
+    """
+    page = _Page(fmt, dpi)
+    page.add(_header(data))
+    page.add("<main>")
+    if data.notes:
+        page.add("<section><h2>Notes</h2>")
+        page.add("".join(f"<p class='note'>{_e(n)}</p>" for n in data.notes))
+        page.add("</section>")
+    page.add(_candidates_section(page, data))
+    page.add(_models_section(page, data))
+    if data.discovery is not None and len(data.discovery):
+        page.add(_discovery_section(page, data))
+    page.add(_criticality_section(page, data))
+    page.add(_data_section(data.data))
+    page.add(_provenance_section(data))
+    page.add("</main></body></html>")
+    return "".join(page.parts)
+
+
+def _header(data: ReportData) -> str:
+    sub = []
+    if data.description:
+        sub.append(f"<p>{_e(data.description)}</p>")
+    meta = " · ".join(
+        x
+        for x in (
+            f"run {data.created}" if data.created else "",
+            f"spec {data.spec_hash}" if data.spec_hash else "",
+            f"mi {data.versions.get('mi', '')}" if data.versions.get("mi") else "",
+        )
+        if x
+    )
+    if meta:
+        sub.append(f"<p class='muted' style='color:#cfd8e3'>{_e(meta)}</p>")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_e(data.title)} · mi report</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<style>{_CSS}</style></head><body>"
+        f"<header><h1>{_e(data.title)}</h1>{''.join(sub)}</header>"
+    )
+
+
+def _candidate_display(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """Combine ``<t>_mean`` / ``<t>_std`` pairs into "mean ± std" text columns for the table."""
+    out = pd.DataFrame(index=df.index)
+    used: set[str] = set()
+    formula = cols.get("formula")
+    if formula and formula in df.columns:
+        out[formula] = df[formula].astype(str)
+        used.add(formula)
+    for c in df.columns:
+        if c in used:
+            continue
+        if c.endswith("_mean") and f"{c[:-5]}_std" in df.columns:
+            s = f"{c[:-5]}_std"
+            out[f"{c[:-5]} (mean ± std)"] = [
+                f"{_fmt_num(m)} ± {_fmt_num(v)}" for m, v in zip(df[c], df[s], strict=True)
+            ]
+            used.update({c, s})
+    for c in df.columns:
+        if c not in used:
+            out[c] = df[c]
+    return out
+
+
+def _candidates_section(page: _Page, data: ReportData) -> str:
+    parts = ["<section id='candidates'><h2>Top candidates</h2>"]
+    if data.n_candidates:
+        parts.append(
+            "".join(
+                f"<span class='kpi'><b>{_e(_fmt_num(v))}</b>{_e(k.replace('_', ' '))}</span>"
+                for k, v in data.n_candidates.items()
+            )
+        )
+    if data.constraints:
+        parts.append(
+            "<p>Constraints: " + "; ".join(f"<code>{_e(c)}</code>" for c in data.constraints)
+        )
+        parts.append("</p>")
+    df = data.candidates
+    if df is None or not len(df):
+        parts.append("<p class='muted'>No candidates in this run.</p></section>")
+        return "".join(parts)
+    cols = data.candidate_columns
+    y = cols.get("objective")
+    x = cols.get("risk", "supply_risk")
+    if y and y in df.columns and x in df.columns:
+        from mi.plots import pareto_front
+
+        color = cols.get("color", "dytb_mass_fraction")
+        front = cols.get("front")
+        name = y[:-5] if y.endswith("_mean") else y
+        try:
+            fig = pareto_front(
+                df,
+                y,
+                x=x,
+                color=color if color in df.columns else None,
+                front=front if front in df.columns else None,
+                y_std=cols.get("std") if cols.get("std") in df.columns else None,
+                label_col=cols.get("formula") if cols.get("formula") in df.columns else None,
+                ylabel=f"predicted {name}",
+                title=f"{name} against supply risk (top {len(df):,} candidates)",
+            )
+            caption = (
+                f"Predicted {name} against {x}; colour: {color}. Ringed points joined by the "
+                "step line are the Pareto front (no candidate is better in both)."
+            )
+            parts.append(f"<div class='figs'>{page.figure(fig, 'pareto', caption)}</div>")
+        except Exception as exc:  # a figure must never break the report
+            parts.append(page.failed("pareto", exc))
+    parts.append("<h3>Ranked list</h3>")
+    parts.append(_table(_candidate_display(df, cols), max_rows=50))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _models_section(page: _Page, data: ReportData) -> str:
+    parts = ["<section id='models'><h2>Surrogate models: cross-validation</h2>"]
+    if not data.targets:
+        parts.append("<p class='muted'>No cross-validation results in this run.</p></section>")
+        return "".join(parts)
+    rows = []
+    for t in data.targets:
+        row: dict[str, Any] = {"target": t.name, "dataset": t.dataset, "model": t.model}
+        if t.cv_method:
+            row["CV"] = t.cv_method
+        if t.n_train is not None:
+            row["n train"] = t.n_train
+        row.update(t.metrics)
+        rows.append(row)
+    parts.append(_table(pd.DataFrame(rows)))
+    for t in data.targets:
+        parts.append(_target_figures(page, t))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _target_figures(page: _Page, t: TargetReport) -> str:
+    from mi.plots import calibration, feature_importance_bar, parity
+
+    figs = []
+    unit = f" ({t.units})" if t.units else ""
+    if t.cv_predictions is not None and len(t.cv_predictions):
+        cv = t.cv_predictions
+        try:
+            fig = parity(
+                cv["y_true"],
+                cv["y_pred"],
+                cv["y_std"] if "y_std" in cv.columns else None,
+                label=t.name,
+                units=t.units,
+                metrics={k: v for k, v in t.metrics.items() if k in ("MAE", "RMSE", "R2")},
+                title=f"{t.name}: out-of-fold predictions",
+            )
+            figs.append(
+                page.figure(
+                    fig,
+                    f"parity-{t.name}",
+                    f"Out-of-fold predicted vs observed {t.name}{unit} "
+                    f"({t.cv_method or 'CV'}); error bars ±1 predictive std.",
+                )
+            )
+        except Exception as exc:
+            figs.append(page.failed(f"parity-{t.name}", exc))
+    if t.calibration is not None and len(t.calibration):
+        try:
+            fig = calibration(t.calibration, label=t.name, title=f"{t.name}: calibration")
+            figs.append(
+                page.figure(
+                    fig,
+                    f"calibration-{t.name}",
+                    "Share of held-out values inside the central prediction interval, against "
+                    "its nominal level; below the diagonal = over-confident.",
+                )
+            )
+        except Exception as exc:
+            figs.append(page.failed(f"calibration-{t.name}", exc))
+    if t.feature_importance is not None and len(t.feature_importance):
+        try:
+            fig = feature_importance_bar(t.feature_importance, top=12, title=f"{t.name}: features")
+            figs.append(
+                page.figure(fig, f"importance-{t.name}", "Largest feature importances (gain).")
+            )
+        except Exception as exc:
+            figs.append(page.failed(f"importance-{t.name}", exc))
+    head = f"<h3>{_e(t.name)}{_e(unit)} · {_e(t.dataset)}</h3>"
+    if not figs:
+        return head + "<p class='muted'>No out-of-fold predictions recorded.</p>"
+    return head + "<div class='figs'>" + "".join(figs) + "</div>"
+
+
+def _discovery_section(page: _Page, data: ReportData) -> str:
+    from mi.plots import discovery_curves
+
+    parts = ["<section id='discovery'><h2>Retrospective benchmark</h2>"]
+    try:
+        fig = discovery_curves(data.discovery)  # type: ignore[arg-type]
+        parts.append(
+            "<div class='figs'>"
+            + page.figure(fig, "discovery", "Campaign strategies against random selection.")
+            + "</div>"
+        )
+    except Exception as exc:
+        parts.append(page.failed("discovery", exc))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _criticality_section(page: _Page, data: ReportData) -> str:
+    table = data.element_criticality
+    if table is None or not len(table):
+        return ""
+    from mi.plots import element_criticality_heatmap
+
+    parts = ["<section id='criticality'><h2>Element supply risk</h2>"]
+    column = "supply_risk" if "supply_risk" in table.columns else table.columns[-1]
+    try:
+        fig = element_criticality_heatmap(table, column, title=None)
+        parts.append(
+            "<div class='figs'>"
+            + page.figure(
+                fig,
+                "element-criticality",
+                f"Element {column.replace('_', ' ')} used to score candidates (grey: no data).",
+            )
+            + "</div>"
+        )
+    except Exception as exc:
+        parts.append(page.failed("element-criticality", exc))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _data_section(reports: list[DataReport]) -> str:
+    parts = ["<section id='data'><h2>Data: what was read and what was rejected</h2>"]
+    if not reports:
+        parts.append("<p class='muted'>No dataset summary recorded.</p></section>")
+        return "".join(parts)
+    summary = pd.DataFrame(
+        [
+            {
+                "dataset": r.name,
+                "rows read": r.n_input if r.n_input is not None else "–",
+                "rows used": r.n_accepted if r.n_accepted is not None else "–",
+                "rows rejected": len(r.rejected) if r.rejected is not None else "–",
+                "licence": r.licence,
+            }
+            for r in reports
+        ]
+    )
+    parts.append(_table(summary))
+    for r in reports:
+        if r.rejected is None or not len(r.rejected):
+            continue
+        parts.append(f"<h3>{_e(r.name)}: rejected rows by reason</h3>")
+        if "reason" in r.rejected.columns:
+            counts = (
+                r.rejected["reason"].astype(str).value_counts().rename_axis("reason").reset_index()
+            )
+            parts.append(_table(counts, max_rows=20))
+        parts.append("<details><summary>first rejected rows</summary>")
+        parts.append(_table(r.rejected, max_rows=20))
+        parts.append("</details>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _provenance_section(data: ReportData) -> str:
+    parts = ["<section id='provenance'><h2>Provenance</h2>"]
+    hashes = [
+        {"dataset": r.name, "file": f, "sha256": h, "source": r.source}
+        for r in data.data
+        for f, h in r.sha256.items()
+    ]
+    if hashes:
+        parts.append("<h3>Dataset files</h3>")
+        parts.append(_table(pd.DataFrame(hashes)))
+    if data.versions:
+        parts.append("<h3>Versions</h3>")
+        parts.append(_kv_table(data.versions.items()))
+    if data.timings:
+        parts.append("<h3>Time per stage (s)</h3>")
+        parts.append(_kv_table((k, round(float(v), 2)) for k, v in data.timings.items()))
+    if data.spec is not None:
+        parts.append("<details><summary>workflow spec</summary><pre>")
+        parts.append(_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str)))
+        parts.append("</pre></details>")
+    parts.append("</section>")
+    return "".join(parts)

@@ -1,0 +1,212 @@
+"""Tests of mi.report: the page holds every figure and table, and Chromium renders it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from mi.report import DataReport, ReportData, TargetReport, render_html, write_report
+
+_IMG = re.compile(r"<img src='data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=]+)'")
+
+
+def _report_data(n: int = 60) -> ReportData:
+    rng = np.random.default_rng(1)
+    y = rng.uniform(0.5, 1.6, n)
+    cv = pd.DataFrame(
+        {"y_true": y, "y_pred": y + rng.normal(0, 0.05, n), "y_std": rng.uniform(0.02, 0.1, n)}
+    )
+    cal = pd.DataFrame({"expected": [0.5, 0.68, 0.9, 0.95], "observed": [0.45, 0.6, 0.84, 0.9]})
+    cands = pd.DataFrame(
+        {
+            "formula": [f"Nd{2 - i / 20:.2f}Dy{i / 20:.2f}Fe14B" for i in range(12)] + ["A<b>&"],
+            "Ms_mean": np.linspace(1.6, 1.2, 13),
+            "Ms_std": np.full(13, 0.04),
+            "supply_risk": np.linspace(0.7, 0.3, 13),
+            "dytb_mass_fraction": np.linspace(0.05, 0.0, 13),
+            "on_front": [True, False] * 6 + [True],
+        }
+    )
+    rejected = pd.DataFrame(
+        {
+            "file": ["novamag-raw.csv"] * 3,
+            "row": [4, 17, 230],
+            "column": ["chemical formula"] * 3,
+            "value": ["Xx2O3", "", "Fe-1"],
+            "reason": ["unknown element 'Xx'", "empty formula", "negative amount"],
+        }
+    )
+    history = pd.DataFrame(
+        [
+            {"strategy": s, "seed": seed, "n_evaluated": k, "best": k * (2 if s == "ei" else 1)}
+            for s in ("ei", "random")
+            for seed in range(3)
+            for k in (5, 10, 15)
+        ]
+    )
+    return ReportData(
+        title="ndfeb_hree_reduction",
+        description="Keep Ms while cutting Dy+Tb.",
+        created="2026-11-22T21:00:00Z",
+        spec={"version": 1, "name": "ndfeb_hree_reduction"},
+        spec_hash="0123456789abcdef",
+        targets=[
+            TargetReport(
+                name="Ms",
+                dataset="novamag",
+                units="T",
+                model="xgb_ensemble",
+                metrics={"MAE": 0.041, "RMSE": 0.05, "R2": 0.91},
+                cv_predictions=cv,
+                calibration=cal,
+                feature_importance=pd.Series({"MagpieData mean Number": 0.3, "frac Fe": 0.2}),
+                n_train=n,
+                cv_method="kfold x5",
+            )
+        ],
+        candidates=cands,
+        candidate_columns={
+            "formula": "formula",
+            "objective": "Ms_mean",
+            "std": "Ms_std",
+            "risk": "supply_risk",
+            "color": "dytb_mass_fraction",
+            "front": "on_front",
+        },
+        n_candidates={"generated": 1000, "passed_constraints": 400, "scored": 400},
+        constraints=["Dy+Tb mass fraction <= 0.01"],
+        data=[
+            DataReport(
+                name="novamag",
+                n_input=1662,
+                n_accepted=1500,
+                rejected=rejected,
+                sha256={"novamag-raw.csv": "ab" * 32},
+                source="https://example.org/novamag",
+                licence="CC-BY-4.0",
+            )
+        ],
+        element_criticality=pd.DataFrame(
+            {
+                "element": ["Dy", "Tb", "Nd", "Fe", "Co", "B"],
+                "supply_risk": [0.95, 0.97, 0.8, 0.1, 0.7, 0.3],
+            }
+        ),
+        discovery=history,
+        timings={"load": 1.2, "train": 3.4},
+        versions={"mi": "0.1.0", "numpy": np.__version__},
+    )
+
+
+def _images(text: str) -> list[Image.Image]:
+    return [Image.open(io.BytesIO(base64.b64decode(m.group(2)))) for m in _IMG.finditer(text)]
+
+
+def test_render_embeds_every_figure_and_table():
+    text = render_html(_report_data())
+    images = _images(text)
+    # pareto + parity + calibration + importance + discovery + periodic table
+    assert len(images) == 6 == text.count("<img ")
+    for img in images:
+        w, h = img.size
+        assert w >= 250 and h >= 150, img.size
+    names = re.findall(r"data-figure='([^']+)'", text)
+    assert names == [
+        "pareto",
+        "parity-Ms",
+        "calibration-Ms",
+        "importance-Ms",
+        "discovery",
+        "element-criticality",
+    ]
+    assert "1.6 ± 0.04" in text  # mean ± std column
+    assert "Ms (mean ± std)" in text
+    assert "A&lt;b&gt;&amp;" in text and "A<b>&" not in text  # escaped
+    assert "unknown element &#x27;Xx&#x27;" in text  # rejection reasons listed
+    assert "ab" * 32 in text and "CC-BY-4.0" in text  # hashes and licence
+    assert "could not be drawn" not in text
+    assert "http://" not in text.replace("http://www.w3.org", "")  # nothing fetched
+
+
+def test_render_survives_missing_sections():
+    text = render_html(ReportData(title="empty run"))
+    assert "No candidates in this run." in text
+    assert "No cross-validation results" in text
+    assert "<img" not in text
+
+
+def test_broken_figure_input_is_reported_not_raised():
+    data = _report_data()
+    data.targets[0].calibration = pd.DataFrame({"wrong": [1.0]})
+    text = render_html(data)
+    assert "Figure calibration-Ms could not be drawn" in text
+    assert text.count("<img ") == 5
+
+
+def test_write_report_svg_and_paths(tmp_path: Path):
+    data = _report_data()
+    out = write_report(data, tmp_path, fmt="svg")
+    assert out == tmp_path / "report.html"
+    assert "data:image/svg+xml;base64," in out.read_text()
+    with pytest.raises(TypeError, match="explicit path"):
+        write_report(data)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def screenshot(html_path: Path, png_path: Path, tmp_dir: Path, height: int = 2000) -> Path:
+    """Render ``html_path`` headless in Chromium and write a PNG screenshot."""
+    exe = _chromium()
+    assert exe is not None
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_dir}",
+        f"--screenshot={png_path}",
+        f"--window-size=1280,{height}",
+        html_path.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert png_path.is_file(), f"chromium wrote no screenshot: {proc.stderr[-2000:]}"
+    return png_path
+
+
+def test_report_renders_in_headless_chromium(tmp_path: Path):
+    if _chromium() is None:
+        pytest.skip(
+            "chromium is not installed (apt-get install chromium; .ci/run installs it): "
+            "report screenshot not checked"
+        )
+    html_path = write_report(_report_data(), tmp_path / "report.html")
+    png = screenshot(html_path, tmp_path / "report.png", tmp_path / "profile")
+    img = np.asarray(Image.open(png).convert("RGB"), dtype=np.float64)
+    assert img.shape[:2] == (2000, 1280)
+    assert img.std() > 20.0, "screenshot is blank"
+    # the figures put colour on the page (a text-only page is grey/white and the header navy)
+    rgb = img.reshape(-1, 3)
+    saturation = rgb.max(axis=1) - rgb.min(axis=1)
+    # colour bars and markers alone cover > 0.1 % of the page; a page without figures has none
+    assert (saturation > 80).mean() > 0.001, "no coloured figure pixels in the screenshot"
