@@ -1,0 +1,544 @@
+"""Composition-level criticality scores, vectorised over the composition matrix.
+
+Every score is a product of the (sparse) atomic- or mass-fraction matrix with an element vector
+from a registered table, so one call handles hundreds of thousands of compositions. A
+composition containing an element whose value is missing from a table gets NaN in every column
+built from that value, ``False`` in the matching ``*_known`` flag and an entry in
+``missing_elements``; nothing is imputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from mi.chem import ATOMIC_MASSES, ELEMENTS, CompositionMatrix, parse_formulas
+from mi.criticality.tables import CriticalityTable, get_table
+from mi.exceptions import DataError, RegistryKeyError
+
+__all__ = [
+    "DEFAULT_TABLES",
+    "DEFAULT_WEIGHTS",
+    "HREE_CONVENTIONS",
+    "SUPPLY_RISK_COMPONENTS",
+    "as_composition_matrix",
+    "hree_elements",
+    "score",
+    "supply_risk",
+    "weighted_property",
+]
+
+_N_ELEMENTS = len(ELEMENTS)
+_MASSES = np.asarray(ATOMIC_MASSES, dtype=np.float64)
+_CHUNK_ROWS = 262_144
+
+
+@dataclass(frozen=True)
+class _Convention:
+    column: str
+    members: frozenset[str]
+    description: str
+
+
+#: Light/heavy rare-earth conventions: name -> (column of ``ree_groups``, heavy labels, text).
+HREE_CONVENTIONS: dict[str, _Convention] = {
+    "eu_2023": _Convention(
+        "eu_2023_group",
+        frozenset({"HREE"}),
+        "EU 2023 CRM study: HREE = Y, Eu, Gd, Tb, Dy, Ho, Er, Tm, Yb, Lu",
+    ),
+    "usgs": _Convention(
+        "usgs_group",
+        frozenset({"HREE"}),
+        "USGS (Cordier 2018): HREE = Y and Tb..Lu (Eu and Gd are light)",
+    ),
+    "gd_heavy": _Convention(
+        "alt_gd_heavy_group",
+        frozenset({"heavy"}),
+        "Gd-heavy split (Barker & Pilbeam): heavy = Gd..Lu (Y and Sc separate, Eu light)",
+    ),
+}
+
+#: Table used for each role; override any of them with ``score(..., tables={...})``.
+DEFAULT_TABLES: dict[str, str] = {
+    "hhi": "hhi_2013",
+    "eu": "eu_crm_2023",
+    "doe": "us_doe_2023",
+    "usgs": "usgs_2022",
+    "ree": "ree_groups",
+    "price": "price",
+}
+
+#: Components of :func:`supply_risk` and the output column each one reads (all in [0, 1]).
+SUPPLY_RISK_COMPONENTS: dict[str, str] = {
+    "dytb": "dytb_mass_fraction",
+    "hree": "hree_mass_fraction",
+    "eu_critical": "eu_critical_mass_fraction",
+    "hhi_production": "hhi_production_mass",  # divided by 10000
+    "hhi_reserve": "hhi_reserve_mass",  # divided by 10000
+    "usgs_critical": "usgs_critical_mass_fraction",
+    "doe_critical": "doe_critical_mass_fraction",
+}
+
+#: Default weights of :func:`supply_risk` (normalised to sum to 1 before use).
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "dytb": 0.4,
+    "hree": 0.2,
+    "eu_critical": 0.2,
+    "hhi_production": 0.2,
+}
+
+_HHI_SCALE = 10_000.0
+
+
+# ------------------------------------------------------------------ inputs
+def as_composition_matrix(compositions: Any) -> CompositionMatrix:
+    """Return ``compositions`` as a :class:`mi.chem.CompositionMatrix`.
+
+    Parameters
+    ----------
+    compositions : CompositionMatrix or sequence of str
+        A composition matrix, or formula strings (parsed with ``on_error="raise"``, so an
+        invalid formula raises :class:`~mi.exceptions.FormulaError` quoting row and value).
+
+    Returns
+    -------
+    CompositionMatrix
+    """
+    if isinstance(compositions, CompositionMatrix):
+        return compositions
+    if isinstance(compositions, str):
+        return parse_formulas([compositions])  # type: ignore[return-value]
+    return parse_formulas(compositions)  # type: ignore[return-value]
+
+
+def _fraction_matrices(cm: CompositionMatrix) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Atomic- and mass-fraction CSR matrices (invalid rows are empty)."""
+    csr = cm.to_csr() if hasattr(cm, "to_csr") else sparse.csr_matrix(cm.amounts)
+    csr = sparse.csr_matrix(csr, dtype=np.float64)
+    counts = np.diff(csr.indptr)
+    starts = csr.indptr[:-1][counts > 0]
+
+    def normalised(data: np.ndarray) -> sparse.csr_matrix:
+        totals = np.zeros(csr.shape[0])
+        if data.size:
+            totals[counts > 0] = np.add.reduceat(data, starts)
+        return sparse.csr_matrix(
+            (data / np.repeat(totals, counts), csr.indices, csr.indptr), shape=csr.shape
+        )
+
+    return normalised(csr.data), normalised(csr.data * _MASSES[csr.indices])
+
+
+# ------------------------------------------------------------ element data
+def _table(role: str, tables: Mapping[str, str]) -> CriticalityTable:
+    return get_table(tables[role])
+
+
+def hree_elements(hree_convention: str = "eu_2023", table: str = "ree_groups") -> list[str]:
+    """Heavy rare-earth elements under a named convention.
+
+    Parameters
+    ----------
+    hree_convention : {"eu_2023", "usgs", "gd_heavy"}
+        See :data:`HREE_CONVENTIONS`.
+    table : str, default "ree_groups"
+        Registered table holding the convention columns.
+
+    Returns
+    -------
+    list of str
+        Symbols in order of Z.
+
+    Examples
+    --------
+    >>> hree_elements("usgs")
+    ['Y', 'Tb', 'Dy', 'Ho', 'Er', 'Tm', 'Yb', 'Lu']
+    """
+    if hree_convention not in HREE_CONVENTIONS:
+        raise RegistryKeyError("HREE convention", hree_convention, HREE_CONVENTIONS)
+    conv = HREE_CONVENTIONS[hree_convention]
+    labels = get_table(table).categories(conv.column)
+    return [ELEMENTS[j] for j, label in enumerate(labels) if label in conv.members]
+
+
+def _mask_vector(symbols: Iterable[str]) -> np.ndarray:
+    index = {s: j for j, s in enumerate(ELEMENTS)}
+    out = np.zeros(_N_ELEMENTS)
+    out[[index[s] for s in symbols]] = 1.0
+    return out
+
+
+def _element_vectors(
+    tables: Mapping[str, str], hree_convention: str
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """Element vectors for the mass- and atomic-weighted columns, and the table of each."""
+    ree = _table("ree", tables)
+    hree = _mask_vector(hree_elements(hree_convention, tables["ree"]))
+    dytb = ree.values("hree_magnet_target")
+    hhi = _table("hhi", tables)
+    eu = _table("eu", tables)
+    mass = {
+        "hree_mass_fraction": hree,
+        "dytb_mass_fraction": dytb,
+        "eu_critical_mass_fraction": eu.values("eu_critical"),
+        "eu_strategic_mass_fraction": eu.values("eu_strategic"),
+        "usgs_critical_mass_fraction": _usgs_vector(_table("usgs", tables)),
+        "doe_critical_mass_fraction": _table("doe", tables).values(
+            "doe_2023_critical_material_for_energy"
+        ),
+        "hhi_production_mass": hhi.values("hhi_production"),
+        "hhi_reserve_mass": hhi.values("hhi_reserve"),
+        "cost_per_kg": _table("price", tables).values("price_per_kg"),
+    }
+    atomic = {
+        "hree_atomic_fraction": hree,
+        "dytb_atomic_fraction": dytb,
+        "hhi_production_atomic": hhi.values("hhi_production"),
+        "hhi_reserve_atomic": hhi.values("hhi_reserve"),
+    }
+    source = {
+        "hree_mass_fraction": tables["ree"],
+        "hree_atomic_fraction": tables["ree"],
+        "dytb_mass_fraction": tables["ree"],
+        "dytb_atomic_fraction": tables["ree"],
+        "eu_critical_mass_fraction": tables["eu"],
+        "eu_strategic_mass_fraction": tables["eu"],
+        "usgs_critical_mass_fraction": tables["usgs"],
+        "doe_critical_mass_fraction": tables["doe"],
+        "hhi_production_mass": tables["hhi"],
+        "hhi_reserve_mass": tables["hhi"],
+        "hhi_production_atomic": tables["hhi"],
+        "hhi_reserve_atomic": tables["hhi"],
+        "cost_per_kg": tables["price"],
+    }
+    return mass, atomic, source
+
+
+def _usgs_vector(table: CriticalityTable) -> np.ndarray:
+    """1.0 for elements on the USGS list (every row of the list table), 0.0 otherwise."""
+    out = np.zeros(_N_ELEMENTS)
+    symbols = table.categories("symbol")
+    out[[j for j, s in enumerate(symbols) if s is not None]] = 1.0
+    return out
+
+
+def _weighted(
+    frac: sparse.csr_matrix, presence: sparse.csr_matrix, vectors: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Fraction-weighted sums; NaN where a present element has a NaN value."""
+    if not vectors:
+        return {}
+    names = list(vectors)
+    stacked = np.column_stack([vectors[k] for k in names])
+    missing = np.isnan(stacked)
+    values = frac @ np.where(missing, 0.0, stacked)
+    n_missing = presence @ missing.astype(np.float64)
+    values[n_missing > 0] = np.nan
+    return {k: values[:, i] for i, k in enumerate(names)}
+
+
+# ----------------------------------------------------------------- scoring
+def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    chosen = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    for key, value in chosen.items():
+        if key not in SUPPLY_RISK_COMPONENTS:
+            raise RegistryKeyError("supply-risk component", key, SUPPLY_RISK_COMPONENTS)
+        if not np.isfinite(value) or value < 0:
+            raise DataError(
+                f"Supply-risk weight {key!r} must be a finite number >= 0; got {value!r}."
+            )
+    total = float(sum(chosen.values()))
+    if total <= 0:
+        raise DataError(
+            f"Supply-risk weights must have a positive sum; got {chosen!r}. Give at least one "
+            f"of {', '.join(SUPPLY_RISK_COMPONENTS)} a weight > 0."
+        )
+    return {k: float(v) / total for k, v in chosen.items() if v > 0}
+
+
+def _component(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    values = columns[SUPPLY_RISK_COMPONENTS[name]]
+    return values / _HHI_SCALE if name.startswith("hhi_") else values
+
+
+def supply_risk(
+    compositions: Any,
+    weights: Mapping[str, float] | None = None,
+    hree_convention: str = "eu_2023",
+    tables: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """Supply-risk score in [0, 1] per composition (the ``supply_risk`` column of :func:`score`).
+
+    Parameters
+    ----------
+    compositions : CompositionMatrix or sequence of str
+    weights, hree_convention, tables
+        As in :func:`score`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, NaN where a weighted component is unknown.
+    """
+    return score(
+        compositions,
+        weights=weights,
+        hree_convention=hree_convention,
+        tables=tables,
+        include_composition=False,
+    )["supply_risk"].to_numpy()
+
+
+def score(
+    compositions: Any,
+    weights: Mapping[str, float] | None = None,
+    hree_convention: str = "eu_2023",
+    *,
+    tables: Mapping[str, str] | None = None,
+    include_composition: bool = True,
+) -> pd.DataFrame:
+    r"""Criticality scores per composition.
+
+    Parameters
+    ----------
+    compositions : CompositionMatrix or sequence of str
+        Compositions to score; formula strings are parsed with :func:`mi.chem.parse_formulas`.
+    weights : mapping of str to float, optional
+        Weights of the supply-risk components (keys of :data:`SUPPLY_RISK_COMPONENTS`);
+        default :data:`DEFAULT_WEIGHTS`. They are normalised to sum to 1; components left out
+        have weight 0.
+    hree_convention : {"eu_2023", "usgs", "gd_heavy"}, default "eu_2023"
+        Which elements count as heavy rare earths (:data:`HREE_CONVENTIONS`); stored in
+        ``df.attrs["hree_convention"]``.
+    tables : mapping of str to str, optional
+        Override the table used for a role (``hhi``, ``eu``, ``doe``, ``usgs``, ``ree``,
+        ``price``; see :data:`DEFAULT_TABLES`) with a registered table of the same schema.
+    include_composition : bool, default True
+        Add a ``composition`` column (the input strings, or the matrix's formulas).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per composition, in input order (nothing is dropped), with columns
+
+        - ``hree_atomic_fraction``, ``hree_mass_fraction``: heavy rare earths (convention above).
+        - ``dytb_atomic_fraction``, ``dytb_mass_fraction``: Dy + Tb (``hree_magnet_target``).
+        - ``eu_critical_mass_fraction``, ``eu_strategic_mass_fraction``: elements under
+          Annex II / Annex I of Regulation (EU) 2024/1252 (raw-material caveats apply: C counts
+          via coking coal and graphite); ``eu_known``.
+        - ``usgs_critical_mass_fraction``: elements on the USGS 2022 list.
+        - ``doe_critical_mass_fraction``: elements on DOE's 2023 list of critical materials for
+          energy (electrical steel and SiC, which have no element, are not mapped).
+        - ``hhi_production_mass``, ``hhi_reserve_mass``: Gaultois HHI (0-10000) weighted by mass
+          fraction (as ``pymatgen.analysis.hhi.HHIModel``); ``hhi_production_atomic``,
+          ``hhi_reserve_atomic``: weighted by atomic fraction; ``hhi_known``.
+        - ``cost_per_kg``: :math:`\sum_i w_i p_i` with mass fractions :math:`w_i` and element
+          prices :math:`p_i` (``price`` table, 2013-2020 snapshots); ``cost_known``.
+        - ``supply_risk`` in [0, 1] (formula below).
+        - ``missing_elements``: ``"table: El, El; ..."`` naming each table lacking a value for an
+          element of the row (``""`` when none); ``"invalid composition"`` for empty rows.
+
+        ``df.attrs`` holds ``hree_convention`` (+ its element list), the normalised
+        ``weights``, the ``tables`` used (name, source, year) and the ``supply_risk_formula``.
+
+    Notes
+    -----
+    Supply risk is the weighted mean of components that each lie in [0, 1]:
+
+    .. math::
+
+        \mathrm{supply\_risk} = \sum_k \tilde w_k c_k, \qquad
+        \tilde w_k = w_k / \textstyle\sum_j w_j,
+
+    with components :math:`c_k` (keys of ``weights``):
+
+    ``dytb``
+        Dy + Tb mass fraction (the heavy rare earths magnet work aims to cut; default 0.4).
+    ``hree``
+        HREE mass fraction under ``hree_convention`` (default 0.2).
+    ``eu_critical``
+        mass fraction of EU-critical elements (default 0.2).
+    ``hhi_production``
+        mass-weighted production HHI / 10000 (default 0.2).
+    ``hhi_reserve``, ``usgs_critical``, ``doe_critical``
+        reserve HHI / 10000, USGS-2022 and DOE-2023 listed mass fractions (default 0).
+
+    Every component is non-decreasing when a non-HREE element is replaced by Dy or Tb, and the
+    Dy/Tb and HREE terms separate Dy from Ce, which the Gaultois HHI alone cannot (all
+    lanthanides share HHI 9500). If a component with a positive weight is NaN (an element
+    missing from its table) the supply risk is NaN; it is never imputed. The default weights
+    are a screening choice, not a published index: report them with any result.
+
+    Examples
+    --------
+    >>> df = score(["Nd2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Ce2Fe14B"])
+    >>> bool(df.loc[0, "supply_risk"] < df.loc[1, "supply_risk"])
+    True
+    >>> df.attrs["hree_convention"]
+    'eu_2023'
+    >>> bool(score(["H2O"])["hhi_known"][0])
+    False
+    """
+    if hree_convention not in HREE_CONVENTIONS:
+        raise RegistryKeyError("HREE convention", hree_convention, HREE_CONVENTIONS)
+    role_tables = dict(DEFAULT_TABLES)
+    for role, name in (tables or {}).items():
+        if role not in DEFAULT_TABLES:
+            raise RegistryKeyError("criticality table role", role, DEFAULT_TABLES)
+        get_table(name)  # unknown names raise here, with suggestions
+        role_tables[role] = name
+    norm_weights = _check_weights(weights)
+    if not isinstance(compositions, CompositionMatrix | str):
+        compositions = list(compositions)
+    cm = as_composition_matrix(compositions)
+    mass_vec, atomic_vec, source = _element_vectors(role_tables, hree_convention)
+
+    n = len(cm)
+    pieces: list[dict[str, np.ndarray]] = []
+    for start in range(0, max(n, 1), _CHUNK_ROWS):
+        part = cm if n <= _CHUNK_ROWS else cm.take(np.arange(start, min(n, start + _CHUNK_ROWS)))
+        atomic, mass = _fraction_matrices(part)
+        presence = atomic.copy()
+        presence.data = np.ones_like(presence.data)
+        cols = _weighted(mass, presence, mass_vec)
+        cols.update(_weighted(atomic, presence, atomic_vec))
+        cols["_valid"] = np.diff(atomic.indptr) > 0
+        pieces.append(cols)
+    columns = {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+    valid = columns.pop("_valid")
+    for values in columns.values():
+        values[~valid] = np.nan
+
+    risk = np.zeros(n)
+    for name, w in norm_weights.items():
+        risk += w * _component(columns, name)
+    # Rounding can push a weighted mean of [0, 1] values a few ulp outside; clip that only.
+    risk = np.clip(risk, 0.0, 1.0)
+
+    order = [
+        "hree_atomic_fraction",
+        "hree_mass_fraction",
+        "dytb_atomic_fraction",
+        "dytb_mass_fraction",
+        "eu_critical_mass_fraction",
+        "eu_strategic_mass_fraction",
+        "usgs_critical_mass_fraction",
+        "doe_critical_mass_fraction",
+        "hhi_production_mass",
+        "hhi_reserve_mass",
+        "hhi_production_atomic",
+        "hhi_reserve_atomic",
+        "cost_per_kg",
+    ]
+    data: dict[str, Any] = {}
+    if include_composition:
+        if isinstance(compositions, CompositionMatrix):
+            data["composition"] = cm.formulas()
+        elif isinstance(compositions, str):
+            data["composition"] = [compositions]
+        else:
+            data["composition"] = list(compositions)
+    for name in order:
+        data[name] = columns[name]
+    data["eu_known"] = ~np.isnan(columns["eu_critical_mass_fraction"]) & ~np.isnan(
+        columns["eu_strategic_mass_fraction"]
+    )
+    data["hhi_known"] = ~np.isnan(columns["hhi_production_mass"]) & ~np.isnan(
+        columns["hhi_reserve_mass"]
+    )
+    data["cost_known"] = ~np.isnan(columns["cost_per_kg"])
+    data["supply_risk"] = risk
+    data["missing_elements"] = _missing_report(cm, valid, columns, mass_vec, source)
+    frame = pd.DataFrame(data)
+    conv = HREE_CONVENTIONS[hree_convention]
+    frame.attrs = {
+        "hree_convention": hree_convention,
+        "hree_convention_description": conv.description,
+        "hree_elements": hree_elements(hree_convention, role_tables["ree"]),
+        "weights": norm_weights,
+        "tables": {
+            role: {"name": name, "source": get_table(name).source, "year": get_table(name).year}
+            for role, name in role_tables.items()
+        },
+        "supply_risk_formula": " + ".join(
+            f"{w:.3g}*{SUPPLY_RISK_COMPONENTS[k]}" + ("/10000" if k.startswith("hhi_") else "")
+            for k, w in norm_weights.items()
+        ),
+    }
+    return frame
+
+
+def _missing_report(
+    cm: CompositionMatrix,
+    valid: np.ndarray,
+    columns: Mapping[str, np.ndarray],
+    vectors: Mapping[str, np.ndarray],
+    source: Mapping[str, str],
+) -> np.ndarray:
+    """``missing_elements`` text per row: only rows with a NaN column are visited."""
+    out = np.full(len(valid), "", dtype=object)
+    out[~valid] = "invalid composition"
+    stacked = np.column_stack([columns[k] for k in vectors])
+    rows = np.flatnonzero(valid & np.isnan(stacked).any(axis=1))
+    if rows.size == 0:
+        return out
+    per_table: dict[str, np.ndarray] = {}
+    for name, vec in vectors.items():
+        table = source[name]
+        per_table[table] = per_table.get(table, np.zeros(_N_ELEMENTS, bool)) | np.isnan(vec)
+    csr = cm.take(rows).to_csr() if hasattr(cm, "to_csr") else sparse.csr_matrix(cm.amounts)
+    for k, row in enumerate(rows):
+        present = csr.indices[csr.indptr[k] : csr.indptr[k + 1]]
+        parts = []
+        for table, missing in per_table.items():
+            lacking = [ELEMENTS[j] for j in sorted(present) if missing[j]]
+            if lacking:
+                parts.append(f"{table}: {', '.join(lacking)}")
+        out[row] = "; ".join(parts)
+    return out
+
+
+def weighted_property(
+    compositions: Any, table: str, column: str, basis: str = "mass"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction-weighted mean of any numeric column of a registered table.
+
+    Parameters
+    ----------
+    compositions : CompositionMatrix or sequence of str
+    table : str
+        Registered table name (e.g. ``"eu_crm_2023"`` or one of your own).
+    column : str
+        Numeric or true/false column, e.g. ``"sr_2023"``.
+    basis : {"mass", "atomic"}, default "mass"
+        Weight by mass or by atomic fraction.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Weighted mean per composition; NaN where an element of the row lacks a value.
+    known : numpy.ndarray of bool
+        False exactly where ``values`` is NaN.
+
+    Examples
+    --------
+    >>> v, ok = weighted_property(["Fe2O3", "Co"], "eu_crm_2023", "sr_2023")
+    >>> ok.tolist()  # O has no EU supply-risk value
+    [False, True]
+    """
+    if basis not in ("mass", "atomic"):
+        raise DataError(f"basis must be 'mass' or 'atomic'; got {basis!r}.")
+    cm = as_composition_matrix(compositions)
+    vec = get_table(table).values(column)
+    atomic, mass = _fraction_matrices(cm)
+    presence = atomic.copy()
+    presence.data = np.ones_like(presence.data)
+    values = _weighted(mass if basis == "mass" else atomic, presence, {column: vec})[column]
+    values[np.diff(atomic.indptr) == 0] = np.nan
+    return values, ~np.isnan(values)
