@@ -1,0 +1,80 @@
+"""Surrogate models with honest uncertainty (knows nothing about materials).
+
+Estimators follow the scikit-learn contract and pass its ``parametrize_with_checks``:
+
+- :class:`XGBEnsembleRegressor` (default surrogate): bootstrap ensemble of xgboost models,
+  ``predict(X, return_std=True)`` and ``predict_members(X)``;
+- :class:`RandomForestUncertaintyRegressor`: tree spread or infinitesimal jackknife;
+- :class:`GPRegressor`: ARD Matern + white noise Gaussian process for small data;
+- :class:`XGBClassifierModel`: probabilities (metal / non-metal, superconductor or not ...);
+- :class:`TwoStageRegressor`: classifier, then regressor on the positives (Stanev et al. 2018);
+- :class:`CalibratedRegressor`: std recalibrated on out-of-fold predictions.
+
+:func:`evaluate` cross-validates with grouped k-fold or leave-one-cluster-out splits;
+:func:`save_model` / :func:`load_model` store models without pickle, with a :class:`ModelCard`.
+xgboost thread counts never exceed the container's CPU quota (see :mod:`mi.models._threads`).
+"""
+
+from __future__ import annotations
+
+from mi.models._threads import set_passive_omp_default, xgb_threads
+
+set_passive_omp_default()
+
+from mi.models.calibration import (  # noqa: E402
+    CalibratedRegressor,
+    CalibrationReport,
+    IsotonicCalibrator,
+    LinearCalibrator,
+    ScaleCalibrator,
+    calibration_report,
+    cross_fit_calibration,
+    get_calibrator,
+    list_calibrators,
+)
+from mi.models.card import ModelCard, make_card, package_versions  # noqa: E402
+from mi.models.evaluation import (  # noqa: E402
+    EvaluationResult,
+    classification_metrics,
+    evaluate,
+    regression_metrics,
+)
+from mi.models.forest import RandomForestUncertaintyRegressor  # noqa: E402
+from mi.models.gp import GPRegressor  # noqa: E402
+from mi.models.persistence import load_card, load_model, save_model  # noqa: E402
+from mi.models.prediction import Prediction, predict_distribution  # noqa: E402
+from mi.models.splits import GroupedKFold, LeaveOneClusterOut  # noqa: E402
+from mi.models.two_stage import TwoStageRegressor  # noqa: E402
+from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor  # noqa: E402
+
+__all__ = [
+    "Prediction",
+    "predict_distribution",
+    "XGBEnsembleRegressor",
+    "XGBClassifierModel",
+    "RandomForestUncertaintyRegressor",
+    "GPRegressor",
+    "TwoStageRegressor",
+    "CalibratedRegressor",
+    "CalibrationReport",
+    "calibration_report",
+    "cross_fit_calibration",
+    "ScaleCalibrator",
+    "LinearCalibrator",
+    "IsotonicCalibrator",
+    "get_calibrator",
+    "list_calibrators",
+    "evaluate",
+    "EvaluationResult",
+    "regression_metrics",
+    "classification_metrics",
+    "GroupedKFold",
+    "LeaveOneClusterOut",
+    "save_model",
+    "load_model",
+    "load_card",
+    "ModelCard",
+    "make_card",
+    "package_versions",
+    "xgb_threads",
+]

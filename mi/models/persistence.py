@@ -1,0 +1,365 @@
+"""Save and load models without pickle.
+
+A saved model is a folder:
+
+- ``model.json``: format version, the model tree (class names from a fixed allow-list,
+  parameters, fitted scalars), the model card and package versions;
+- ``*.ubj``: xgboost boosters in xgboost's own UBJSON format (one per ensemble member);
+- ``*.npz``: numeric arrays (scikit-learn tree node tables, GP training data), read with
+  ``allow_pickle=False``;
+- ``card.md``: the model card for humans.
+
+Loading only instantiates classes from the allow-list below and reads plain numbers, so a model
+file cannot run code. Random-forest trees are stored as scikit-learn's node tables and rebuilt
+with the same scikit-learn version family; a mismatch raises :class:`~mi.exceptions.ModelError`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree._tree import Tree
+
+from mi.exceptions import ModelError
+from mi.models._threads import xgb_threads
+from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibrator_from_dict
+from mi.models.card import ModelCard, make_card, package_versions
+from mi.models.forest import RandomForestUncertaintyRegressor
+from mi.models.gp import GPRegressor
+from mi.models.two_stage import TwoStageRegressor
+from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor, xgb
+
+__all__ = ["save_model", "load_model", "load_card", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_CLASSES: dict[str, type] = {
+    c.__name__: c
+    for c in (
+        XGBEnsembleRegressor,
+        XGBClassifierModel,
+        RandomForestUncertaintyRegressor,
+        GPRegressor,
+        TwoStageRegressor,
+        CalibratedRegressor,
+    )
+}
+
+
+class _Writer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.arrays: dict[str, np.ndarray] = {}
+        self.count = 0
+
+    def blob(self, data: bytes, suffix: str) -> str:
+        name = f"part_{self.count:03d}{suffix}"
+        self.count += 1
+        (self.folder / name).write_bytes(data)
+        return name
+
+    def array(self, value: np.ndarray) -> str:
+        key = f"a{len(self.arrays):03d}"
+        self.arrays[key] = np.ascontiguousarray(value)
+        return key
+
+
+class _Reader:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        path = folder / "arrays.npz"
+        self.arrays = np.load(path, allow_pickle=False) if path.is_file() else {}
+
+    def blob(self, name: str) -> bytes:
+        path = (self.folder / name).resolve()
+        if path.parent != self.folder.resolve():
+            raise ModelError(f"Model file refers to {name!r} outside its folder; refusing to read.")
+        return path.read_bytes()
+
+    def array(self, key: str) -> np.ndarray:
+        try:
+            return self.arrays[key]
+        except KeyError:
+            raise ModelError(f"Model file is missing array {key!r} in arrays.npz.") from None
+
+
+def _encode_param(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value).__name__ in _CLASSES:
+        return {"__estimator__": type(value).__name__, "params": _params(value)}
+    raise ModelError(
+        f"Cannot save parameter value {value!r} of type {type(value).__name__}: only numbers, "
+        "strings, None and mi.models estimators can be saved (use an int random_state)."
+    )
+
+
+def _params(model: Any) -> dict[str, Any]:
+    return {k: _encode_param(v) for k, v in model.get_params(deep=False).items()}
+
+
+def _decode_param(value: Any) -> Any:
+    if isinstance(value, dict) and "__estimator__" in value:
+        return _new(value["__estimator__"], value["params"])
+    return value
+
+
+def _new(name: str, params: dict[str, Any]) -> Any:
+    cls = _CLASSES.get(name)
+    if cls is None:
+        raise ModelError(
+            f"Model file names class {name!r}, which is not a loadable mi.models estimator "
+            f"({', '.join(sorted(_CLASSES))})."
+        )
+    return cls(**{k: _decode_param(v) for k, v in params.items()})
+
+
+def _common(model: Any) -> dict[str, Any]:
+    names = getattr(model, "feature_names_in_", None)
+    return {
+        "n_features_in_": int(model.n_features_in_),
+        "feature_names_in_": None if names is None else [str(c) for c in names],
+    }
+
+
+def _set_common(model: Any, fitted: dict[str, Any]) -> None:
+    model.n_features_in_ = int(fitted["n_features_in_"])
+    if fitted.get("feature_names_in_") is not None:
+        model.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+
+
+def _dump(model: Any, w: _Writer) -> dict[str, Any]:
+    name = type(model).__name__
+    if name not in _CLASSES:
+        raise ModelError(
+            f"save_model cannot save a {name}: supported are {', '.join(sorted(_CLASSES))}."
+        )
+    if not hasattr(model, "n_features_in_"):
+        raise ModelError(f"save_model needs a fitted model; this {name} is not fitted.")
+    node: dict[str, Any] = {"class": name, "params": _params(model), "fitted": _common(model)}
+    fitted = node["fitted"]
+    if isinstance(model, XGBEnsembleRegressor):
+        fitted["members"] = [
+            w.blob(bytes(m.get_booster().save_raw(raw_format="ubj")), ".ubj")
+            for m in model.members_
+        ]
+    elif isinstance(model, XGBClassifierModel):
+        fitted["booster"] = w.blob(bytes(model.booster_.get_booster().save_raw("ubj")), ".ubj")
+        fitted["classes"] = w.array(np.asarray(model.classes_))
+    elif isinstance(model, RandomForestUncertaintyRegressor):
+        states = [est.tree_.__getstate__() for est in model.estimators_]
+        fitted["trees"] = {
+            "nodes": w.array(np.concatenate([s["nodes"] for s in states])),
+            "values": w.array(np.concatenate([s["values"] for s in states])),
+            "node_counts": [int(s["node_count"]) for s in states],
+            "max_depths": [int(s["max_depth"]) for s in states],
+            "max_features_": [int(est.max_features_) for est in model.estimators_],
+        }
+        fitted["inbag"] = w.array(model.inbag_)
+    elif isinstance(model, GPRegressor):
+        gp = model.gp_
+        fitted["theta"] = gp.kernel_.theta.tolist()
+        fitted["X_train"] = w.array(gp.X_train_)
+        fitted["y_train"] = w.array(gp.y_train_ * gp._y_train_std + gp._y_train_mean)
+        fitted["scaler_mean"] = w.array(model.scaler_.mean_)
+        fitted["scaler_scale"] = w.array(model.scaler_.scale_)
+    elif isinstance(model, TwoStageRegressor):
+        fitted["negative_value_"] = model.negative_value_
+        fitted["positive_fraction_"] = model.positive_fraction_
+        fitted["classifier_"] = None if model.classifier_ is None else _dump(model.classifier_, w)
+        fitted["regressor_"] = None if model.regressor_ is None else _dump(model.regressor_, w)
+    elif isinstance(model, CalibratedRegressor):
+        fitted["estimator_"] = _dump(model.estimator_, w)
+        fitted["calibrator_"] = model.calibrator_.to_dict()
+        fitted["calibration_before_"] = model.calibration_before_.to_dict()
+    return node
+
+
+def _load(node: dict[str, Any], r: _Reader) -> Any:
+    model = _new(node["class"], node["params"])
+    fitted = node["fitted"]
+    _set_common(model, fitted)
+    if isinstance(model, XGBEnsembleRegressor):
+        model.members_ = []
+        for name in fitted["members"]:
+            member = xgb.XGBRegressor()
+            member.load_model(bytearray(r.blob(name)))
+            member.set_params(n_jobs=xgb_threads(model.n_jobs))
+            model.members_.append(member)
+    elif isinstance(model, XGBClassifierModel):
+        model.classes_ = r.array(fitted["classes"])
+        model.booster_ = xgb.XGBClassifier()
+        model.booster_.load_model(bytearray(r.blob(fitted["booster"])))
+        model.booster_.set_params(n_jobs=xgb_threads(model.n_jobs))
+    elif isinstance(model, RandomForestUncertaintyRegressor):
+        _load_trees(model, fitted, r)
+    elif isinstance(model, GPRegressor):
+        model.scaler_ = StandardScaler()
+        model.scaler_.mean_ = r.array(fitted["scaler_mean"])
+        model.scaler_.scale_ = r.array(fitted["scaler_scale"])
+        model.scaler_.var_ = model.scaler_.scale_**2
+        model.scaler_.n_features_in_ = model.n_features_in_
+        kernel = model._kernel(model.n_features_in_).clone_with_theta(np.asarray(fitted["theta"]))
+        model.gp_ = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=True)
+        model.gp_.fit(r.array(fitted["X_train"]), r.array(fitted["y_train"]))
+    elif isinstance(model, TwoStageRegressor):
+        model.negative_value_ = float(fitted["negative_value_"])
+        model.positive_fraction_ = float(fitted["positive_fraction_"])
+        c, g = fitted["classifier_"], fitted["regressor_"]
+        model.classifier_ = None if c is None else _load(c, r)
+        model.regressor_ = None if g is None else _load(g, r)
+    elif isinstance(model, CalibratedRegressor):
+        model.estimator_ = _load(fitted["estimator_"], r)
+        model.calibrator_ = calibrator_from_dict(fitted["calibrator_"])
+        model.calibration_before_ = CalibrationReport(**fitted["calibration_before_"])
+    return model
+
+
+def _load_trees(model: RandomForestUncertaintyRegressor, fitted: dict[str, Any], r: _Reader):
+    info = fitted["trees"]
+    nodes, values = r.array(info["nodes"]), r.array(info["values"])
+    expected = DecisionTreeRegressor(max_depth=1).fit([[0.0], [1.0]], [0.0, 1.0])
+    dtype = expected.tree_.__getstate__()["nodes"].dtype
+    if nodes.dtype != dtype:
+        raise ModelError(
+            "This random-forest file was written by a scikit-learn whose tree layout differs "
+            f"from the installed one ({nodes.dtype} vs {dtype}); load it with the scikit-learn "
+            "version in the model card, or refit."
+        )
+    model.estimators_ = []
+    start = 0
+    n_classes = np.array([1], dtype=np.intp)
+    for count, depth, mf in zip(
+        info["node_counts"], info["max_depths"], info["max_features_"], strict=True
+    ):
+        tree = Tree(model.n_features_in_, n_classes, 1)
+        tree.__setstate__(
+            {
+                "max_depth": depth,
+                "node_count": count,
+                "nodes": np.ascontiguousarray(nodes[start : start + count]),
+                "values": np.ascontiguousarray(values[start : start + count]),
+            }
+        )
+        est = DecisionTreeRegressor(**model._tree_params())
+        est.tree_, est.n_features_in_, est.n_outputs_, est.max_features_ = (
+            tree,
+            model.n_features_in_,
+            1,
+            mf,
+        )
+        model.estimators_.append(est)
+        start += count
+    model.inbag_ = r.array(fitted["inbag"])
+
+
+def save_model(
+    model: Any, path: str | Path, card: ModelCard | dict[str, Any] | None = None
+) -> Path:
+    """Save a fitted ``mi.models`` estimator to a folder, without pickle.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted :class:`XGBEnsembleRegressor`, :class:`XGBClassifierModel`,
+        :class:`RandomForestUncertaintyRegressor`, :class:`GPRegressor`,
+        :class:`TwoStageRegressor` or :class:`CalibratedRegressor`.
+    path : str or Path
+        Folder to create (it must not exist, or be empty).
+    card : ModelCard or dict, optional
+        Model card; by default one is made with :func:`make_card` (class, params, features,
+        versions).
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from mi.models import XGBEnsembleRegressor, save_model, load_model
+    >>> X = np.random.default_rng(0).normal(size=(50, 2)); y = X[:, 0]
+    >>> m = XGBEnsembleRegressor(n_members=2, n_estimators=10, n_jobs=1, random_state=0).fit(X, y)
+    >>> folder = save_model(m, tempfile.mkdtemp() + "/model")
+    >>> np.allclose(load_model(folder).predict(X), m.predict(X))
+    True
+    """
+    folder = Path(path)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ModelError(
+            f"save_model: {folder} exists and is not an empty folder; pick a new path."
+        )
+    if card is None:
+        card = make_card(model)
+    elif isinstance(card, dict):
+        card = ModelCard.from_dict({"model_class": type(model).__name__, **card})
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(folder)
+    tree = _dump(model, writer)
+    if writer.arrays:
+        np.savez(folder / "arrays.npz", **writer.arrays)
+    doc = {
+        "format": "mi-model",
+        "format_version": FORMAT_VERSION,
+        "versions": package_versions(),
+        "model": tree,
+        "card": card.to_dict(),
+    }
+    (folder / "model.json").write_text(json.dumps(doc, indent=1))
+    (folder / "card.md").write_text(card.to_markdown())
+    return folder
+
+
+def _read_doc(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    folder = Path(path)
+    meta = folder / "model.json"
+    if not meta.is_file():
+        raise ModelError(f"{folder} is not a saved mi model (no model.json); use save_model first.")
+    try:
+        doc = json.loads(meta.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{meta} is not valid JSON: {exc}.") from exc
+    if doc.get("format") != "mi-model":
+        raise ModelError(f"{meta} is not an mi model file (format {doc.get('format')!r}).")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{meta} has format_version {doc.get('format_version')!r}; this mi reads "
+            f"{FORMAT_VERSION}. Refit the model or use the mi version in its card."
+        )
+    return folder, doc
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a model saved by :func:`save_model` (no pickle; only allow-listed classes).
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder written by :func:`save_model`.
+
+    Returns
+    -------
+    estimator
+        The fitted model (xgboost threads re-sized for this machine).
+    """
+    folder, doc = _read_doc(path)
+    try:
+        return _load(doc["model"], _Reader(folder))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"{folder / 'model.json'} is damaged or incomplete: {exc!r}.") from exc
+
+
+def load_card(path: str | Path) -> ModelCard:
+    """Read only the model card of a saved model."""
+    _, doc = _read_doc(path)
+    return ModelCard.from_dict(doc["card"])

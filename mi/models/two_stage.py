@@ -1,0 +1,205 @@
+"""Two-stage model: a classifier says "positive or not", a regressor predicts the positives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from mi.models._validation import check_choice, check_number
+from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor
+
+__all__ = ["TwoStageRegressor"]
+
+
+class TwoStageRegressor(RegressorMixin, BaseEstimator):
+    """Classifier for ``y > threshold``, then a regressor fitted on the positive rows only.
+
+    As Stanev et al. (npj Comput. Mater. 4, 29, 2018) did for superconducting Tc: rows at or
+    below ``threshold`` (e.g. Tc = 0, "no Tc reported") are modelled by the classifier alone.
+    With ``combine="expected"`` the prediction is the mixture mean
+    ``p * mu + (1 - p) * y0`` and the mixture standard deviation
+    ``sqrt(p (s^2 + mu^2) + (1 - p) y0^2 - mean^2)``; with ``combine="hard"`` rows with
+    ``p >= 0.5`` get the regressor's mean and std and the others ``y0`` with std 0 (here ``p`` is
+    the classifier's probability of a positive, ``mu, s`` the regressor's prediction, ``y0`` the
+    median of the non-positive training targets).
+
+    Parameters
+    ----------
+    classifier : classifier, optional
+        Default :class:`XGBClassifierModel` ().
+    regressor : regressor, optional
+        Default :class:`XGBEnsembleRegressor` (); needs ``predict(X, return_std=True)`` for
+        ``return_std``.
+    threshold : float, default 0.0
+        Rows with ``y > threshold`` are positive.
+    combine : {"expected", "hard"}, default "expected"
+        How the two stages are combined.
+
+    Attributes
+    ----------
+    classifier_ : classifier or None
+        Fitted classifier (``None`` when the training data held one kind of row only).
+    regressor_ : regressor or None
+        Fitted regressor (``None`` when there was no positive row).
+    negative_value_ : float
+        ``y0``, the value predicted for negatives.
+    positive_fraction_ : float
+        Fraction of positive training rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3)); y = np.where(X[:, 0] > 0, 10 + X[:, 1], 0.0)
+    >>> small = dict(n_estimators=30, n_jobs=1, random_state=0)
+    >>> model = TwoStageRegressor(XGBClassifierModel(**small),
+    ...                           XGBEnsembleRegressor(n_members=3, **small)).fit(X, y)
+    >>> model.predict_proba_positive(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        classifier: Any = None,
+        regressor: Any = None,
+        threshold: float = 0.0,
+        combine: str = "expected",
+    ) -> None:
+        self.classifier = classifier
+        self.regressor = regressor
+        self.threshold = threshold
+        self.combine = combine
+
+    def __sklearn_tags__(self):  # noqa: D401
+        """Tags: NaN allowed when both stages allow it."""
+        tags = super().__sklearn_tags__()
+        clf = self.classifier if self.classifier is not None else XGBClassifierModel()
+        reg = self.regressor if self.regressor is not None else XGBEnsembleRegressor()
+        tags.input_tags.allow_nan = (
+            clf.__sklearn_tags__().input_tags.allow_nan
+            and reg.__sklearn_tags__().input_tags.allow_nan
+        )
+        return tags
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TwoStageRegressor:
+        """Fit the classifier on all rows and the regressor on the positive rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Features.
+        y : array-like of shape (n,)
+            Target.
+        sample_weight : array-like of shape (n,), optional
+            Row weights passed to both stages.
+
+        Returns
+        -------
+        self
+        """
+        check_number(self, "threshold", self.threshold)
+        check_choice(self, "combine", self.combine, ("expected", "hard"))
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=True,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )
+        y = np.asarray(y, dtype=np.float64)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        positive = y > self.threshold
+        self.positive_fraction_ = float(positive.mean())
+        self.negative_value_ = float(np.median(y[~positive])) if (~positive).any() else 0.0
+        self.classifier_ = None
+        if positive.any() and (~positive).any():
+            clf = clone(self.classifier if self.classifier is not None else XGBClassifierModel())
+            self.classifier_ = clf.fit(X, positive.astype(np.int64), sample_weight=sw)
+        self.regressor_ = None
+        if positive.any():
+            reg = clone(self.regressor if self.regressor is not None else XGBEnsembleRegressor())
+            self.regressor_ = reg.fit(X[positive], y[positive], sample_weight=sw[positive])
+        return self
+
+    def _validate_predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "positive_fraction_")
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )
+
+    def predict_proba_positive(self, X: Any) -> np.ndarray:
+        """Probability that ``y > threshold``, shape (n,)."""
+        X = self._validate_predict(X)
+        return self._proba(X)
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        if self.classifier_ is None:
+            return np.full(X.shape[0], 1.0 if self.positive_fraction_ > 0 else 0.0)
+        proba = self.classifier_.predict_proba(X)
+        classes = list(self.classifier_.classes_)
+        return np.asarray(proba[:, classes.index(1)], dtype=np.float64)
+
+    def _regress(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.regressor_ is None:
+            return np.full(X.shape[0], self.negative_value_), np.zeros(X.shape[0])
+        try:
+            mu, s = self.regressor_.predict(X, return_std=True)
+        except TypeError:
+            mu, s = self.regressor_.predict(X), np.zeros(X.shape[0])
+        return np.asarray(mu, dtype=np.float64), np.asarray(s, dtype=np.float64)
+
+    def _combine(self, p: np.ndarray, mu: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
+        y0 = self.negative_value_
+        if self.combine == "hard":
+            pos = p >= 0.5
+            return np.where(pos, mu, y0), np.where(pos, s, 0.0)
+        mean = p * mu + (1.0 - p) * y0
+        second = p * (s**2 + mu**2) + (1.0 - p) * y0**2
+        return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Predict the combined mean (see the class docstring).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Features.
+        return_std : bool, default False
+            Also return the standard deviation.
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+        std : ndarray of shape (n,), only when ``return_std``
+        """
+        X = self._validate_predict(X)
+        mean, std = self._combine(self._proba(X), *self._regress(X))
+        return (mean, std) if return_std else mean
+
+    def predict_members(self, X: Any) -> np.ndarray:
+        """Members of the regressor combined with the classifier, shape (n_members, n).
+
+        Raises
+        ------
+        AttributeError
+            When the regressor has no ``predict_members``.
+        """
+        X = self._validate_predict(X)
+        p = self._proba(X)
+        if self.regressor_ is None:
+            return np.full((1, X.shape[0]), self.negative_value_)
+        members = self.regressor_.predict_members(X)
+        y0 = self.negative_value_
+        if self.combine == "hard":
+            return np.where(p >= 0.5, members, y0)
+        return p * members + (1.0 - p) * y0
