@@ -261,3 +261,17 @@ def test_ternary_map_scatter_contour_and_errors():
     bad.loc[2, "Ni"] = -1.0
     with pytest.raises(DataError, match="ternary row 2"):
         mp.ternary_map(bad, "Ms", highlight="seen")
+
+
+# --------------------------------------------------------------- display
+def test_figures_display_as_png_in_ipython():
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        mp._register_notebook_display()
+        data, _ = shell.display_formatter.format(mp.parity([1.0, 2.0], [1.0, 2.0]))
+        assert data["image/png"][:4] == b"\x89PNG"
+    finally:
+        InteractiveShell.clear_instance()

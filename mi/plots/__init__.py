@@ -21,6 +21,8 @@ expression of a notebook cell is displayed once, and scripts can call ``fig.save
 
 from __future__ import annotations
 
+import sys
+
 from mi.plots.calibration import calibration
 from mi.plots.discovery import discovery_curves
 from mi.plots.importance import feature_importance_bar
@@ -47,3 +49,43 @@ __all__ = [
     "ternary_map",
     "ternary_xy",
 ]
+
+
+def _register_notebook_display() -> None:
+    """Show :class:`~matplotlib.figure.Figure` objects as PNG in IPython / Jupyter.
+
+    The inline backend registers its formatter only once ``pyplot`` is imported; the figures
+    made here never touch ``pyplot``, so register a PNG formatter for ``Figure`` when running
+    inside IPython and none is registered yet (``%matplotlib ...`` later takes over).
+    """
+    ipython_mod = sys.modules.get("IPython")
+    if ipython_mod is None:
+        return
+    try:
+        ip = ipython_mod.get_ipython()
+    except Exception:  # pragma: no cover - defensive: never break import
+        return
+    if ip is None or not hasattr(ip, "display_formatter"):
+        return
+    from matplotlib.figure import Figure
+
+    png = ip.display_formatter.formatters.get("image/png")
+    if png is None:  # pragma: no cover
+        return
+    try:
+        png.lookup_by_type(Figure)
+        return  # already registered (inline backend active)
+    except KeyError:
+        pass
+
+    def _to_png(fig: Figure) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+        return buf.getvalue()
+
+    png.for_type(Figure, _to_png)
+
+
+_register_notebook_display()
