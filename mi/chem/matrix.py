@@ -220,6 +220,26 @@ class CompositionMatrix:
         reduced = scaled // np.repeat(gcd, counts)
         return _format_rows(csr.indptr, csr.indices, reduced.tolist(), integer=True)
 
+    def exact_keys(self) -> list[str]:
+        """Key per row that preserves the amounts exactly (``repr`` of each amount).
+
+        Unlike :meth:`canonical_keys` it is not reduced: ``"Fe2O3"`` and ``"Fe4O6"`` differ.
+        Used as the feature-cache key.
+
+        Returns
+        -------
+        list of str
+            E.g. ``"Fe2.0O3.0"``; ``""`` for invalid rows.
+        """
+        csr = self._csr
+        symbols = [ELEMENTS[j] for j in csr.indices.tolist()]
+        data = csr.data.tolist()
+        ptr = csr.indptr.tolist()
+        return [
+            "".join(f"{s}{v!r}" for s, v in sorted(zip(symbols[a:b], data[a:b], strict=True)))
+            for a, b in zip(ptr[:-1], ptr[1:], strict=True)
+        ]
+
     def formulas(self) -> list[str]:
         """Readable formula per row (alphabetical symbols, amounts as given; ``""`` if invalid).
 
