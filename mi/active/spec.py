@@ -1,0 +1,206 @@
+"""``CampaignSpec``: the validated description of a campaign (TOML or JSON file, or a dict).
+
+Example file (paths are relative to the spec file)::
+
+    name = "ndfeb-lean"
+    target = "Hc"                 # column of the lab results to maximize/minimize
+    maximize = true
+    seed = 0
+
+    [candidates]
+    file = "pool.csv"             # or: formulas = [...], or: template = "...", ranges = {...}
+    composition_col = "composition"
+
+    [initial]                     # optional: results known before the campaign
+    file = "known.csv"
+
+    [features]
+    preset = "magpie"             # any mi.features preset, or "fractions" (atomic fractions)
+
+    [model]
+    name = "xgb_ensemble"         # xgb_ensemble | random_forest | gp
+    params = { n_members = 8, n_estimators = 200 }
+
+    [acquisition]
+    name = "ei"
+    params = {}
+
+    [batch]
+    method = "local_penalization"
+    min_distance = 0.02
+
+    [constraints]
+    max_dytb_mass_fraction = 0.01
+    max_supply_risk = 0.6
+    exclude_elements = ["Co"]
+    risk = "supply_risk"          # criticality column used as the known risk by penalized/ehvi
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mi.exceptions import SpecError
+
+__all__ = ["CampaignSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
+
+SPEC_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CandidatesSpec(_Strict):
+    """Where the candidate pool comes from (exactly one of ``file``, ``formulas``, ``template``)."""
+
+    file: str | None = Field(None, description="CSV with one composition per row.")
+    composition_col: str = Field("composition", description="Column of formulas in `file`.")
+    formulas: list[str] | None = Field(None, description="Formulas given inline.")
+    template: str | None = Field(None, description="mi.candidates.Template formula template.")
+    ranges: dict[str, Any] = Field(default_factory=dict, description="Template ranges.")
+    max_size: int = Field(2_000_000, description="Refuse pools larger than this.", gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CandidatesSpec:
+        given = [k for k in ("file", "formulas", "template") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of candidates.file, candidates.formulas, candidates.template "
+                f"(got {given or 'none'})"
+            )
+        return self
+
+
+class InitialSpec(_Strict):
+    """Results measured before the campaign (they need not be in the pool)."""
+
+    file: str
+    composition_col: str = "composition"
+    target_col: str | None = Field(None, description="Default: the campaign's target.")
+
+
+class FeaturesSpec(_Strict):
+    """Featurization of the pool, done once at ``init``."""
+
+    preset: str = Field("magpie", description="mi.features preset, or 'fractions'.")
+    backend: str = Field("fast", description="mi.features backend.")
+
+
+class ModelSpec(_Strict):
+    """Surrogate model from mi.models."""
+
+    name: str = Field("xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class AcquisitionSpec(_Strict):
+    """Acquisition from mi.active's registry."""
+
+    name: str = "ei"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchSpec(_Strict):
+    """Batch selection (see mi.active.select_batch)."""
+
+    method: str = "local_penalization"
+    min_distance: float = Field(0.02, ge=0.0, le=1.0)
+    length_scale: float = Field(0.1, gt=0.0)
+
+
+class ConstraintsSpec(_Strict):
+    """Feasibility rules on the candidates (known exactly from the composition)."""
+
+    max_dytb_mass_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    max_hree_mass_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    max_supply_risk: float | None = Field(None, ge=0.0, le=1.0)
+    exclude_elements: list[str] = Field(default_factory=list)
+    risk: str = Field("supply_risk", description="Criticality column used as the known risk.")
+
+
+class CampaignSpec(_Strict):
+    """A campaign: the property, the pool, the surrogate, the acquisition and the constraints."""
+
+    version: int = Field(SPEC_VERSION, description="Spec format version.")
+    name: str = Field(..., min_length=1)
+    target: str = Field(..., min_length=1, description="Property column in the lab results.")
+    maximize: bool = True
+    seed: int = 0
+    min_observations: int = Field(
+        5, ge=0, description="Below this many results, suggestions are random (feasible)."
+    )
+    candidates: CandidatesSpec
+    initial: InitialSpec | None = None
+    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    acquisition: AcquisitionSpec = Field(default_factory=AcquisitionSpec)
+    batch: BatchSpec = Field(default_factory=BatchSpec)
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    base_dir: str | None = Field(None, description="Folder that relative paths refer to.")
+
+    @model_validator(mode="after")
+    def _check_version(self) -> CampaignSpec:
+        if self.version != SPEC_VERSION:
+            raise ValueError(
+                f"spec version {self.version} is not supported by this mi (expects {SPEC_VERSION})"
+            )
+        return self
+
+    def resolve(self, path: str | None) -> Path | None:
+        """Resolve a path of the spec against ``base_dir``."""
+        if path is None:
+            return None
+        p = Path(path).expanduser()
+        if not p.is_absolute() and self.base_dir:
+            p = Path(self.base_dir) / p
+        return p
+
+
+def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
+    """Read and validate a spec from a TOML/JSON file, a dict, or pass a spec through.
+
+    Raises
+    ------
+    SpecError
+        Unreadable file or invalid content (the message lists every problem with its key).
+    """
+    if isinstance(spec, CampaignSpec):
+        return spec
+    base: str | None = None
+    if isinstance(spec, str | Path):
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecError(f"Campaign spec file {str(path)!r} does not exist.")
+        try:
+            if path.suffix.lower() == ".json":
+                data = json.loads(path.read_text())
+            else:
+                data = tomllib.loads(path.read_text())
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise SpecError(f"Cannot read campaign spec {str(path)!r}: {exc}") from None
+        base = str(path.resolve().parent)
+    else:
+        data = dict(spec)
+    if base is not None and not data.get("base_dir"):
+        data["base_dir"] = base
+    try:
+        return CampaignSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SpecError(f"Invalid campaign spec: {problems}.") from None
+
+
+def spec_hash(spec: CampaignSpec) -> str:
+    """sha256 of the spec's canonical JSON (without ``base_dir``)."""
+    data = spec.model_dump(mode="json", exclude={"base_dir"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

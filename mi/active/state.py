@@ -1,0 +1,188 @@
+"""``CampaignState``: everything that changes during a campaign, and its on-disk form.
+
+Layout of a campaign directory::
+
+    campaign.json                 spec, campaign id, versions (written once by init)
+    pool.parquet                  candidates: key, composition, criticality columns, feasible
+    features.parquet              the pool's features (computed once by init)
+    state.json                    the commit point: iteration, RNG state, pending suggestions,
+                                  history, and the name of the current observations file
+    observations-<step>.parquet   all results so far (a new file per step that adds results)
+
+A step writes the new observations file first (atomically), then ``state.json`` (atomically);
+``state.json`` names the observations file it belongs to. A process killed at any instant
+therefore leaves either the old or the new state, never a mixture; files that no state refers
+to are removed by the next step.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mi.active._io import TMP_SUFFIX, atomic_write_json, atomic_write_parquet
+from mi.exceptions import CampaignError, StateVersionError
+
+__all__ = ["CampaignState", "STATE_VERSION", "STATE_FILE", "read_state", "write_state"]
+
+STATE_VERSION = 1
+STATE_FILE = "state.json"
+OBS_PREFIX = "observations-"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class CampaignState:
+    """Mutable state of a campaign (see the module docstring for the files).
+
+    Attributes
+    ----------
+    campaign_id : str
+    step : int
+        Number of committed steps (init is step 0).
+    iteration : int
+        Number of ``suggest`` calls committed.
+    rng_state : dict
+        ``numpy.random.PCG64`` state; the campaign's only source of randomness.
+    pending : list of dict
+        Suggestions not yet observed (key, composition, iteration, rank, predictions).
+    history : list of dict
+        One entry per step: action, step, iteration, keys, time.
+    observations : DataFrame
+        key, composition, <target>, iteration, step, source.
+    observations_file : str
+    """
+
+    campaign_id: str
+    target: str
+    step: int = 0
+    iteration: int = 0
+    rng_state: dict[str, Any] = field(default_factory=dict)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    observations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    observations_file: str = ""
+    version: int = STATE_VERSION
+
+    def rng(self) -> np.random.Generator:
+        """Return a Generator positioned at the stored state."""
+        bitgen = np.random.PCG64()
+        bitgen.state = self.rng_state
+        return np.random.Generator(bitgen)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form of everything except the observations table."""
+        from mi import __version__
+
+        return {
+            "format": "mi-campaign-state",
+            "version": self.version,
+            "mi_version": __version__,
+            "campaign_id": self.campaign_id,
+            "target": self.target,
+            "step": self.step,
+            "iteration": self.iteration,
+            "rng_state": self.rng_state,
+            "pending": self.pending,
+            "history": self.history,
+            "observations_file": self.observations_file,
+            "n_observations": len(self.observations),
+        }
+
+    def add_history(self, action: str, **info: Any) -> None:
+        """Append a history entry for the step about to be committed."""
+        self.history.append(
+            {"action": action, "step": self.step, "iteration": self.iteration, "time": _now()}
+            | info
+        )
+
+
+def empty_observations(target: str) -> pd.DataFrame:
+    """Return the empty observations table with its columns and dtypes."""
+    return pd.DataFrame(
+        {
+            "key": pd.Series(dtype=str),
+            "composition": pd.Series(dtype=str),
+            target: pd.Series(dtype=np.float64),
+            "iteration": pd.Series(dtype=np.int64),
+            "step": pd.Series(dtype=np.int64),
+            "source": pd.Series(dtype=str),
+        }
+    )
+
+
+def read_state(directory: Path) -> CampaignState:
+    """Load ``state.json`` and its observations file.
+
+    Raises
+    ------
+    CampaignError
+        No campaign in the folder.
+    StateVersionError
+        The state was written by an incompatible version.
+    """
+    path = directory / STATE_FILE
+    if not path.is_file():
+        raise CampaignError(
+            f"No campaign in {str(directory)!r} (no {STATE_FILE}); create one with "
+            "`mi campaign init DIR --spec FILE`."
+        )
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise CampaignError(f"{path} is not valid JSON ({exc}).") from None
+    if data.get("format") != "mi-campaign-state":
+        raise CampaignError(f"{path} is not an mi campaign state file.")
+    if data.get("version") != STATE_VERSION:
+        raise StateVersionError(
+            f"{path} has state version {data.get('version')!r}, written by mi "
+            f"{data.get('mi_version')!r}; this mi reads version {STATE_VERSION}. Use that mi "
+            "version, or start a new campaign."
+        )
+    obs_file = data["observations_file"]
+    obs = pd.read_parquet(directory / obs_file)
+    if len(obs) != data["n_observations"]:
+        raise CampaignError(
+            f"{obs_file} holds {len(obs)} observations but {STATE_FILE} expects "
+            f"{data['n_observations']}; the campaign folder was edited by hand."
+        )
+    return CampaignState(
+        campaign_id=data["campaign_id"],
+        target=data["target"],
+        step=data["step"],
+        iteration=data["iteration"],
+        rng_state=data["rng_state"],
+        pending=data["pending"],
+        history=data["history"],
+        observations=obs,
+        observations_file=obs_file,
+        version=data["version"],
+    )
+
+
+def write_state(directory: Path, state: CampaignState, *, observations_changed: bool) -> None:
+    """Commit ``state`` (observations file first, then ``state.json``), then tidy up."""
+    previous = state.observations_file
+    if observations_changed or not previous:
+        state.observations_file = f"{OBS_PREFIX}{state.step:06d}.parquet"
+        atomic_write_parquet(directory / state.observations_file, state.observations)
+    atomic_write_json(directory / STATE_FILE, state.to_json())
+    remove_orphans(directory, state.observations_file)
+
+
+def remove_orphans(directory: Path, current: str) -> None:
+    """Delete temporary files and observation files the committed state does not name."""
+    for path in directory.iterdir():
+        name = path.name
+        stale_obs = name.startswith(OBS_PREFIX) and name.endswith(".parquet") and name != current
+        if stale_obs or (name.startswith(".") and name.endswith(TMP_SUFFIX)):
+            path.unlink(missing_ok=True)
