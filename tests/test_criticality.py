@@ -255,6 +255,9 @@ def test_missing_element_gives_nan_and_flag_never_imputed():
     assert not pmfe["cost_known"] and math.isnan(pmfe["cost_per_kg"])
     assert pmfe["missing_elements"] == "price: Pm" and pmfe["hhi_known"]
     assert not am["eu_known"] and "eu_crm_2023: Am" in am["missing_elements"]
+    several = score(["H2PmAm", "Fe", "AmPmH"])["missing_elements"].tolist()
+    assert several[0] == several[2] == "eu_crm_2023: Am; hhi_2013: H, Am; price: Pm, Am"
+    assert several[1] == ""
     # a component with weight 0 does not spread its NaN
     only_dytb = score(["H2O"], weights={"dytb": 1.0})
     assert only_dytb["supply_risk"][0] == 0.0

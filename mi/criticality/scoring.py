@@ -455,7 +455,7 @@ def score(
     data["cost_known"] = ~np.isnan(columns["cost_per_kg"])
     data["supply_risk"] = risk
     data["missing_elements"] = _missing_report(cm, valid, columns, mass_vec, source)
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(data, copy=False)
     conv = HREE_CONVENTIONS[hree_convention]
     frame.attrs = {
         "hree_convention": hree_convention,
@@ -481,7 +481,7 @@ def _missing_report(
     vectors: Mapping[str, np.ndarray],
     source: Mapping[str, str],
 ) -> np.ndarray:
-    """``missing_elements`` text per row: only rows with a NaN column are visited."""
+    """``missing_elements`` text per row, built once per distinct pattern of missing elements."""
     out = np.full(len(valid), "", dtype=object)
     out[~valid] = "invalid composition"
     stacked = np.column_stack([columns[k] for k in vectors])
@@ -492,15 +492,28 @@ def _missing_report(
     for name, vec in vectors.items():
         table = source[name]
         per_table[table] = per_table.get(table, np.zeros(_N_ELEMENTS, bool)) | np.isnan(vec)
-    csr = cm.take(rows).to_csr() if hasattr(cm, "to_csr") else sparse.csr_matrix(cm.amounts)
-    for k, row in enumerate(rows):
-        present = csr.indices[csr.indptr[k] : csr.indptr[k + 1]]
+    lacking_any = np.logical_or.reduce(list(per_table.values()))
+    csr = sparse.csr_matrix(cm.take(rows).to_csr() if hasattr(cm, "to_csr") else cm.amounts)
+    # each row's set of lacking elements as two 64-bit masks (Z <= 64, Z > 64)
+    cols = csr.indices.astype(np.int64)
+    row_of = np.repeat(np.arange(rows.size), np.diff(csr.indptr))
+    hit = lacking_any[cols]
+    masks = np.zeros((rows.size, 2), dtype=np.uint64)
+    bits = np.left_shift(np.uint64(1), (cols[hit] % 64).astype(np.uint64))
+    np.bitwise_or.at(masks, (row_of[hit], cols[hit] // 64), bits)
+    patterns, inverse = np.unique(masks, axis=0, return_inverse=True)
+    texts = []
+    for low, high in patterns.tolist():
+        present = [j for j in range(64) if low >> j & 1] + [
+            64 + j for j in range(64) if high >> j & 1
+        ]
         parts = []
         for table, missing in per_table.items():
-            lacking = [ELEMENTS[j] for j in sorted(present) if missing[j]]
+            lacking = [ELEMENTS[j] for j in present if missing[j]]
             if lacking:
                 parts.append(f"{table}: {', '.join(lacking)}")
-        out[row] = "; ".join(parts)
+        texts.append("; ".join(parts))
+    out[rows] = np.asarray(texts, dtype=object)[np.asarray(inverse).ravel()]
     return out
 
 
