@@ -155,8 +155,9 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
         fitted["classes"] = w.array(np.asarray(model.classes_))
     elif isinstance(model, RandomForestUncertaintyRegressor):
         states = [est.tree_.__getstate__() for est in model.estimators_]
+        nodes = np.concatenate([s["nodes"] for s in states])
         fitted["trees"] = {
-            "nodes": w.array(np.concatenate([s["nodes"] for s in states])),
+            "nodes": {f: w.array(nodes[f]) for f in nodes.dtype.names},
             "values": w.array(np.concatenate([s["values"] for s in states])),
             "node_counts": [int(s["node_count"]) for s in states],
             "max_depths": [int(s["max_depth"]) for s in states],
@@ -224,15 +225,19 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
 
 def _load_trees(model: RandomForestUncertaintyRegressor, fitted: dict[str, Any], r: _Reader):
     info = fitted["trees"]
-    nodes, values = r.array(info["nodes"]), r.array(info["values"])
+    values = r.array(info["values"])
     expected = DecisionTreeRegressor(max_depth=1).fit([[0.0], [1.0]], [0.0, 1.0])
     dtype = expected.tree_.__getstate__()["nodes"].dtype
-    if nodes.dtype != dtype:
+    saved = info["nodes"]
+    if set(saved) != set(dtype.names):
         raise ModelError(
-            "This random-forest file was written by a scikit-learn whose tree layout differs "
-            f"from the installed one ({nodes.dtype} vs {dtype}); load it with the scikit-learn "
-            "version in the model card, or refit."
+            "This random-forest file was written by a scikit-learn whose tree node fields "
+            f"({sorted(saved)}) differ from the installed one's ({sorted(dtype.names)}); load it "
+            "with the scikit-learn version in the model card, or refit."
         )
+    nodes = np.zeros(values.shape[0], dtype=dtype)
+    for name in dtype.names:
+        nodes[name] = r.array(saved[name])
     model.estimators_ = []
     start = 0
     n_classes = np.array([1], dtype=np.intp)
