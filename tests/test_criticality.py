@@ -104,6 +104,9 @@ def test_list_tables_lists_required_tables_with_source_and_year():
     assert years["hhi_2013"] == "2013" and years["usgs_2022"] == "2022"
     assert years["eu_crm_2023"] == "2023" and years["price"] == "2013-2020"
     assert frame["source"].str.len().min() > 20
+    assert "cannot tell Dy or Tb" in frame.set_index("name").loc["hhi_2013", "caveats"]
+    text = get_table("price").describe()
+    assert "year:    2013-2020" in text and "USD presumed" in text and "licence:" in text
 
 
 def test_unknown_table_suggests_closest_name():

@@ -81,6 +81,15 @@ def test_list_shows_tables_with_source_and_year(capsys):
     assert "Gaultois" in out and "2024/1252" in out
 
 
+def test_table_option_describes_caveats(capsys):
+    assert main(["criticality", "--table", "hhi_2013"]) == 0
+    out = capsys.readouterr().out
+    assert "caveat:  All lanthanides share one value" in out and "year:    2013" in out
+    assert "licence:" in out
+    assert main(["criticality", "--table", "hhi"]) == 1
+    assert "Did you mean 'hhi_2013'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -80,6 +80,10 @@ def criticality(
     list_: Annotated[
         bool, typer.Option("--list", help="List the tables with source and year.")
     ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option("--table", help="Describe one table: source, year, units, caveats."),
+    ] = None,
     convention: Annotated[
         str, typer.Option("--convention", help="HREE convention: eu_2023, usgs or gd_heavy.")
     ] = "eu_2023",
@@ -102,8 +106,15 @@ def criticality(
     if list_:
         _print_list()
         return
+    if show is not None:
+        from mi.criticality import get_table
+
+        typer.echo(get_table(show).describe())
+        return
     if not formulas:
-        raise DataError("Give at least one formula (e.g. mi criticality Nd2Fe14B) or --list.")
+        raise DataError(
+            "Give at least one formula (e.g. mi criticality Nd2Fe14B), --list or --table NAME."
+        )
     if output not in ("table", "csv", "json"):
         raise DataError(f"--format must be table, csv or json; got {output!r}.")
 

@@ -47,9 +47,13 @@ _TOL = 1e-12
 class Constraint(Protocol):
     """Protocol of a constraint: ``__call__(compositions) -> bool array`` plus ``description``."""
 
-    description: str
+    @property
+    def description(self) -> str:
+        """One line saying what the constraint keeps."""
+        ...
 
-    def __call__(self, compositions: Any) -> np.ndarray:  # noqa: D102
+    def __call__(self, compositions: Any) -> np.ndarray:
+        """Return a bool mask over the rows of ``compositions`` (True = keep)."""
         ...
 
 

@@ -68,7 +68,7 @@ __all__ = [
 TableKind = Literal["element", "list", "material"]
 
 _SYMBOL_TO_INDEX = {symbol: j for j, symbol in enumerate(ELEMENTS)}
-_KEY_RE = re.compile(r"^# ?([a-z][a-z0-9 _/()<>=,.-]*?):(?:\s+(.*))?$")
+_KEY_RE = re.compile(r"^# ?([a-z][A-Za-z0-9 _/()<>=,.-]*?):(?:\s+(.*))?$")
 _BOOL_STRINGS = {"true": True, "false": False}
 
 
@@ -300,6 +300,10 @@ class CriticalityTable:
         index = np.fromiter((_SYMBOL_TO_INDEX[s] for s in mapped["symbol"]), dtype=np.intp)
         return index, mapped
 
+    @cached_property
+    def _cache(self) -> dict[tuple[str, str], np.ndarray]:
+        return {}
+
     def values(self, column: str) -> np.ndarray:
         """Return one column as a float vector over :data:`mi.chem.ELEMENTS` (length 103).
 
@@ -321,6 +325,12 @@ class CriticalityTable:
         TableError
             The column does not exist or holds text.
         """
+        key = ("values", column)
+        if key not in self._cache:
+            self._cache[key] = self._values_uncached(column)
+        return self._cache[key].copy()
+
+    def _values_uncached(self, column: str) -> np.ndarray:
         index, mapped = self._element_rows()
         if column not in mapped.columns:
             raise TableError(
@@ -357,6 +367,12 @@ class CriticalityTable:
             ``object`` array of length 103; ``None`` where the element has no row or the cell
             is empty.
         """
+        key = ("categories", column)
+        if key not in self._cache:
+            self._cache[key] = self._categories_uncached(column)
+        return self._cache[key].copy()
+
+    def _categories_uncached(self, column: str) -> np.ndarray:
         index, mapped = self._element_rows()
         if column not in mapped.columns:
             raise TableError(
@@ -396,8 +412,32 @@ class CriticalityTable:
             "title": self.title,
             "rows": self.n_rows,
             "units": "; ".join(f"{k}: {v}" for k, v in self.units.items()),
+            "caveats": " | ".join(self.caveats),
             "file": self.path.name,
         }
+
+    def describe(self) -> str:
+        """Multi-line text: title, source, year, units, caveats, licence and method.
+
+        The licence, retrieval and method lines come from the file's ``#`` header block.
+
+        Returns
+        -------
+        str
+        """
+        header = self._parsed[0]
+        lines = [
+            f"{self.name}: {self.title}",
+            f"  source:  {self.source}",
+            f"  year:    {self.year}",
+            f"  kind:    {self.kind} ({self.n_rows} rows, file {self.path.name})",
+        ]
+        lines += [f"  unit:    {k}: {v}" for k, v in self.units.items()]
+        lines += [f"  caveat:  {c}" for c in self.caveats]
+        for key in ("licence", "retrieved", "method"):
+            if key in header:
+                lines.append(f"  {key}: {header[key]}")
+        return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- registry
@@ -595,7 +635,8 @@ def list_tables() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``name, kind, year, source, title, rows, units, file``; one row per table in
+        Columns ``name, kind, year, source, title, rows, units, caveats, file``; one row per
+        table in
         registration order (shipped tables first).
     """
     _ensure_builtins()
