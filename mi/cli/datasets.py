@@ -1,0 +1,81 @@
+"""``mi datasets list`` and ``mi datasets show NAME``: the dataset registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+datasets_app = typer.Typer(
+    help="Registered datasets: list them, show one with its row accounting.",
+    no_args_is_help=True,
+)
+
+
+@datasets_app.command("list")
+def list_cmd() -> None:
+    """List registered datasets (name, kind, targets, rows, availability, licence)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mi.data import list_datasets
+
+    df = list_datasets()
+    table = Table(title="mi datasets", show_lines=False)
+    for col in ("name", "kind", "targets", "rows", "available", "licence"):
+        table.add_column(col, overflow="fold", max_width=48 if col == "licence" else None)
+    for row in df.itertuples(index=False):
+        rows = "" if row.rows is None or row.rows != row.rows else f"{int(row.rows):,}"
+        licence = row.licence if len(row.licence) <= 60 else row.licence[:57] + "..."
+        cells = (row.name, row.kind, row.targets, rows, row.available, licence)
+        table.add_row(*(escape(str(c)) for c in cells))
+    Console(width=160).print(table)
+
+
+def show_dataset(name: str, n_rejected: int = 10) -> str:
+    """Text shown by ``mi datasets show``: summary plus the first rejected rows.
+
+    Parameters
+    ----------
+    name : str
+        Registered dataset.
+    n_rejected : int, default 10
+        How many rejected rows to list.
+
+    Returns
+    -------
+    str
+    """
+    from mi.data import get_manifest, load_dataset
+
+    manifest = get_manifest(name)
+    ds = load_dataset(name)
+    lines = [ds.summary(), f"manifest : {manifest.path}"]
+    rej = ds.report.rejected
+    if len(rej):
+        lines.append(f"first {min(n_rejected, len(rej))} of {len(rej)} rejection entries:")
+        for r in rej.head(n_rejected).itertuples(index=False):
+            lines.append(f"  {r.file}:{r.row} [{r.column}] {r.value!r}: {r.reason}")
+    merged = ds.report.merged
+    if len(merged):
+        lines.append(f"first {min(3, len(merged))} of {len(merged)} merged groups:")
+        for r in merged.head(3).to_dict("records"):
+            lines.append(f"  {r['composition']}: {r['n_rows']} rows ({r['sources']})")
+    return "\n".join(lines)
+
+
+@datasets_app.command("show")
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Registered dataset name, e.g. supercon.")],
+    rejected: Annotated[int, typer.Option(help="How many rejected rows to print.")] = 10,
+) -> None:
+    """Load one dataset and print source, licence, rows, targets and the row accounting."""
+    typer.echo(show_dataset(name, rejected))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``datasets`` sub-app to the root CLI."""
+    app.add_typer(datasets_app, name="datasets")

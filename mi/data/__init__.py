@@ -1,0 +1,44 @@
+"""Data in: structure files, property tables and the dataset registry.
+
+Every reader accounts for every input row: accepted, or rejected with file, row, column, value
+and reason (``dataset.report``). Registered datasets are described by manifests in
+``datasets/*.toml`` and loaded with :func:`load_dataset`.
+
+Examples
+--------
+>>> from mi.data import load_dataset  # doctest: +SKIP
+>>> ds = load_dataset("supercon")  # doctest: +SKIP
+>>> print(ds.summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from mi.data.dataset import Dataset, DatasetMeta
+from mi.data.report import ValidationReport
+from mi.data.tables import read_raw_table, read_table
+
+__all__ = [
+    "Dataset",
+    "DatasetMeta",
+    "ValidationReport",
+    "read_table",
+    "read_raw_table",
+    "read_structures",
+    "StructureCollection",
+    "load_dataset",
+    "list_datasets",
+    "get_manifest",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Structures pull in pymatgen, the registry pulls in the sources: import them on first use.
+    if name in {"read_structures", "StructureCollection"}:
+        from mi.data import structures
+
+        return getattr(structures, name)
+    if name in {"load_dataset", "list_datasets", "get_manifest"}:
+        from mi.data import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'mi.data' has no attribute {name!r}")

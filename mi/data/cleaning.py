@@ -1,0 +1,327 @@
+"""Turn raw tables into a :class:`~mi.data.dataset.Dataset`, accounting for every row.
+
+Rules (the same for registered datasets and a user's own table):
+
+1. **Validate.** A row is accepted when its composition is a valid formula (see
+   :mod:`mi.data.formulas`) and every target cell parses (see :mod:`mi.data.values`). Every
+   problem of a rejected row is listed with file, row, column, value and reason.
+2. **Merge.** Accepted rows with the same reduced composition (and the same ``merge_by``
+   values, e.g. the train/test ``split``) become one row. All their values are pooled (an
+   array cell contributes all its values) and the target holds the **median** (or mean) of the
+   pool, ``<target>_n`` the pool size and ``<target>_std`` its standard deviation (ddof = 0; 0
+   for a single value). Censored values (``<1E-10``) enter the pool only when the group has
+   no exact value; then ``<target>_censored`` is True. Values coded as "not reported"
+   (``missing_value``) enter the pool only when the group has no reported value; then the
+   ``reported_flag`` column is False. Other kept columns take the group's first value. Every
+   merged group is listed in the report.
+3. **Flags** derived from targets (``is_metal = Eg == 0``) are computed on merged values.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mi.data.dataset import Dataset, DatasetMeta
+from mi.data.formulas import check_formulas
+from mi.data.report import RejectLog, ValidationReport
+from mi.data.spec import TableSpec, TargetSpec
+from mi.data.values import ParsedValue, parse_target_cell
+from mi.exceptions import TableError, closest_names
+
+__all__ = ["SourceFrame", "clean_frames"]
+
+_OPS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass
+class SourceFrame:
+    """One raw table read from one file, plus constant columns to add (e.g. ``split``)."""
+
+    file: str
+    df: pd.DataFrame
+    constants: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class _Row:
+    file: str
+    row: int
+    key: tuple[object, ...]
+    formula: str
+    structure: object
+    values: dict[str, ParsedValue]
+    kept: dict[str, object]
+
+
+def _require_columns(frame: SourceFrame, spec: TableSpec) -> None:
+    needed = [spec.composition_col, spec.structure_col, *(t.source for t in spec.targets)]
+    needed += [c for c in spec.merge_by if c not in frame.constants]
+    if spec.keep_columns:
+        needed += list(spec.keep_columns)
+    columns = [str(c) for c in frame.df.columns]
+    for col in needed:
+        if col is not None and col not in frame.df.columns:
+            close = closest_names(col, columns)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TableError(
+                f"Column {col!r} is not in {frame.file} (columns: {columns}).{hint} "
+                "Name the right column."
+            )
+
+
+def _structure_formulas(cells: list[object], file: str, log: RejectLog, col: str):
+    from pymatgen.core import Structure
+
+    formulas: list[object] = []
+    structures: list[object] = []
+    for row, cell in enumerate(cells):
+        struct = cell
+        if isinstance(cell, dict):
+            try:
+                struct = Structure.from_dict(cell)
+            except Exception as exc:  # pymatgen raises many types on bad dicts
+                log.add(file, row, col, cell, f"not a structure: {exc}")
+                struct = None
+        if struct is not None and not isinstance(struct, Structure):
+            log.add(file, row, col, cell, f"not a pymatgen Structure ({type(cell).__name__})")
+            struct = None
+        structures.append(struct)
+        formulas.append(None if struct is None else struct.composition.element_composition.formula)
+    return formulas, structures
+
+
+def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
+    """Merge the parsed values of one group: (value, n, std, censored, reported)."""
+    use = list(rows)
+    reported = True
+    if spec.missing_value is not None:
+        rep = [r for r in use if r.reported]
+        reported = bool(rep)
+        use = rep or use
+    exact = [r for r in use if not r.censored]
+    censored = not exact
+    use = exact or use
+    pool = np.concatenate([r.values for r in use])
+    if spec.kind == "bool":
+        value: float | bool = bool(pool.mean() >= 0.5)
+    elif rule == "mean":
+        value = float(pool.mean())
+    else:
+        value = float(np.median(pool))
+    return value, int(pool.size), float(pool.std()), censored, reported
+
+
+def _show(p: ParsedValue) -> str:
+    text = ",".join(f"{v:.6g}" for v in p.values)
+    text = f"[{text}]" if p.values.size > 1 else text
+    if p.censored:
+        text = "censored " + text
+    if not p.reported:
+        text += " (not reported)"
+    return text
+
+
+def clean_frames(
+    frames: Sequence[SourceFrame], spec: TableSpec, meta: DatasetMeta | None = None
+) -> Dataset:
+    """Validate, merge and flag raw tables into a :class:`Dataset` with its report.
+
+    Parameters
+    ----------
+    frames : sequence of SourceFrame
+        Raw tables (one per file) with the constants to add to their rows.
+    spec : TableSpec
+        Column roles and cleaning rules.
+    meta : DatasetMeta, optional
+        Provenance; units are filled in from the targets.
+
+    Returns
+    -------
+    Dataset
+        ``composition`` (clean formula), optional ``structure``, targets with ``_n``/``_std``
+        (and ``_censored`` / reported flags where relevant), derived flags, constants and
+        kept columns. ``dataset.report`` accounts for every input row.
+    """
+    meta = meta or DatasetMeta(name="table")
+    log = RejectLog()
+    accepted: list[_Row] = []
+    n_input = 0
+    generated = {"composition", "structure"}
+    for t in spec.targets:
+        generated |= {t.name, f"{t.name}_n", f"{t.name}_std", f"{t.name}_censored"}
+        if t.reported_flag:
+            generated.add(t.reported_flag)
+    generated |= {f.name for f in spec.flags}
+    kept_names: list[str] = []
+    renames: dict[str, str] = {}
+    for frame in frames:
+        _require_columns(frame, spec)
+        df = frame.df
+        n = len(df)
+        n_input += n
+        before = len(log)
+        if spec.structure_col is not None:
+            cells = df[spec.structure_col].tolist()
+            s_formulas, structures = _structure_formulas(cells, frame.file, log, spec.structure_col)
+        else:
+            structures = [None] * n
+        if spec.composition_col is not None:
+            comp_cells = df[spec.composition_col].tolist()
+            comp_col = spec.composition_col
+        else:
+            comp_cells, comp_col = s_formulas, str(spec.structure_col)
+        check = check_formulas(comp_cells)
+        for row, reason in check.errors.items():
+            if spec.composition_col is not None or structures[row] is not None:
+                log.add(frame.file, row, comp_col, comp_cells[row], reason)
+        parsed: dict[str, list[ParsedValue | None]] = {}
+        for t in spec.targets:
+            out: list[ParsedValue | None] = []
+            for row, cell in enumerate(df[t.source].tolist()):
+                try:
+                    out.append(parse_target_cell(cell, t))
+                except ValueError as exc:
+                    log.add(frame.file, row, t.source, cell, str(exc))
+                    out.append(None)
+            parsed[t.name] = out
+        roles = {spec.composition_col, spec.structure_col, *(t.source for t in spec.targets)}
+        if spec.keep_columns is None:
+            keep = [c for c in df.columns if c not in roles and not str(c).startswith("Unnamed:")]
+        else:
+            keep = list(spec.keep_columns)
+        for col in keep:
+            name = spec.rename.get(str(col), str(col))
+            if name in generated or name in frame.constants:
+                name = f"{name}_source"
+            renames[str(col)] = name
+            if name not in kept_names:
+                kept_names.append(name)
+        keep_values = {c: df[c].tolist() for c in keep}
+        bad = {r for f, r in log.rows() if f == frame.file} if len(log) > before else set()
+        for row in range(n):
+            if row in bad:
+                continue
+            kept = {renames[str(c)]: keep_values[c][row] for c in keep}
+            kept.update(frame.constants)
+            extra = tuple(kept.get(c) for c in spec.merge_by)
+            accepted.append(
+                _Row(
+                    frame.file,
+                    row,
+                    (check.keys[row], *extra),
+                    str(check.formulas[row]),
+                    structures[row],
+                    {t.name: parsed[t.name][row] for t in spec.targets},  # type: ignore[misc]
+                    kept,
+                )
+            )
+    constant_names = [c for f in frames for c in f.constants]
+    constant_names = list(dict.fromkeys(constant_names))
+
+    groups: dict[tuple[object, ...], list[_Row]] = {}
+    for i, rec in enumerate(accepted):
+        key = rec.key if spec.merge != "none" else (i,)
+        groups.setdefault(key, []).append(rec)
+    rule = "median" if spec.merge == "none" else spec.merge
+
+    columns: dict[str, list[object]] = {"composition": []}
+    if spec.structure_col is not None:
+        columns["structure"] = []
+    any_censored = {t.name: False for t in spec.targets}
+    for t in spec.targets:
+        columns[t.name], columns[f"{t.name}_n"], columns[f"{t.name}_std"] = [], [], []
+        columns[f"{t.name}_censored"] = []
+        if t.reported_flag:
+            columns[t.reported_flag] = []
+    for name in [*constant_names, *kept_names]:
+        columns[name] = []
+    merged_rows: list[dict[str, object]] = []
+    for members in groups.values():
+        first = members[0]
+        columns["composition"].append(first.formula)
+        if spec.structure_col is not None:
+            columns["structure"].append(first.structure)
+        for t in spec.targets:
+            value, n, std, censored, reported = _aggregate(
+                [m.values[t.name] for m in members], t, rule
+            )
+            columns[t.name].append(value)
+            columns[f"{t.name}_n"].append(n)
+            columns[f"{t.name}_std"].append(std)
+            columns[f"{t.name}_censored"].append(censored)
+            any_censored[t.name] |= censored
+            if t.reported_flag:
+                columns[t.reported_flag].append(reported)
+        for name in [*constant_names, *kept_names]:
+            columns[name].append(first.kept.get(name))
+        if len(members) > 1:
+            entry: dict[str, object] = {
+                "composition": first.formula,
+                **{c: first.kept.get(c) for c in spec.merge_by},
+                "n_rows": len(members),
+                "sources": ";".join(f"{m.file}:{m.row}" for m in members),
+            }
+            for t in spec.targets:
+                entry[f"{t.name}_values"] = "; ".join(_show(m.values[t.name]) for m in members)
+                entry[t.name] = columns[t.name][-1]
+            entry["rule"] = f"{rule} of pooled values; other columns from the first row"
+            merged_rows.append(entry)
+
+    for t in spec.targets:
+        if t.censored is False or (t.censored is None and not any_censored[t.name]):
+            del columns[f"{t.name}_censored"]
+    df = pd.DataFrame(columns)
+    for t in spec.targets:
+        df[f"{t.name}_n"] = df[f"{t.name}_n"].astype("int64")
+        df[t.name] = df[t.name].astype(bool if t.kind == "bool" else "float64")
+        if f"{t.name}_censored" in df:
+            df[f"{t.name}_censored"] = df[f"{t.name}_censored"].astype(bool)
+        if t.reported_flag:
+            df[t.reported_flag] = df[t.reported_flag].astype(bool)
+    for flag in spec.flags:
+        df[flag.name] = _OPS[flag.op](df[flag.target].astype(float), flag.value).astype(bool)
+
+    notes: list[str] = []
+    for t in spec.targets:
+        if t.missing_value is not None:
+            k = sum(1 for r in accepted if not r.values[t.name].reported)
+            notes.append(
+                f"{t.name}: {k} accepted rows carry the code {t.missing_value:g} ('not reported'); "
+                f"kept, with {t.reported_flag} = False where no reported value exists"
+            )
+        if f"{t.name}_censored" in df:
+            k = sum(1 for r in accepted if r.values[t.name].censored)
+            notes.append(
+                f"{t.name}: {k} censored input values kept ({int(df[t.name + '_censored'].sum())}"
+                f" output rows flagged {t.name}_censored)"
+            )
+    report = ValidationReport(
+        n_input=n_input,
+        n_accepted=len(accepted),
+        rejected=log.frame(),
+        merged=pd.DataFrame(merged_rows),
+        n_output=len(df),
+        notes=notes,
+    )
+    report.check()
+    meta.units = {t.name: t.unit for t in spec.targets} | dict(meta.units)
+    return Dataset(
+        df,
+        composition_col="composition",
+        structure_col="structure" if spec.structure_col is not None else None,
+        targets=[t.name for t in spec.targets],
+        meta=meta,
+        report=report,
+    )

@@ -1,0 +1,207 @@
+"""The dataset registry: manifests in ``datasets/*.toml`` (plus user folders), loaded by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mi.config import definition_dirs, get_settings
+from mi.data.cache import locate
+from mi.data.cleaning import clean_frames
+from mi.data.dataset import Dataset, DatasetMeta
+from mi.data.manifest import Manifest, read_manifest
+from mi.data.sources import SOURCE_OPTIONS, get_source
+from mi.exceptions import DataError, DatasetNotFoundError, RegistryKeyError, SpecError
+
+__all__ = ["list_datasets", "load_dataset", "get_manifest", "manifests"]
+
+_MANIFESTS: dict[tuple[tuple[str, int], ...], dict[str, Manifest]] = {}
+_LOADED: dict[tuple[object, ...], Dataset] = {}
+_TABLE_OPTIONS = ("merge",)
+
+
+def manifests() -> dict[str, Manifest]:
+    """All registered manifests by name (user ``search_path`` folders win over built-ins).
+
+    Returns
+    -------
+    dict of str to Manifest
+    """
+    files: list[Path] = []
+    for folder in definition_dirs("datasets"):
+        files.extend(sorted(folder.glob("*.toml")))
+    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    cached = _MANIFESTS.get(stamp)
+    if cached is not None:
+        return cached
+    found: dict[str, Manifest] = {}
+    for path in files:
+        manifest = read_manifest(path)
+        if manifest.name != path.stem:
+            raise SpecError(
+                f"Dataset manifest {path} declares name {manifest.name!r}; the file must be "
+                f"named {manifest.name}.toml."
+            )
+        found.setdefault(manifest.name, manifest)
+    _MANIFESTS.clear()
+    _MANIFESTS[stamp] = found
+    return found
+
+
+def get_manifest(name: str) -> Manifest:
+    """Return one dataset's manifest.
+
+    Parameters
+    ----------
+    name : str
+        Registered name, e.g. ``"supercon"``.
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    DatasetNotFoundError
+        Listing the registered names and the closest one.
+    """
+    registry = manifests()
+    if name not in registry:
+        err = RegistryKeyError("dataset", name, registry)
+        raise DatasetNotFoundError(str(err))
+    return registry[name]
+
+
+def _availability(m: Manifest) -> str:
+    if m.kind != "files":
+        return "network" if m.kind != "matminer" else "matminer (network)"
+    assert m.folder is not None
+    if all(locate(m.folder, f.name) is not None for f in m.files):
+        return "local"
+    return "missing (offline)" if get_settings().offline else "download"
+
+
+def list_datasets() -> pd.DataFrame:
+    """Table of registered datasets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, kind, title, targets, rows, available, licence, source``; ``rows`` is
+        the number of input rows in the source files (None for network sources);
+        ``available`` is ``local`` (files present), ``download``, ``missing (offline)``,
+        ``matminer (network)`` or ``network``.
+    """
+    rows = []
+    for name, m in sorted(manifests().items()):
+        n_rows = sum(f.rows or 0 for f in m.files) if m.kind == "files" else None
+        rows.append(
+            {
+                "name": name,
+                "kind": m.kind,
+                "title": m.title,
+                "targets": ", ".join(
+                    f"{t.name} [{t.unit or 'unit not stated'}]" for t in m.table.targets
+                ),
+                "rows": n_rows,
+                "available": _availability(m),
+                "licence": m.licence,
+                "source": m.source,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["name", "kind", "title", "targets", "rows", "available", "licence", "source"]
+    )
+
+
+def _stamp(m: Manifest) -> tuple[object, ...]:
+    """Return what a cached load depends on: the manifest file and the located data files."""
+    parts: list[object] = [m.path, Path(m.path).stat().st_mtime_ns if m.path else 0]
+    if m.kind == "files" and m.folder:
+        for f in m.files:
+            p = locate(m.folder, f.name)
+            if p is None:
+                return ()
+            st = p.stat()
+            parts.append((str(p), st.st_size, st.st_mtime_ns))
+    else:
+        return ()  # network sources are not memoised
+    return tuple(parts)
+
+
+def load_dataset(name: str, **options: Any) -> Dataset:
+    """Load a registered dataset: find or download its files, verify, parse, clean.
+
+    Parameters
+    ----------
+    name : str
+        Registered name (``mi datasets list``), e.g. ``"supercon"``, ``"expt_gap"``.
+    **options
+        ``merge`` ("median", "mean", "none") for every dataset; ``criteria``/``fields`` for
+        Materials Project; ``filter``/``max_results``/``base_url`` for OPTIMADE.
+
+    Returns
+    -------
+    Dataset
+        ``composition`` plus targets (with ``_n``/``_std``), flags and kept columns;
+        ``.report`` accounts for every input row.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        Unknown name (with the closest registered one).
+    DataUnavailableError
+        File absent and offline / download failed (says which file to put where).
+    ChecksumError
+        A file does not match its sha256.
+
+    Examples
+    --------
+    >>> ds = load_dataset("supercon")  # doctest: +SKIP
+    >>> ds.report.n_input == ds.report.n_accepted + ds.report.n_rejected  # doctest: +SKIP
+    True
+    """
+    manifest = get_manifest(name)
+    allowed = _TABLE_OPTIONS + SOURCE_OPTIONS[manifest.kind]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise DataError(
+            f"load_dataset({name!r}) got unknown options {unknown}; allowed: {list(allowed)}."
+        )
+    stamp = _stamp(manifest)
+    settings = get_settings()
+    memo_key = (
+        name,
+        stamp,
+        str(settings.data_dir),
+        str(settings.cache_dir),
+        json.dumps(options, sort_keys=True, default=str),
+    )
+    if stamp and memo_key in _LOADED:
+        return _LOADED[memo_key].copy()
+
+    source_options = {k: v for k, v in options.items() if k not in _TABLE_OPTIONS}
+    frames, sha = get_source(manifest.kind)(manifest, **source_options)
+    spec = manifest.table
+    if "merge" in options:
+        spec = spec.model_copy(update={"merge": options["merge"]})
+        spec = type(spec).model_validate(spec.model_dump())
+    meta = DatasetMeta(
+        name=manifest.name,
+        description=" ".join(manifest.description.split()),
+        source=manifest.source,
+        licence=manifest.licence,
+        citation=manifest.citation,
+        sha256=sha,
+        notes=list(manifest.notes),
+    )
+    try:
+        dataset = clean_frames(frames, spec, meta)
+    except SpecError:
+        raise
+    if stamp:
+        _LOADED[memo_key] = dataset.copy()
+    return dataset

@@ -1,0 +1,174 @@
+"""The row-accounting report every reader returns: what was accepted, rejected and merged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from mi.exceptions import DataError
+
+__all__ = ["ValidationReport", "RejectLog", "REJECTED_COLUMNS"]
+
+#: Columns of :attr:`ValidationReport.rejected`.
+REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+class RejectLog:
+    """Collects rejected rows while a table is being cleaned (one entry per problem)."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[str, int, str, str, str]] = []
+
+    def add(self, file: str, row: int, column: str | None, value: object, reason: str) -> None:
+        """Record one problem of one input row.
+
+        Parameters
+        ----------
+        file : str
+            Source file (or ``"<DataFrame>"``).
+        row : int
+            0-based position of the data row in that file (header not counted).
+        column : str or None
+            Column holding the bad value (``None`` for a whole-row or whole-file problem).
+        value : object
+            The offending value (stored as its ``repr`` for non-strings, truncated).
+        reason : str
+            Why the row was rejected.
+        """
+        shown = value if isinstance(value, str) else repr(value)
+        if len(shown) > 200:
+            shown = shown[:197] + "..."
+        self._entries.append((file, int(row), column or "", shown, reason))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def rows(self) -> set[tuple[str, int]]:
+        """Distinct ``(file, row)`` pairs that were rejected."""
+        return {(f, r) for f, r, *_ in self._entries}
+
+    def frame(self) -> pd.DataFrame:
+        """Return the entries as a DataFrame with :data:`REJECTED_COLUMNS`."""
+        df = pd.DataFrame(self._entries, columns=list(REJECTED_COLUMNS))
+        return df.astype({"file": str, "row": "int64", "column": str, "value": str, "reason": str})
+
+
+@dataclass
+class ValidationReport:
+    """What happened to every input row.
+
+    Attributes
+    ----------
+    n_input : int
+        Rows (or structures / unreadable files) read from the sources.
+    n_accepted : int
+        Input rows that passed validation (before merging duplicates).
+    rejected : pandas.DataFrame
+        One line per problem: ``file, row, column, value, reason`` (``row`` is the 0-based data
+        row in ``file``). A row with two bad cells appears twice but counts once.
+    merged : pandas.DataFrame
+        One line per group of accepted rows merged into one output row: ``composition``,
+        ``n_rows``, ``sources`` (``file:row;...``), per target the input values and the merged
+        value, and ``rule``.
+    n_output : int
+        Rows of the resulting dataset (after merging).
+    notes : list of str
+        Dataset-level remarks (unit caveats, flags, counts of censored values ...).
+
+    Notes
+    -----
+    Invariant (checked by :meth:`check`): ``n_input == n_accepted + n_rejected``.
+    """
+
+    n_input: int
+    n_accepted: int
+    rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    )
+    merged: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_output: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_rejected(self) -> int:
+        """Number of distinct input rows rejected."""
+        if self.rejected.empty:
+            return 0
+        return int(self.rejected[["file", "row"]].drop_duplicates().shape[0])
+
+    @property
+    def n_merged_groups(self) -> int:
+        """Number of output rows that merge more than one input row."""
+        return int(len(self.merged))
+
+    def check(self) -> None:
+        """Raise :class:`~mi.exceptions.DataError` unless every input row is accounted for."""
+        if self.n_input != self.n_accepted + self.n_rejected:
+            raise DataError(
+                f"Row accounting broken: {self.n_input} input rows but {self.n_accepted} accepted "
+                f"+ {self.n_rejected} rejected. This is a bug in mi; please report it."
+            )
+
+    def reason_counts(self) -> pd.Series:
+        """Rejected rows per reason category (text before the first quote or colon)."""
+        if self.rejected.empty:
+            return pd.Series(dtype="int64")
+        first = self.rejected.drop_duplicates(["file", "row"])
+        category = first["reason"].str.replace(r"\s*[:'\"(].*$", "", regex=True)
+        return category.value_counts()
+
+    def summary(self) -> str:
+        """Human-readable multi-line account of the rows.
+
+        Returns
+        -------
+        str
+        """
+        lines = [
+            f"input rows     : {self.n_input}",
+            f"accepted       : {self.n_accepted}",
+            f"rejected       : {self.n_rejected}",
+            f"merged groups  : {self.n_merged_groups} "
+            f"({self.n_accepted - self.n_output} rows folded into others)",
+            f"output rows    : {self.n_output}",
+        ]
+        counts = self.reason_counts()
+        if len(counts):
+            lines.append("rejections by reason:")
+            lines.extend(f"  {n:>6}  {reason}" for reason, n in counts.items())
+        lines.extend(f"note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return counts and notes as plain JSON-serialisable values."""
+        return {
+            "n_input": self.n_input,
+            "n_accepted": self.n_accepted,
+            "n_rejected": self.n_rejected,
+            "n_merged_groups": self.n_merged_groups,
+            "n_output": self.n_output,
+            "notes": list(self.notes),
+        }
+
+    def save(self, prefix: str | Path) -> list[Path]:
+        """Write ``<prefix>.rejected.csv`` and ``<prefix>.merged.csv``.
+
+        Parameters
+        ----------
+        prefix : str or Path
+            Path without suffix, e.g. ``out/supercon``.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        prefix = Path(prefix)
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        rejected = prefix.with_name(prefix.name + ".rejected.csv")
+        merged = prefix.with_name(prefix.name + ".merged.csv")
+        self.rejected.to_csv(rejected, index=False)
+        self.merged.to_csv(merged, index=False)
+        return [rejected, merged]

@@ -1,0 +1,199 @@
+"""Read crystal structures from files: CIF, POSCAR/CONTCAR, extxyz (and what ase reads), JSON.
+
+Every structure is a pymatgen ``Structure`` tagged in ``structure.properties`` with
+``source_file`` (path as given) and ``source_index`` (frame or data block within the file).
+Unreadable files are listed in the report; they are fatal only with ``on_error="raise"``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from mi.data.report import RejectLog, ValidationReport
+from mi.exceptions import DataError, StructureError
+
+__all__ = ["read_structures", "StructureCollection", "STRUCTURE_SUFFIXES"]
+
+#: Suffixes picked up when a folder is given (POSCAR/CONTCAR are matched by name).
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".json", ".extxyz", ".xyz", ".cell", ".res")
+_VASP_NAMES = ("POSCAR", "CONTCAR")
+
+
+class StructureCollection(list):
+    """A list of pymatgen Structures plus the :class:`ValidationReport` of the files read."""
+
+    def __init__(self, structures: Iterable[Any] = (), report: ValidationReport | None = None):
+        super().__init__(structures)
+        self.report = report or ValidationReport(n_input=len(self), n_accepted=len(self))
+
+    def to_dataset(self, name: str = "structures"):
+        """Return a :class:`~mi.data.Dataset` with ``composition``, ``structure``, ``source_file``.
+
+        Parameters
+        ----------
+        name : str, default "structures"
+            Dataset name.
+
+        Returns
+        -------
+        Dataset
+        """
+        from mi.data.dataset import Dataset, DatasetMeta
+        from mi.data.formulas import check_formulas
+
+        check = check_formulas([s.composition.element_composition.formula for s in self])
+        df = pd.DataFrame(
+            {
+                "composition": check.formulas,
+                "structure": list(self),
+                "source_file": [s.properties.get("source_file") for s in self],
+                "source_index": [s.properties.get("source_index") for s in self],
+            }
+        )
+        return Dataset(
+            df, structure_col="structure", meta=DatasetMeta(name=name), report=self.report
+        )
+
+
+def _expand(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = [
+                f
+                for f in sorted(p.iterdir())
+                if f.is_file()
+                and (
+                    f.suffix.lower() in STRUCTURE_SUFFIXES or f.name.upper().startswith(_VASP_NAMES)
+                )
+            ]
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _from_json(path: Path) -> list[Any]:
+    from pymatgen.core import Structure
+
+    data = json.loads(path.read_text())
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError(f"JSON item is a {type(item).__name__}, not a structure dict")
+        out.append(Structure.from_dict(item))
+    return out
+
+
+def _from_cif(path: Path) -> list[Any]:
+    from pymatgen.io.cif import CifParser
+
+    parser = CifParser(str(path))
+    return list(parser.parse_structures(primitive=False))
+
+
+def _from_poscar(path: Path) -> list[Any]:
+    from pymatgen.io.vasp import Poscar
+
+    return [Poscar.from_file(str(path), check_for_potcar=False).structure]
+
+
+def _from_ase(path: Path) -> list[Any]:
+    import ase.io
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    frames = ase.io.read(str(path), index=":")
+    frames = frames if isinstance(frames, list) else [frames]
+    out = []
+    for atoms in frames:
+        if not all(atoms.pbc) or atoms.cell.rank < 3:
+            raise ValueError("frame has no periodic 3-D cell (a molecule, not a crystal)")
+        out.append(AseAtomsAdaptor.get_structure(atoms))
+    return out
+
+
+def _reader(path: Path):
+    name = path.name.upper()
+    suffix = path.suffix.lower()
+    if suffix == ".cif":
+        return _from_cif
+    if suffix == ".json":
+        return _from_json
+    if suffix in {".vasp", ".poscar"} or name.startswith(_VASP_NAMES):
+        return _from_poscar
+    return _from_ase
+
+
+def read_structures(
+    paths: str | Path | Iterable[str | Path],
+    on_error: Literal["report", "raise"] = "report",
+) -> StructureCollection:
+    """Read structures from files or folders.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Files, or folders (their structure files, non-recursive, sorted by name).
+    on_error : {"report", "raise"}, default "report"
+        ``"report"``: unreadable files are listed in ``result.report.rejected`` (file, row =
+        -1 for the whole file, reason) and skipped; ``"raise"``: the first one raises
+        :class:`~mi.exceptions.StructureError`.
+
+    Returns
+    -------
+    StructureCollection
+        A list of pymatgen ``Structure``; each has ``properties["source_file"]`` and
+        ``properties["source_index"]``. ``.report`` counts one input per structure read plus
+        one per unreadable file, and ``.to_dataset()`` makes a :class:`Dataset`.
+
+    Examples
+    --------
+    >>> structures = read_structures("my_cifs/")  # doctest: +SKIP
+    >>> structures[0].properties["source_file"]  # doctest: +SKIP
+    'my_cifs/Fe2O3.cif'
+    """
+    if on_error not in ("report", "raise"):
+        raise DataError(f"on_error must be 'report' or 'raise'; got {on_error!r}.")
+    log = RejectLog()
+    structures: list[Any] = []
+    n_input = 0
+    for path in _expand(paths):
+        try:
+            if not path.is_file():
+                raise FileNotFoundError("file does not exist")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pymatgen/ase warn a lot on real-world files
+                read = _reader(path)(path)
+            if not read:
+                raise ValueError("no structure found in the file")
+        except Exception as exc:  # readers raise anything from IndexError to KeyError
+            reason = f"unreadable structure file: {type(exc).__name__}: {exc}".strip()
+            if on_error == "raise":
+                raise StructureError(
+                    f"Cannot read {path}: {reason}. Fix or remove the file."
+                ) from exc
+            n_input += 1
+            log.add(str(path), -1, None, path.name, reason)
+            continue
+        for index, structure in enumerate(read):
+            structure.properties["source_file"] = str(path)
+            structure.properties["source_index"] = index
+            structures.append(structure)
+            n_input += 1
+    report = ValidationReport(
+        n_input=n_input,
+        n_accepted=len(structures),
+        rejected=log.frame(),
+        n_output=len(structures),
+    )
+    report.check()
+    return StructureCollection(structures, report)
