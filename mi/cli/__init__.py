@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 #: Modules under ``mi.cli`` that each expose ``register(app)``; one job per module.
-_COMMAND_MODULES: tuple[str, ...] = ("criticality", "datasets", "ingest", "demo")
+_COMMAND_MODULES: tuple[str, ...] = ("criticality", "datasets", "ingest", "demo", "run")
 
 _state = {"debug": False}
 

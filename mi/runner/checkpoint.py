@@ -28,6 +28,9 @@ from mi.exceptions import SpecError, StateVersionError
 
 __all__ = ["Checkpoint", "atomic_write_bytes", "atomic_write_text", "STATE_VERSION"]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 #: Layout version of ``state.json``; bump when the folder layout changes incompatibly.
 STATE_VERSION = 1
 
@@ -37,6 +40,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -139,6 +139,14 @@ class TemplateSpec(_Strict):
     values: dict[str, RangeValue] = Field(
         default_factory=dict, description="Variable -> explicit list of values."
     )
+    sites: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Substitution site written [M] in the formula -> its element choices.",
+    )
+    where: list[str] = Field(
+        default_factory=list,
+        description="Extra linear inequalities between variables, e.g. 'x + y <= 0.3'.",
+    )
     family: str | None = Field(None, description="Label written in the results' family column.")
 
     @field_validator("ranges")
@@ -228,6 +236,13 @@ class OutputSpec(_Strict):
         None,
         ge=1,
         description="Best rows kept from every chunk (default: top_n); 'all' rows via write_all.",
+    )
+    rank_by: Literal["acquisition", "pareto"] = Field(
+        "acquisition",
+        description=(
+            "Order of the results: by acquisition value, or by Pareto rank over every target's "
+            "mean and the criticality objective (ties broken by acquisition)."
+        ),
     )
     write_all: bool = Field(
         False, description="Also write every scored candidate to Parquet (large for big screens)."

@@ -1,0 +1,151 @@
+"""``mi run FILE --out DIR``: run a workflow file end to end, headless and resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def run(
+    workflow: Annotated[
+        str, typer.Argument(help="Workflow file (workflows/*.toml) or a built-in workflow's name.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Output folder; rerunning with the same folder resumes."),
+    ],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the screen on a Dask scheduler, e.g. tcp://10.0.0.5:8786.",
+            envvar="MI_DASK_ADDRESS",
+        ),
+    ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Start Dask workers as batch jobs: slurm or pbs (cores, memory, walltime, "
+            "queue from the workflow's execution.cluster table).",
+        ),
+    ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="Without --scheduler/--cluster: 'local' (this process) or 'process' (a "
+            "process pool sized to the CPU quota). Default: the workflow's execution.executor.",
+        ),
+    ] = None,
+    max_candidates: Annotated[
+        int | None,
+        typer.Option("--max-candidates", help="Screen at most this many candidates (quick runs)."),
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", help="Candidates per chunk.")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard the checkpoints in --out and start over.")
+    ] = False,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Do not write report.html.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Only validate the workflow (and the scheduler), then exit."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run a workflow: load, featurize, train (+CV), screen candidates in chunks, rank, report."""
+    from mi.runner.executors import make_executor
+    from mi.runner.progress import Progress
+    from mi.runner.spec import load_spec
+    from mi.runner.validate import check_spec
+    from mi.runner.workflow import run_workflow
+
+    spec = load_spec(workflow)
+    overrides = {}
+    if max_candidates is not None:
+        overrides["candidates.max_candidates"] = max_candidates
+    if chunk_size is not None:
+        overrides["execution.chunk_size"] = chunk_size
+    if executor is not None:
+        overrides["execution.executor"] = executor
+    if overrides:
+        spec = spec.with_overrides(**overrides)
+    check_spec(spec)
+    handle = make_executor(
+        spec.execution.executor,
+        scheduler=scheduler,
+        cluster=cluster,
+        cluster_spec=spec.execution.cluster,
+        n_jobs=spec.execution.n_jobs,
+    )
+    with handle:
+        if check:
+            typer.echo(f"{workflow}: valid workflow {spec.name!r}; executor: {handle.description}")
+            return
+        progress = Progress(quiet=quiet)
+        result = run_workflow(
+            spec,
+            out,
+            handle,
+            progress=progress,
+            restart=restart,
+            report=False if no_report else None,
+        )
+    _print_result(result, progress)
+
+
+def _print_result(result: object, progress: object) -> None:
+    import pandas as pd
+
+    summary = result.summary  # type: ignore[attr-defined]
+    counts = summary["counts"]
+    typer.echo("")
+    typer.echo(
+        f"{summary['name']}: {counts['generated']:,} candidates generated, "
+        f"{counts['passed_constraints']:,} passed the constraints, "
+        f"{counts['ranked']:,} ranked"
+    )
+    for con in summary["constraints"]:
+        typer.echo(f"  constraint {con['description']}: removed {con['removed']:,}")
+    for t in summary["targets"]:
+        metrics = ", ".join(
+            f"{k} {v['mean']:.3g} +- {v['std']:.2g}" for k, v in t.get("metrics", {}).items()
+        )
+        typer.echo(
+            f"  surrogate {t['name']} ({t['model']}, {t['preset']}, {t['n_train']} rows of "
+            f"{t['dataset']}): CV {metrics or 'not run'}"
+        )
+    top = result.top  # type: ignore[attr-defined]
+    show = [
+        c
+        for c in ["rank", "formula", "family"]
+        + [f"{t['name']}_{s}" for t in summary["targets"] for s in ("mean", "std")]
+        + ["supply_risk", "dytb_mass_fraction", "acquisition", "pareto_rank"]
+        if c in top.columns
+    ]
+    typer.echo("")
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        typer.echo(top[show].head(10).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo("")
+    typer.echo(progress.summary())  # type: ignore[attr-defined]
+    out = result.out_dir  # type: ignore[attr-defined]
+    typer.echo("")
+    typer.echo(f"results: {out / 'results.parquet'}")
+    typer.echo(f"top {len(top)}: {out / 'top.csv'}")
+    typer.echo(f"summary: {out / 'summary.json'}")
+    report = result.report_path  # type: ignore[attr-defined]
+    if report is not None:
+        typer.echo(f"report:  {report}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mi run`` to the CLI."""
+    app.command("run")(run)

@@ -1,0 +1,293 @@
+"""The per-chunk work of a screen: score, filter, featurize, predict, acquire, keep the best.
+
+:func:`screen_chunk` is a plain module-level function of picklable arguments, so any
+:class:`concurrent.futures.Executor` can run it: this process, a process pool, or Dask workers.
+It never imports Dask.
+
+For one chunk of generated candidates (a :class:`~mi.chem.CompositionMatrix`):
+
+1. criticality scores of every candidate (:func:`mi.criticality.score`);
+2. constraints, each counting the candidates it removed (first failing constraint counts);
+3. features of the kept candidates (:func:`mi.features.featurize`, fast backend);
+4. every surrogate's mean and std (classifiers: the positive-class probability);
+5. the acquisition on the primary target, with the known supply risk as the second objective;
+6. the ``keep`` best rows by acquisition (all rows when ``write_all``).
+
+Because every acquisition in :mod:`mi.active` scores a candidate from its own prediction and
+the fixed training data, the per-chunk top-``keep`` sets contain the global top-``keep``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TargetModel", "ScreenContext", "ChunkTask", "screen_chunk", "CRITICALITY_COLUMNS"]
+
+#: Criticality columns copied into the results (those the scorer returns).
+CRITICALITY_COLUMNS = (
+    "supply_risk",
+    "hree_atomic_fraction",
+    "hree_mass_fraction",
+    "dytb_mass_fraction",
+    "eu_critical_mass_fraction",
+    "hhi_production_mass",
+    "hhi_reserve_mass",
+    "cost_per_kg",
+    "cost_known",
+)
+
+
+@dataclass
+class TargetModel:
+    """A fitted surrogate and how to feed it.
+
+    Attributes
+    ----------
+    name : str
+        Target name; results get ``<name>_mean`` and ``<name>_std``.
+    task : {"regression", "classification"}
+    maximize : bool
+        Direction of the property.
+    preset : str
+        Featurizer preset.
+    columns : list of str
+        Feature columns in training order.
+    model : estimator
+        Fitted model.
+    """
+
+    name: str
+    task: str
+    maximize: bool
+    preset: str
+    columns: list[str]
+    model: Any
+
+
+@dataclass
+class ScreenContext:
+    """Everything a chunk needs besides its candidates (shared once per run)."""
+
+    targets: list[TargetModel]
+    constraints: list[dict[str, Any]]
+    weights: dict[str, float] | None
+    hree_convention: str
+    risk_column: str
+    acquisition: str
+    acquisition_params: dict[str, Any]
+    acquisition_target: int
+    y_observed: np.ndarray
+    risk_observed: np.ndarray
+    keep: int
+    write_all: bool = False
+    seed: int = 0
+    feature_dtype: str = "float32"
+    n_jobs: int | None = None
+    extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
+
+
+@dataclass
+class ChunkTask:
+    """One chunk of candidates to screen.
+
+    Attributes
+    ----------
+    index : int
+        Global chunk number (checkpoint name).
+    matrix : CompositionMatrix
+        The candidates.
+    family : str
+        Template label written in the results.
+    start : int
+        Global position of the chunk's first candidate.
+    """
+
+    index: int
+    matrix: Any
+    family: str
+    start: int
+
+
+def build_constraint(spec: dict[str, Any]) -> Any:
+    """Turn a workflow constraint table into a predicate from :mod:`mi.criticality`.
+
+    ``max_supply_risk`` is applied to the scores computed with the workflow's own weights
+    (see :func:`screen_chunk`) and returns None here.
+    """
+    from mi.criticality import allow_elements, exclude_elements, max_mass_fraction
+
+    kind = spec["kind"]
+    if kind == "max_mass_fraction":
+        return max_mass_fraction(set(spec["elements"]), spec["limit"])
+    if kind == "exclude_elements":
+        return exclude_elements(spec["elements"])
+    if kind == "allow_elements":
+        return allow_elements(spec["elements"])
+    if kind == "max_supply_risk":
+        return None
+    raise ValueError(f"unknown constraint kind {kind!r}")  # pragma: no cover - schema checks it
+
+
+def describe_constraint(spec: dict[str, Any]) -> str:
+    """One readable line for a constraint table."""
+    kind = spec["kind"]
+    if kind == "max_mass_fraction":
+        return f"mass fraction of {'+'.join(spec['elements'])} <= {spec['limit']:g}"
+    if kind == "exclude_elements":
+        return f"no {', '.join(spec['elements'])}"
+    if kind == "allow_elements":
+        return f"only {', '.join(spec['elements'])}"
+    return f"supply risk <= {spec['limit']:g}"
+
+
+def predict_target(target: TargetModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Mean, std and the prediction object of one surrogate on a feature matrix."""
+    from mi.models import Prediction, predict_distribution
+
+    if target.task == "classification":
+        proba = target.model.predict_proba(X)
+        classes = list(target.model.classes_)
+        col = classes.index(1) if 1 in classes else len(classes) - 1
+        p = np.asarray(proba[:, col], dtype=np.float64)
+        members = None
+        if hasattr(target.model, "predict_members_proba"):
+            members = np.asarray(target.model.predict_members_proba(X), dtype=np.float64)
+        std = (
+            members.std(axis=0, ddof=1)
+            if members is not None and len(members) > 1
+            else (np.zeros_like(p))
+        )
+        return p, std, Prediction(p, std, members)
+    pred = predict_distribution(target.model, X)
+    return np.asarray(pred.mean), np.asarray(pred.std), pred
+
+
+def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Screen one chunk of candidates; return the kept rows and the chunk's statistics.
+
+    Parameters
+    ----------
+    task : ChunkTask
+        The candidates.
+    ctx : ScreenContext
+        Models, constraints, criticality and acquisition settings.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        Kept candidates: ``formula``, ``key``, ``family``, ``index``, criticality columns,
+        ``<target>_mean``/``<target>_std``, ``acquisition``.
+    stats : dict
+        ``n_generated``, ``n_passed``, ``removed`` per constraint, ``seconds`` per stage.
+    """
+    from mi.active import get_acquisition
+    from mi.criticality import score
+    from mi.features import featurize
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    matrix = task.matrix
+    n = matrix.n
+    crit = score(
+        matrix,
+        weights=ctx.weights,
+        hree_convention=ctx.hree_convention,
+        include_composition=False,
+    )
+    seconds["criticality"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    keep = np.ones(n, dtype=bool)
+    removed: list[int] = []
+    for spec in ctx.constraints:
+        if spec["kind"] == "max_supply_risk":
+            ok = crit["supply_risk"].to_numpy(dtype=np.float64) <= spec["limit"]
+        else:
+            ok = np.asarray(build_constraint(spec)(matrix), dtype=bool)
+        newly = keep & ~ok
+        removed.append(int(newly.sum()))
+        keep &= ok
+    idx = np.flatnonzero(keep)
+    seconds["constraints"] = time.perf_counter() - t
+    stats: dict[str, Any] = {
+        "index": task.index,
+        "family": task.family,
+        "n_generated": int(n),
+        "n_passed": int(idx.size),
+        "removed": removed,
+        "seconds": seconds,
+    }
+    if idx.size == 0:
+        return pd.DataFrame(), stats
+
+    kept = matrix.take(idx)
+    crit = crit.iloc[idx].reset_index(drop=True)
+    t = time.perf_counter()
+    features: dict[str, np.ndarray] = {}
+    for target in ctx.targets:
+        if target.preset not in features:
+            df = featurize(
+                kept,
+                preset=target.preset,
+                dtype=np.dtype(ctx.feature_dtype),
+                n_jobs=ctx.n_jobs,
+            )
+            features[target.preset] = df
+    seconds["featurize"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    out: dict[str, Any] = {}
+    predictions = []
+    for target in ctx.targets:
+        X = features[target.preset][target.columns]
+        mean, std, pred = predict_target(target, X)
+        out[f"{target.name}_mean"] = mean
+        out[f"{target.name}_std"] = std
+        predictions.append(pred)
+    seconds["predict"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    primary = ctx.targets[ctx.acquisition_target]
+    acq = get_acquisition(ctx.acquisition, maximize=primary.maximize, **ctx.acquisition_params)
+    risk = crit[ctx.risk_column].to_numpy(dtype=np.float64)
+    scores = acq(
+        predictions[ctx.acquisition_target],
+        risk=risk,
+        y_observed=ctx.y_observed,
+        risk_observed=ctx.risk_observed,
+        rng=np.random.default_rng([ctx.seed, task.index]),
+    )
+    scores = np.asarray(scores, dtype=np.float64)
+    seconds["acquisition"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if ctx.write_all:
+        sel = np.arange(idx.size)
+    else:
+        from mi.runner.ranking import top_k_indices
+
+        sel = top_k_indices(scores, ctx.keep)
+    sub = kept.take(sel)
+    rows = pd.DataFrame(
+        {
+            "formula": sub.formulas(),
+            "key": sub.canonical_keys(),
+            "family": task.family,
+            "index": (task.start + idx[sel]).astype(np.int64),
+        }
+    )
+    for col in ctx.extra_columns:
+        if col in crit.columns:
+            rows[col] = crit[col].to_numpy()[sel]
+    if ctx.risk_column not in rows.columns:
+        rows[ctx.risk_column] = risk[sel]
+    for name, values in out.items():
+        rows[name] = np.asarray(values)[sel]
+    rows["acquisition"] = scores[sel]
+    seconds["select"] = time.perf_counter() - t
+    return rows, stats

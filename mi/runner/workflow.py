@@ -1,0 +1,813 @@
+"""``run_workflow``: a workflow file run end to end, resumable, on any executor.
+
+Steps (each checkpointed in the output folder; a rerun with the same ``--out`` skips what is
+done, and the screen resumes at the first unfinished chunk):
+
+1. ``data_<target>``: load the dataset, pick and filter the target, write the training table;
+2. ``features_<target>``: featurize the training compositions;
+3. ``cv_<target>``: cross-validate the surrogate (metrics, out-of-fold predictions);
+4. ``model_<target>``: fit the surrogate on all rows and save it (no pickle);
+5. ``screen``: generate candidates in chunks; per chunk score criticality, apply constraints,
+   featurize, predict, acquire, keep the best (:func:`mi.runner.screen.screen_chunk`);
+6. ``rank``: merge the chunks, drop duplicates, rank, Pareto-rank, write the results;
+7. ``report``: ``report.html`` through :mod:`mi.report` when it is installed.
+
+Output folder::
+
+    summary.json            counts, constraints, CV metrics, datasets (sha256), timings, versions
+    results.parquet         every retained candidate, ranked (column ``rank``)
+    top.csv                 the top-N table
+    cv/<target>_oof.parquet out-of-fold predictions (y_true, y_pred, y_std)
+    models/<target>/        the fitted surrogates (mi.models.save_model)
+    datasets/<name>_rejected.parquet   rows the data cleaning rejected
+    report.html             the run report (when mi.report is available)
+    state.json, spec.json, steps/, chunks/   checkpoints
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mi.exceptions import MIError, SpecError
+from mi.runner.checkpoint import Checkpoint, atomic_write_text
+from mi.runner.executors import ExecutorHandle, make_executor, run_chunks
+from mi.runner.progress import Progress
+from mi.runner.spec import RunSpec, TargetSpec, load_spec
+
+__all__ = ["RunResult", "run_workflow", "load_result"]
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced (also readable back from its folder: :func:`load_result`).
+
+    Attributes
+    ----------
+    spec : RunSpec
+        The workflow.
+    out_dir : Path
+        The run's folder.
+    top : pandas.DataFrame
+        The top-N candidates, best first.
+    candidates : pandas.DataFrame
+        Every retained candidate, ranked (``rank`` column; ``pareto_rank``, ``on_front``).
+    summary : dict
+        The content of ``summary.json``.
+    cv_predictions : dict of str to DataFrame
+        Out-of-fold predictions per target (``y_true``, ``y_pred``, ``y_std``).
+    """
+
+    spec: RunSpec
+    out_dir: Path
+    top: pd.DataFrame
+    candidates: pd.DataFrame
+    summary: dict[str, Any]
+    cv_predictions: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per stage of the last invocation."""
+        return dict(self.summary.get("timings", {}))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Candidates generated, passing the constraints, scored and retained."""
+        return dict(self.summary.get("counts", {}))
+
+    @property
+    def report_path(self) -> Path | None:
+        """``report.html`` if it was written."""
+        path = self.out_dir / "report.html"
+        return path if path.is_file() else None
+
+    def __repr__(self) -> str:
+        return (
+            f"RunResult({self.spec.name!r}, out_dir={str(self.out_dir)!r}, "
+            f"candidates={len(self.candidates)}, top={len(self.top)})"
+        )
+
+
+def load_result(out_dir: str | Path) -> RunResult:
+    """Read a finished run back from its folder.
+
+    Parameters
+    ----------
+    out_dir : path
+        The ``--out`` folder of a finished run.
+
+    Returns
+    -------
+    RunResult
+    """
+    from mi.runner.spec import parse_spec
+
+    out = Path(out_dir)
+    summary_path = out / "summary.json"
+    if not summary_path.is_file():
+        raise SpecError(f"{out} holds no finished run (no summary.json). Run `mi run` first.")
+    summary = json.loads(summary_path.read_text())
+    spec = parse_spec(json.loads((out / "spec.json").read_text()), str(out / "spec.json"))
+    candidates = pd.read_parquet(out / "results.parquet")
+    cv = {}
+    for path in sorted((out / "cv").glob("*_oof.parquet")):
+        cv[path.name[: -len("_oof.parquet")]] = pd.read_parquet(path)
+    top = candidates.head(spec.outputs.top_n).reset_index(drop=True)
+    return RunResult(spec, out, top, candidates, summary, cv)
+
+
+# --------------------------------------------------------------------------------------
+# training side
+# --------------------------------------------------------------------------------------
+
+
+def _positive_mask(df: pd.DataFrame, target: TargetSpec, column: str) -> np.ndarray:
+    """Boolean labels of a classification target."""
+    rule = target.positive
+    if rule is None:
+        values = df[column]
+        if values.dtype == bool:
+            return values.to_numpy()
+        raise SpecError(
+            f"targets: {target.name!r} is a classification on non-boolean column {column!r}; "
+            "set positive = '<column> == <value>' or name a boolean column."
+        )
+    if rule in df.columns:
+        return df[rule].astype(bool).to_numpy()
+    for op in ("==", ">=", "<=", ">", "<"):
+        if op in rule:
+            lhs, rhs = (part.strip() for part in rule.split(op, 1))
+            if lhs not in df.columns:
+                from mi.exceptions import closest_names
+
+                close = closest_names(lhs, [str(c) for c in df.columns])
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise SpecError(
+                    f"targets: positive = {rule!r} names column {lhs!r}, not in dataset "
+                    f"{target.dataset!r} ({', '.join(map(str, df.columns))}).{hint}"
+                )
+            x = df[lhs].to_numpy(dtype=np.float64)
+            v = float(rhs)
+            return {
+                "==": x == v,
+                ">=": x >= v,
+                "<=": x <= v,
+                ">": x > v,
+                "<": x < v,
+            }[op]
+    raise SpecError(
+        f"targets: positive = {rule!r} is neither a column nor '<column> <op> <number>'."
+    )
+
+
+def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Training table (composition, y) of one target, plus the dataset's record."""
+    from mi.data import load_dataset
+
+    ds = load_dataset(target.dataset)
+    column = target.column or (ds.targets[0] if ds.targets else None)
+    if column is None or column not in ds.df.columns:
+        from mi.exceptions import closest_names
+
+        choices = list(ds.targets)
+        close = closest_names(str(column), choices)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            f"targets: column = {column!r} is not a target of dataset {target.dataset!r}. "
+            f"Choices: {', '.join(choices)}.{hint}"
+        )
+    df = ds.df
+    n_rows = len(df)
+    dropped: dict[str, int] = {}
+    if target.task == "classification":
+        y = _positive_mask(df, target, column).astype(np.int64)
+        keep = np.ones(len(df), dtype=bool)
+    else:
+        y = df[column].to_numpy(dtype=np.float64)
+        keep = np.isfinite(y)
+        dropped["target missing"] = int((~keep).sum())
+        censored = f"{column}_censored"
+        if censored in df.columns:
+            cens = df[censored].fillna(False).to_numpy(dtype=bool)
+            dropped["censored value (not a measurement)"] = int((keep & cens).sum())
+            keep &= ~cens
+        if target.min_value is not None:
+            low = keep & (y < target.min_value)
+            dropped[f"{column} < {target.min_value:g}"] = int(low.sum())
+            keep &= ~low
+        if target.max_value is not None:
+            high = keep & (y > target.max_value)
+            dropped[f"{column} > {target.max_value:g}"] = int(high.sum())
+            keep &= ~high
+    table = pd.DataFrame(
+        {"composition": df[ds.composition_col].astype(str).to_numpy()[keep], "y": y[keep]}
+    )
+    if target.max_rows is not None and len(table) > target.max_rows:
+        dropped["random subset (max_rows)"] = len(table) - target.max_rows
+        table = table.sample(n=target.max_rows, random_state=seed).sort_index()
+        table = table.reset_index(drop=True)
+    report = ds.report
+    rejected = getattr(report, "rejected", None)
+    record = {
+        "name": ds.meta.name,
+        "column": column,
+        "units": ds.meta.units.get(column, ""),
+        "source": ds.meta.source,
+        "licence": ds.meta.licence,
+        "citation": ds.meta.citation,
+        "sha256": dict(ds.meta.sha256),
+        "n_input": int(getattr(report, "n_input", n_rows)),
+        "n_accepted": int(getattr(report, "n_accepted", n_rows)),
+        "n_rejected": int(len(rejected)) if rejected is not None else 0,
+        "n_dataset_rows": n_rows,
+        "n_train": len(table),
+        "excluded_from_training": {k: v for k, v in dropped.items() if v},
+    }
+    return table, {"record": record, "rejected": rejected}
+
+
+def _make_model(target: TargetSpec, seed: int) -> Any:
+    from mi.runner.validate import model_class
+
+    cls = model_class(target.model)
+    params = dict(target.model_params)
+    import inspect
+
+    accepted = inspect.signature(cls.__init__).parameters
+    if "random_state" in accepted and "random_state" not in params:
+        params["random_state"] = seed
+    return cls(**params)
+
+
+def _set_threads(model: Any, n_jobs: int) -> None:
+    """Set prediction threads of a fitted model (and its xgboost members)."""
+    for obj in [model, *getattr(model, "members_", [])]:
+        if hasattr(obj, "set_params") and "n_jobs" in obj.get_params(deep=False):
+            obj.set_params(n_jobs=n_jobs)
+    inner = getattr(model, "model_", None) or getattr(model, "estimator_", None)
+    if inner is not None and inner is not model:
+        _set_threads(inner, n_jobs)
+
+
+def _save_model(model: Any, path: Path, card: dict[str, Any]) -> bool:
+    try:
+        from mi.models import save_model
+    except ImportError:
+        return False
+    save_model(model, path, card=card)
+    return True
+
+
+def _load_model(path: Path) -> Any | None:
+    try:
+        from mi.models import load_model
+    except ImportError:
+        return None
+    if not path.exists():
+        return None
+    return load_model(path)
+
+
+def _features(compositions: list[str], preset: str) -> pd.DataFrame:
+    from mi.features import featurize
+
+    return featurize(compositions, preset=preset)
+
+
+def _train_target(
+    spec: RunSpec, target: TargetSpec, cp: Checkpoint, progress: Progress
+) -> tuple[Any, list[str], pd.DataFrame, dict[str, Any]]:
+    """Run steps 1-4 for one target; return model, feature columns, training table, record."""
+    step = f"data_{target.name}"
+    with progress.stage(f"load {target.name} ({target.dataset})") as st:
+        if cp.is_done(step):
+            table = cp.read_table(step, "train")
+            record = cp.read_json(step, "record")
+            st.set_note("from checkpoint")
+        else:
+            t0 = time.perf_counter()
+            table, extra = _load_training(target, spec.seed)
+            record = extra["record"]
+            rejected = extra["rejected"]
+            if rejected is not None and len(rejected):
+                path = spec_out(cp) / "datasets" / f"{target.dataset}_rejected.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                rejected = rejected.copy()
+                for col in rejected.columns:
+                    if rejected[col].dtype == object:
+                        rejected[col] = rejected[col].astype(str)
+                rejected.to_parquet(path, index=False)
+            cp.write_table(step, "train", table)
+            cp.write_json(step, "record", record)
+            cp.mark_done(step, time.perf_counter() - t0, rows=len(table))
+        st.done = len(table)
+        st.unit = "rows"
+
+    step = f"features_{target.name}"
+    with progress.stage(f"featurize {target.name} ({target.preset})", unit="rows") as st:
+        if cp.is_done(step):
+            X = cp.read_table(step, "X")
+            st.set_note("from checkpoint")
+        else:
+            t0 = time.perf_counter()
+            X = _features(table["composition"].tolist(), target.preset)
+            X.columns = [str(c) for c in X.columns]
+            cp.write_table(step, "X", X)
+            cp.mark_done(step, time.perf_counter() - t0, columns=X.shape[1])
+        st.done = len(X)
+    columns = list(X.columns)
+    y = table["y"].to_numpy()
+
+    step = f"cv_{target.name}"
+    if target.cv.enabled:
+        with progress.stage(f"cross-validate {target.name}", unit="folds") as st:
+            if cp.is_done(step):
+                cv = cp.read_json(step, "cv")
+                st.set_note("from checkpoint")
+            else:
+                t0 = time.perf_counter()
+                from mi.models import evaluate
+
+                result = evaluate(
+                    _make_model(target, spec.seed),
+                    X,
+                    y,
+                    groups=table["composition"].to_numpy(),
+                    cv=target.cv.method,
+                    n_splits=target.cv.n_splits,
+                    random_state=spec.seed,
+                )
+                cv = result.to_dict()
+                cv["protocol"] = result.protocol
+                oof = result.oof
+                if target.task == "classification":
+                    pcol = "proba_1" if "proba_1" in oof.columns else oof.columns[-2]
+                    frame = pd.DataFrame({"y_true": oof["y"], "y_pred": oof[pcol]})
+                else:
+                    frame = pd.DataFrame({"y_true": oof["y"], "y_pred": oof["mean"]})
+                    if "std" in oof.columns:
+                        frame["y_std"] = oof["std"]
+                    if "std_calibrated" in oof.columns:
+                        frame["y_std_calibrated"] = oof["std_calibrated"]
+                frame.insert(0, "composition", table["composition"].to_numpy())
+                frame["fold"] = oof["fold"].to_numpy()
+                path = spec_out(cp) / "cv" / f"{target.name}_oof.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                frame.to_parquet(path, index=False)
+                cp.write_json(step, "cv", cv)
+                cp.mark_done(step, time.perf_counter() - t0)
+            st.done = int(cv.get("n_folds", target.cv.n_splits))
+            metrics = cv.get("metrics", {})
+            progress.log(
+                f"{target.name} CV ({cv.get('protocol', target.cv.method)}): "
+                + ", ".join(f"{k} {v['mean']:.4g} +- {v['std']:.2g}" for k, v in metrics.items())
+            )
+    else:
+        cv = {}
+
+    step = f"model_{target.name}"
+    model_path = spec_out(cp) / "models" / target.name
+    with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
+        model = _load_model(model_path) if cp.is_done(step) else None
+        if model is not None:
+            st.set_note("from checkpoint")
+        else:
+            t0 = time.perf_counter()
+            model = _make_model(target, spec.seed)
+            model.fit(X, y)
+            saved = _save_model(
+                model,
+                model_path,
+                card={
+                    "target": target.name,
+                    "dataset": target.dataset,
+                    "dataset_sha256": record.get("sha256", {}),
+                    "column": record.get("column"),
+                    "units": record.get("units"),
+                    "preset": target.preset,
+                    "features": columns,
+                    "model": target.model,
+                    "params": target.model_params,
+                    "metrics": cv.get("metrics", {}),
+                    "workflow": spec.name,
+                },
+            )
+            cp.mark_done(step, time.perf_counter() - t0, saved=saved)
+        st.done = len(y)
+    record = dict(record)
+    record["cv"] = cv
+    return model, columns, table, record
+
+
+def spec_out(cp: Checkpoint) -> Path:
+    """Return the run's output folder."""
+    return cp.out_dir
+
+
+# --------------------------------------------------------------------------------------
+# screen and rank
+# --------------------------------------------------------------------------------------
+
+
+def _screen(
+    spec: RunSpec,
+    ctx: Any,
+    handle: ExecutorHandle,
+    cp: Checkpoint,
+    progress: Progress,
+) -> dict[str, Any]:
+    from mi.runner.candidates import iter_candidate_chunks, template_sizes
+    from mi.runner.screen import ChunkTask, screen_chunk
+
+    total = sum(template_sizes(spec.candidates))
+    done = cp.done_chunks()
+    shared = handle.share(ctx)
+    peak_workers = 0
+
+    def tasks() -> Any:
+        for index, matrix, family, start in iter_candidate_chunks(
+            spec.candidates, spec.execution.chunk_size
+        ):
+            if index in done:
+                continue
+            yield ChunkTask(index, matrix, family, start)
+
+    with progress.stage("screen", total=total, unit="candidates") as st:
+        if done:
+            st.set_note(f"resumed: {len(done)} chunks from checkpoint")
+            for index in done:
+                _, meta = cp.read_chunk(index)
+                st.update(meta["n_generated"])
+        for task, (rows, stats) in run_chunks(handle, screen_chunk, tasks(), shared):
+            cp.write_chunk(task.index, rows, stats)
+            st.update(stats["n_generated"])
+            peak_workers = max(peak_workers, handle.workers_memory())
+    return {"grid_points": total, "workers_memory_peak": peak_workers}
+
+
+def _rank(spec: RunSpec, targets: list[Any], cp: Checkpoint) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from mi.runner.ranking import pareto_ranks
+    from mi.runner.screen import describe_constraint
+
+    frames = []
+    n_generated = n_passed = 0
+    removed = np.zeros(len(spec.constraints), dtype=np.int64)
+    stage_seconds: dict[str, float] = {}
+    for index in sorted(cp.done_chunks()):
+        rows, meta = cp.read_chunk(index)
+        if len(rows):
+            frames.append(rows)
+        n_generated += meta["n_generated"]
+        n_passed += meta["n_passed"]
+        removed += np.asarray(meta["removed"], dtype=np.int64)
+        for k, v in meta["seconds"].items():
+            stage_seconds[k] = stage_seconds.get(k, 0.0) + v
+    pool = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    n_retained = len(pool)
+    n_dupes = 0
+    if len(pool):
+        pool = pool.sort_values(["acquisition", "index"], ascending=[False, True], kind="stable")
+        before = len(pool)
+        pool = pool.drop_duplicates("key", keep="first")
+        n_dupes = before - len(pool)
+        # Pareto ranks over every target's mean and the risk objective, on the best rows
+        n_pareto = min(len(pool), max(5 * spec.outputs.top_n, 2000))
+        head = pool.iloc[:n_pareto]
+        cols = []
+        for t in targets:
+            sign = 1.0 if t.maximize else -1.0
+            cols.append(sign * head[f"{t.name}_mean"].to_numpy(dtype=np.float64))
+        cols.append(-head[spec.criticality.objective].to_numpy(dtype=np.float64))
+        ranks = pareto_ranks(np.column_stack(cols), min_ranked=2 * spec.outputs.top_n)
+        pareto = np.full(len(pool), ranks.max() + 1 if ranks.size else 1, dtype=np.int64)
+        pareto[:n_pareto] = ranks
+        pool["pareto_rank"] = pareto
+        pool["on_front"] = pool["pareto_rank"] == 1
+        if spec.outputs.rank_by == "pareto":
+            pool = pool.sort_values(
+                ["pareto_rank", "acquisition", "index"],
+                ascending=[True, False, True],
+                kind="stable",
+            )
+        pool.insert(0, "rank", np.arange(1, len(pool) + 1))
+        pool = pool.reset_index(drop=True)
+    counts = {
+        "grid_points": None,
+        "generated": int(n_generated),
+        "passed_constraints": int(n_passed),
+        "scored": int(n_passed),
+        "retained": int(n_retained),
+        "duplicates_across_templates": int(n_dupes),
+        "ranked": int(len(pool)),
+    }
+    constraints = [
+        {"description": describe_constraint(c.model_dump()), "removed": int(r)}
+        for c, r in zip(spec.constraints, removed, strict=True)
+    ]
+    return pool, {
+        "counts": counts,
+        "constraints": constraints,
+        "worker_seconds": stage_seconds,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in (
+        "mi",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "xgboost-cpu",
+        "matminer",
+        "dask",
+        "distributed",
+        "pymatgen",
+    ):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def run_workflow(
+    spec_or_path: RunSpec | str | Path,
+    out_dir: str | Path,
+    executor: ExecutorHandle | None = None,
+    *,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    progress: Progress | None = None,
+    restart: bool = False,
+    report: bool | None = None,
+) -> RunResult:
+    """Run a workflow end to end; resume from the checkpoints in ``out_dir``.
+
+    Parameters
+    ----------
+    spec_or_path : RunSpec, str or Path
+        A parsed spec, a workflow file, or a built-in workflow's name.
+    out_dir : path
+        Output folder; rerunning with the same folder resumes.
+    executor : ExecutorHandle, optional
+        Where chunks run (see :func:`mi.runner.make_executor`); default from ``scheduler`` /
+        ``cluster`` / the spec's ``[execution]`` table. A handle passed in is not closed.
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``).
+    cluster : {"slurm", "pbs"}, optional
+        Start workers through dask-jobqueue with the spec's ``[execution.cluster]`` resources.
+    progress : Progress, optional
+        Progress reporter (default: bars on a terminal, plain lines otherwise, on stderr).
+    restart : bool, default False
+        Ignore and delete earlier checkpoints in ``out_dir``.
+    report : bool, optional
+        Write ``report.html`` (default: the spec's ``outputs.report``).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    SpecError
+        Invalid workflow (before any work starts).
+    SchedulerError
+        Unreachable scheduler / cluster (before any work starts).
+
+    Examples
+    --------
+    >>> result = run_workflow("metal_screen", "runs/metal")  # doctest: +SKIP
+    >>> result.top.head()  # doctest: +SKIP
+    """
+    from mi.runner.validate import check_spec
+
+    spec = spec_or_path if isinstance(spec_or_path, RunSpec) else load_spec(spec_or_path)
+    check_spec(spec)
+    progress = progress or Progress()
+    own_handle = executor is None
+    handle = executor or make_executor(
+        spec.execution.executor,
+        scheduler=scheduler,
+        cluster=cluster,
+        cluster_spec=spec.execution.cluster,
+        n_jobs=spec.execution.n_jobs,
+    )
+    try:
+        return _run(spec, Path(out_dir), handle, progress, restart, report)
+    finally:
+        if own_handle:
+            handle.close()
+
+
+def _run(
+    spec: RunSpec,
+    out: Path,
+    handle: ExecutorHandle,
+    progress: Progress,
+    restart: bool,
+    report: bool | None,
+) -> RunResult:
+    from mi.runner.screen import ScreenContext, TargetModel
+
+    cp = Checkpoint(out, spec.digest(), spec.model_dump(mode="json"), resume=not restart)
+    progress.log(f"workflow {spec.name!r} -> {out} on {handle.description}")
+    trained = []
+    records = []
+    tables = []
+    for target in spec.targets:
+        model, columns, table, record = _train_target(spec, target, cp, progress)
+        if handle.kind != "local":
+            _set_threads(model, 1)
+        trained.append(
+            TargetModel(
+                name=target.name,
+                task=target.task,
+                maximize=target.objective == "maximize",
+                preset=target.preset,
+                columns=columns,
+                model=model,
+            )
+        )
+        records.append((target, record))
+        tables.append(table)
+
+    names = [t.name for t in spec.targets]
+    primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
+    with progress.stage("score training set (criticality)", unit="rows") as st:
+        from mi.criticality import score
+
+        train_scores = score(
+            tables[primary]["composition"].tolist(),
+            weights=spec.criticality.weights,
+            hree_convention=spec.criticality.hree_convention,
+        )
+        risk_obs = train_scores[spec.criticality.objective].to_numpy(dtype=np.float64)
+        y_obs = tables[primary]["y"].to_numpy(dtype=np.float64)
+        ok = np.isfinite(risk_obs) & np.isfinite(y_obs)
+        st.done = int(ok.sum())
+    ctx = ScreenContext(
+        targets=trained,
+        constraints=[c.model_dump() for c in spec.constraints],
+        weights=spec.criticality.weights,
+        hree_convention=spec.criticality.hree_convention,
+        risk_column=spec.criticality.objective,
+        acquisition=spec.acquisition.name,
+        acquisition_params=dict(spec.acquisition.params),
+        acquisition_target=primary,
+        y_observed=y_obs[ok],
+        risk_observed=risk_obs[ok],
+        keep=spec.outputs.keep_per_chunk or spec.outputs.top_n,
+        write_all=spec.outputs.write_all,
+        seed=spec.seed,
+        n_jobs=None if handle.kind == "local" else 1,
+    )
+    screen_info = _screen(spec, ctx, handle, cp, progress)
+
+    with progress.stage("rank and write results", unit="rows") as st:
+        pool, info = _rank(spec, trained, cp)
+        info["counts"]["grid_points"] = screen_info["grid_points"]
+        results_path = out / "results.parquet"
+        tmp = out / ".results.parquet.tmp"
+        pool.to_parquet(tmp, index=False)
+        tmp.replace(results_path)
+        top = pool.head(spec.outputs.top_n).reset_index(drop=True)
+        top_tmp = out / ".top.csv.tmp"
+        top.to_csv(top_tmp, index=False)
+        top_tmp.replace(out / "top.csv")
+        st.done = len(pool)
+
+    first = spec.targets[primary]
+    summary: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "spec_hash": spec.digest(),
+        "created": cp.state.get("created"),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "executor": handle.description,
+        "counts": info["counts"],
+        "constraints": info["constraints"],
+        "acquisition": {
+            "name": spec.acquisition.name,
+            "target": first.name,
+            "params": dict(spec.acquisition.params),
+            "risk": spec.criticality.objective,
+            "n_observed": int(ok.sum()),
+        },
+        "targets": [
+            {
+                "name": t.name,
+                "dataset": t.dataset,
+                "column": r.get("column"),
+                "units": r.get("units", ""),
+                "task": t.task,
+                "model": t.model,
+                "preset": t.preset,
+                "objective": t.objective,
+                "n_train": r.get("n_train"),
+                "excluded_from_training": r.get("excluded_from_training", {}),
+                "cv_method": r.get("cv", {}).get("protocol"),
+                "metrics": r.get("cv", {}).get("metrics", {}),
+                "pooled": r.get("cv", {}).get("pooled", {}),
+                "calibration": r.get("cv", {}).get("calibration")
+                or r.get("cv", {}).get("calibration_raw"),
+            }
+            for t, r in records
+        ],
+        "datasets": _dataset_records(records),
+        "candidate_columns": {
+            "formula": "formula",
+            "objective": f"{first.name}_mean",
+            "std": f"{first.name}_std",
+            "risk": spec.criticality.objective,
+            "color": "dytb_mass_fraction",
+            "front": "on_front",
+            "score": "acquisition",
+        },
+        "worker_seconds": info["worker_seconds"],
+        "workers_memory_peak_bytes": screen_info["workers_memory_peak"],
+        "versions": _versions(),
+        "paths": {
+            "results": "results.parquet",
+            "top": "top.csv",
+            "cv": "cv/",
+            "models": "models/",
+            "report": "report.html",
+        },
+    }
+    summary["timings"] = progress.timings()
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+
+    want_report = spec.outputs.report if report is None else report
+    if want_report:
+        with progress.stage("report"):
+            try:
+                from mi.report import write_report
+            except ImportError:
+                progress.log("report skipped: mi.report is not available in this installation")
+            else:
+                try:
+                    write_report(out, out / "report.html")
+                except MIError as exc:
+                    progress.log(f"report failed: {exc}")
+        summary["timings"] = progress.timings()
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+
+    cv_pred = {}
+    for t in spec.targets:
+        path = out / "cv" / f"{t.name}_oof.parquet"
+        if path.is_file():
+            cv_pred[t.name] = pd.read_parquet(path)
+    return RunResult(spec, out, top, pool, summary, cv_pred)
+
+
+def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for _, r in records:
+        name = r["name"]
+        if name in seen:
+            continue
+        seen[name] = {
+            k: r.get(k)
+            for k in (
+                "name",
+                "source",
+                "licence",
+                "citation",
+                "sha256",
+                "n_input",
+                "n_accepted",
+                "n_rejected",
+            )
+        }
+        seen[name]["rejected_file"] = (
+            f"datasets/{name}_rejected.parquet" if r.get("n_rejected") else None
+        )
+    return list(seen.values())
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, pd.DataFrame):
+        return obj.to_dict(orient="list")
+    return str(obj)

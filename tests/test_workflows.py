@@ -1,0 +1,171 @@
+"""The example workflows, run end to end at small sizes on the shared real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mi.exceptions import SpecError
+from mi.runner.progress import Progress
+from mi.runner.spec import load_spec
+from mi.runner.validate import check_spec
+from mi.runner.workflow import load_result, run_workflow
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((REPO / "workflows").glob("*.toml"))
+HREE = {"Y", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu"}
+
+
+def small(spec, n=1500, chunk=400, rows=300):
+    """The same workflow with small models, few rows and few candidates (1 thread)."""
+    over = {
+        "candidates.max_candidates": n,
+        "execution.chunk_size": chunk,
+        "outputs.top_n": 20,
+        "outputs.keep_per_chunk": 100,
+        "outputs.report": False,
+    }
+    for i, t in enumerate(spec.targets):
+        params = dict(t.model_params, n_estimators=25, n_jobs=1)
+        if "n_members" in params:
+            params["n_members"] = 3
+        over[f"targets.{i}.model_params"] = params
+        over[f"targets.{i}.max_rows"] = rows
+        over[f"targets.{i}.cv"] = {"n_splits": 2}
+    return spec.with_overrides(**over)
+
+
+def test_three_example_workflows_exist():
+    assert {p.stem for p in WORKFLOWS} >= {
+        "ndfeb_hree_reduction",
+        "superconductor_low_criticality",
+        "metal_screen",
+    }
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_example_workflow_is_valid(path, shared_datasets):
+    spec = load_spec(path)
+    assert spec.version == 1 and spec.description
+    check_spec(spec)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
+def test_example_workflow_runs_end_to_end(path, tmp_path, shared_datasets):
+    spec = small(load_spec(path))
+    result = run_workflow(spec, tmp_path / "out", progress=Progress(quiet=True))
+    out = tmp_path / "out"
+    for name in ("results.parquet", "top.csv", "summary.json"):
+        assert (out / name).is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    counts = summary["counts"]
+    assert counts["generated"] == 1500
+    removed = sum(c["removed"] for c in summary["constraints"])
+    assert counts["passed_constraints"] + removed == counts["generated"]
+    top = result.top
+    assert 0 < len(top) <= 20
+    assert top["rank"].tolist() == list(range(1, len(top) + 1))
+    assert top["key"].is_unique
+    for t in spec.targets:
+        assert np.isfinite(top[f"{t.name}_mean"]).all()
+        assert (top[f"{t.name}_std"] >= 0).all()
+        cv = out / "cv" / f"{t.name}_oof.parquet"
+        assert cv.is_file() and len(pd.read_parquet(cv)) == 300
+        assert summary["targets"][0]["metrics"]
+    if spec.outputs.rank_by == "acquisition":
+        assert top["acquisition"].is_monotonic_decreasing
+    else:
+        assert top["pareto_rank"].is_monotonic_increasing
+    # every constraint holds on every ranked candidate
+    ranked = result.candidates
+    for con in spec.constraints:
+        if con.kind == "max_mass_fraction":
+            assert set(con.elements) == {"Dy", "Tb"}
+            assert (ranked["dytb_mass_fraction"] <= con.limit + 1e-12).all()
+        elif con.kind == "max_supply_risk":
+            assert (ranked["supply_risk"] <= con.limit).all()
+        elif con.kind == "exclude_elements":
+            from mi.chem import parse_formulas
+
+            m = parse_formulas(ranked["formula"].tolist())
+            from mi.chem import element_index
+
+            cols = [element_index(e) for e in con.elements]
+            assert np.asarray(m.to_dense()[:, cols]).sum() == 0
+    loaded = load_result(out)
+    pd.testing.assert_frame_equal(loaded.candidates, result.candidates)
+
+
+def test_flagship_dy_budget_removes_candidates(tmp_path, shared_datasets):
+    spec = small(load_spec(REPO / "workflows" / "ndfeb_hree_reduction.toml"), n=800)
+    result = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
+    (dy,) = result.summary["constraints"]
+    assert "Dy+Tb" in dy["description"] and dy["removed"] > 0
+
+
+def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
+    import io
+
+    spec = small(load_spec(REPO / "workflows" / "metal_screen.toml"), n=2000, chunk=250)
+    first = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
+    chunks = sorted((tmp_path / "chunks").glob("chunk_*.json"))
+    assert len(chunks) >= 6
+    for sidecar in chunks[3:]:  # as if the run had been killed after 3 chunks
+        sidecar.unlink()
+    (tmp_path / "results.parquet").unlink()
+    stream = io.StringIO()
+    second = run_workflow(spec, tmp_path, progress=Progress(stream=stream, tty=False))
+    log = stream.getvalue()
+    assert "from checkpoint" in log and "resumed: 3 chunks from checkpoint" in log
+    pd.testing.assert_frame_equal(first.candidates, second.candidates)
+    other = spec.with_overrides(seed=1)
+    with pytest.raises(SpecError, match="different workflow"):
+        run_workflow(other, tmp_path, progress=Progress(quiet=True))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("targets.0.dataset", "supercom", ["'supercom'", "supercon", "Did you mean 'supercon'?"]),
+        ("targets.0.preset", "magpi", ["'magpi'", "magnet", "Did you mean 'magpie'?"]),
+        ("acquisition.name", "ehvii", ["'ehvii'", "ucb", "Did you mean 'ehvi'?"]),
+        ("targets.0.column", "Tcc", ["'Tcc'", "Did you mean 'Tc'?"]),
+        (
+            "targets.0.model_params",
+            {"n_estimator": 5},
+            ["n_estimator", "n_estimators", "Did you mean 'n_estimators'?"],
+        ),
+        ("acquisition.params", {"betta": 1.0}, ["betta", "Did you mean 'beta'?"]),
+        ("criticality.objective", "supply_rsk", ["Did you mean 'supply_risk'?"]),
+        (
+            "constraints",
+            [{"kind": "exclude_elements", "elements": ["Dx"]}],
+            ["'Dx'", "element symbol"],
+        ),
+    ],
+)
+def test_bad_names_fail_before_any_work(key, value, expected, tmp_path, shared_datasets):
+    spec = load_spec(REPO / "workflows" / "superconductor_low_criticality.toml")
+    if key == "acquisition.params":
+        spec = spec.with_overrides(**{"acquisition.name": "ucb"})
+    bad = spec.with_overrides(**{key: value})
+    out = tmp_path / "never"
+    with pytest.raises(SpecError) as info:
+        run_workflow(bad, out)
+    for part in expected:
+        assert part in str(info.value)
+    assert not out.exists()
+
+
+def test_bad_template_is_a_spec_error(tmp_path, shared_datasets):
+    spec = load_spec(REPO / "workflows" / "metal_screen.toml")
+    bad = spec.with_overrides(
+        **{"candidates.templates": [{"formula": "Fe{1-x}Qq{x}", "ranges": {"x": [0, 1, 0.1]}}]}
+    )
+    with pytest.raises(SpecError, match=r"candidates.templates\[0\].formula"):
+        run_workflow(bad, tmp_path / "never")
+    assert not (tmp_path / "never").exists()
