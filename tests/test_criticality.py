@@ -310,7 +310,8 @@ def test_matrix_and_strings_agree_and_chunking_keeps_rows(monkeypatch):
     from_strings = score(formulas)
     matrix = parse_formulas(formulas)
     monkeypatch.setattr(scoring, "_CHUNK_ROWS", 3)
-    from_matrix = score(matrix)
+    from_matrix = score(matrix, include_composition=True)
+    assert "composition" not in score(matrix).columns
     cols = [c for c in from_strings.columns if c != "composition"]
     assert from_matrix[cols].equals(from_strings[cols])
     assert from_matrix["composition"].tolist() == matrix.formulas()

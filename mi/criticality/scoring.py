@@ -301,7 +301,7 @@ def score(
     hree_convention: str = "eu_2023",
     *,
     tables: Mapping[str, str] | None = None,
-    include_composition: bool = True,
+    include_composition: bool | None = None,
 ) -> pd.DataFrame:
     r"""Criticality scores per composition.
 
@@ -319,8 +319,10 @@ def score(
     tables : mapping of str to str, optional
         Override the table used for a role (``hhi``, ``eu``, ``doe``, ``usgs``, ``ree``,
         ``price``; see :data:`DEFAULT_TABLES`) with a registered table of the same schema.
-    include_composition : bool, default True
-        Add a ``composition`` column (the input strings, or the matrix's formulas).
+    include_composition : bool, optional
+        Add a ``composition`` column: the input strings, or the matrix's formulas. Default:
+        yes for formula strings (free), no for a ``CompositionMatrix`` (writing formulas
+        costs more than scoring; pass True to get them).
 
     Returns
     -------
@@ -437,6 +439,8 @@ def score(
         "cost_per_kg",
     ]
     data: dict[str, Any] = {}
+    if include_composition is None:
+        include_composition = not isinstance(compositions, CompositionMatrix)
     if include_composition:
         if isinstance(compositions, CompositionMatrix):
             data["composition"] = cm.formulas()

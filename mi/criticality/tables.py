@@ -694,7 +694,7 @@ def register_table(
     --------
     >>> import pathlib, tempfile
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "my_prices.csv"
-    >>> _ = p.write_text("# source: my lab 2025\\n# year: 2025\\nsymbol,price_per_kg\\nFe,0.5\\n")
+    >>> _ = p.write_text("# source: my lab 2025\n# year: 2025\nsymbol,price_per_kg\nFe,0.5\n")
     >>> t = register_table(p, kind="element")
     >>> float(t.values("price_per_kg")[25]), t.year
     (0.5, '2025')
