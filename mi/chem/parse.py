@@ -101,7 +101,7 @@ def _parse_items(formula: str) -> dict[str, float]:
 
 
 def _parse_validated(formula: object) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    """Parse and validate one formula; returns (column indices sorted, amounts)."""
+    """Parse and validate one formula; returns (column indices in formula order, amounts)."""
     if formula is None or (isinstance(formula, float) and math.isnan(formula)):
         raise _RowError("missing value (None/NaN) instead of a formula")
     if not isinstance(formula, str):
@@ -126,12 +126,12 @@ def _parse_validated(formula: object) -> tuple[tuple[int, ...], tuple[float, ...
         if amt < AMOUNT_TOLERANCE:
             raise _RowError(f"zero amount {amt!r} for {el} (remove the element or give an amount)")
         cols[idx] = cols.get(idx, 0.0) + amt  # D/T fold into H
-    keys = tuple(sorted(cols))
+    keys = tuple(cols)  # formula order, as pymatgen keeps it
     return keys, tuple(cols[k] for k in keys)
 
 
 def parse_formula(formula: str) -> dict[str, float]:
-    """Parse one formula into ``{symbol: amount}`` (symbols in Z order).
+    """Parse one formula into ``{symbol: amount}`` (symbols in formula order, like pymatgen).
 
     Parameters
     ----------
@@ -150,7 +150,7 @@ def parse_formula(formula: str) -> dict[str, float]:
     Examples
     --------
     >>> parse_formula("(Nd0.8Dy0.2)2Fe14B")
-    {'B': 1.0, 'Fe': 14.0, 'Nd': 1.6, 'Dy': 0.4}
+    {'Nd': 1.6, 'Dy': 0.4, 'Fe': 14.0, 'B': 1.0}
     """
     from mi.chem.elements import ELEMENTS
 

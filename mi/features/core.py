@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ import pandas as pd
 from mi.chem import CompositionMatrix, parse_formulas
 from mi.exceptions import FallbackWarning, FeaturizationError, FormulaError
 from mi.features.fast import FAST_FEATURIZERS, Block, has_fast_version
-from mi.features.presets import Preset, get_preset
+from mi.features.presets import Preset, built_featurizers, get_preset
 
 __all__ = ["featurize", "featurize_to_parquet", "DEFAULT_CHUNK_ROWS"]
 
@@ -24,18 +23,6 @@ OnError = Literal["raise", "nan", "report"]
 
 #: Rows per block of the fast backend (bounded temporaries: ~50 MB for magpie).
 DEFAULT_CHUNK_ROWS = 32_768
-
-_BUILD_LOCK = threading.Lock()
-_BUILT: dict[str, list[Any]] = {}
-
-
-def _featurizers(preset: Preset) -> list[Any]:
-    """Built matminer featurizers of a preset (cached per process: MagpieData reads ~60 files)."""
-    key = preset.fingerprint()
-    with _BUILD_LOCK:
-        if key not in _BUILT:
-            _BUILT[key] = preset.build()
-        return _BUILT[key]
 
 
 def _check_args(backend: str, on_error: str) -> None:
@@ -57,11 +44,12 @@ def _as_matrix(
             f"featurize expects a list of formulas, got the single string {compositions!r}; "
             "wrap it in a list."
         )
-    values = (
-        compositions.to_numpy(dtype=object)
-        if isinstance(compositions, pd.Series | pd.Index)
-        else np.asarray(list(compositions), dtype=object)
-    )
+    if isinstance(compositions, pd.Series | pd.Index):
+        values = compositions.to_numpy(dtype=object)
+    else:
+        items = list(compositions)
+        values = np.empty(len(items), dtype=object)  # not np.asarray: Compositions are mappings
+        values[:] = items
     if values.size and not isinstance(values[0], str) and hasattr(values[0], "element_composition"):
         # pymatgen Composition objects: go through their formula (exact amounts)
         from mi.chem import CompositionMatrix as CM
@@ -120,10 +108,11 @@ def _run_fast(
     def work(item: tuple[int, Block]) -> None:
         start, block = item
         stop = start + block.m
+        target = start + block.order  # blocks regroup rows by element count
         for f, a, b in zip(featurizers, offsets[:-1], offsets[1:], strict=True):
             if has_fast_version(f):
                 with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                    out[start:stop, a:b] = FAST_FEATURIZERS[type(f).__name__][0](f, block)
+                    out[target, a:b] = FAST_FEATURIZERS[type(f).__name__][0](f, block)
             else:
                 sub = matrix.take(rows[start:stop]).to_compositions()
                 vals, errs = _matminer_rows(f, sub, rows[start:stop], on_error)
@@ -170,7 +159,10 @@ def _run_matminer(
 ) -> None:
     col = 0
     for f in featurizers:
-        vals, errs = _matminer_rows(f, entries, rows, on_error)
+        with warnings.catch_warnings():
+            # pymatgen's noise while matminer imputes a missing electronegativity
+            warnings.filterwarnings("ignore", "No Pauling electronegativity", UserWarning)
+            vals, errs = _matminer_rows(f, entries, rows, on_error)
         out[:, col : col + vals.shape[1]] = vals
         col += vals.shape[1]
         errors.extend(errs)
@@ -256,7 +248,7 @@ def featurize(
         out[valid_rows[found]] = cached[found]
         todo = valid_rows[~found]
     if len(todo):
-        featurizers = _featurizers(spec)
+        featurizers = built_featurizers(spec)
         computed = np.full((len(todo), len(labels)), np.nan, dtype=np.float64 if cache else dtype)
         row_errors: list[tuple[int, object, str]] = []
         if backend == "fast":
@@ -293,7 +285,7 @@ def _featurize_structures(
         )
     entries = list(structures.tolist() if isinstance(structures, pd.Series) else structures)
     index = _index_of(structures, len(entries))
-    featurizers = _featurizers(spec)
+    featurizers = built_featurizers(spec)
     if backend == "fast":
         warnings.warn(
             f"Preset {spec.name!r} has no fast version (structure featurizers); running matminer.",

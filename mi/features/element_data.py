@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ _LOCK = threading.Lock()
 _CACHE: dict[tuple[int, str], np.ndarray] = {}
 
 
+@lru_cache(maxsize=1)
 def _elements() -> list[Any]:
     from pymatgen.core import Element
 

@@ -12,15 +12,16 @@ line (``matminer/featurizers/utils/stats.py`` and the featurizer modules); notab
   kurtosis return 0 when ``np.isclose(u3, 0)`` / ``np.isclose(u4, 0)``;
 * ``minimum`` / ``maximum`` / ``range`` are NaN when any element value is NaN.
 
-Only the summation order can differ (matminer sums in formula order, this module in Z order),
-so results agree to about 1e-15 relative; tests check 1e-9.
+Sums run in numpy's own order over the elements in formula order (see :func:`numpy_sum_rows`),
+so ``mean``, ``avg_dev``, ``mode``, ``minimum``/``maximum``/``range`` and the valence-orbital
+features are bit-identical to matminer on the same composition; where matminer uses ``np.dot``
+(BLAS) or ``np.power``, results can differ in the last bits. Tests require 1e-9 relative.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -35,28 +36,73 @@ _ISCLOSE_RTOL = 1e-5  # numpy.isclose defaults, used by matminer's mode/skewness
 _ISCLOSE_ATOL = 1e-8
 
 
-@dataclass
-class Block:
-    """A block of valid compositions in CSR form (every row has at least one element).
+def numpy_sum_rows(v: np.ndarray, c: int) -> np.ndarray:
+    """Sum ``v`` of shape ``(m, c, ...)`` over axis 1 exactly as numpy sums a 1-D array.
 
-    Attributes
+    numpy adds a contiguous 1-D float64 array of ``n < 8`` values left to right, and longer
+    ones with eight running partial sums combined pairwise (``pairwise_sum`` in numpy's
+    ``loops_utils.h``). Reproducing that order makes means bit-identical to matminer's
+    ``np.average`` on the same element order.
+    """
+    if c < 8:
+        acc = v[:, 0].copy()
+        for k in range(1, c):
+            acc += v[:, k]
+        return acc
+    r = v[:, :8].copy()
+    i = 8
+    while i < c - c % 8:
+        r += v[:, i : i + 8]
+        i += 8
+    res = ((r[:, 0] + r[:, 1]) + (r[:, 2] + r[:, 3])) + ((r[:, 4] + r[:, 5]) + (r[:, 6] + r[:, 7]))
+    for j in range(i, c):
+        res += v[:, j]
+    return res
+
+
+class Block:
+    """A block of valid compositions (every row has at least one element).
+
+    Rows are regrouped by their number of elements so that each group is a dense
+    ``(rows, c)`` view; results come out in that grouped order and :attr:`order` maps them
+    back (``out[order] = result``). Entries keep their order within a row (formula order).
+
+    Parameters
     ----------
     indptr : numpy.ndarray
         Row pointers, length ``m + 1``, starting at 0.
     indices : numpy.ndarray
-        Element column (Z - 1) of each entry, sorted within rows.
+        Element column (Z - 1) of each entry.
     amounts : numpy.ndarray
         Raw amounts (atoms per formula unit) of each entry.
     """
 
-    indptr: np.ndarray
-    indices: np.ndarray
-    amounts: np.ndarray
-
-    @property
-    def m(self) -> int:
-        """Number of rows."""
-        return len(self.indptr) - 1
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, amounts: np.ndarray) -> None:
+        counts = np.diff(indptr)
+        if counts.size and counts.min() < 1:
+            raise ValueError("Block rows must hold at least one element.")
+        order = np.argsort(counts, kind="stable")
+        sorted_counts = counts[order]
+        if np.array_equal(order, np.arange(len(order))):
+            self.indices, self.amounts = indices, amounts
+        else:
+            starts = indptr[:-1][order]
+            take = np.repeat(starts - np.concatenate([[0], np.cumsum(sorted_counts)[:-1]]),
+                             sorted_counts) + np.arange(int(sorted_counts.sum()))  # fmt: skip
+            self.indices, self.amounts = indices[take], amounts[take]
+        self.order = order
+        self.counts = sorted_counts
+        self.indptr = np.concatenate([[0], np.cumsum(sorted_counts)])
+        self.m = len(order)
+        # groups of equal element count: (c, first row, last row + 1, first entry, last entry + 1)
+        self.groups: list[tuple[int, int, int, int, int]] = []
+        if self.m:
+            edges = np.flatnonzero(np.diff(sorted_counts)) + 1
+            for r0, r1 in zip(
+                np.concatenate([[0], edges]), np.concatenate([edges, [self.m]]), strict=True
+            ):
+                e0, e1 = int(self.indptr[r0]), int(self.indptr[r1])
+                self.groups.append((int(sorted_counts[r0]), int(r0), int(r1), e0, e1))
 
     @cached_property
     def starts(self) -> np.ndarray:
@@ -64,28 +110,14 @@ class Block:
         return self.indptr[:-1]
 
     @cached_property
-    def counts(self) -> np.ndarray:
-        """Number of elements per row."""
-        return np.diff(self.indptr)
-
-    @cached_property
     def total(self) -> np.ndarray:
         """Sum of the amounts per row (matminer's ``np.sum(weights)``)."""
-        return np.add.reduceat(self.amounts, self.starts)
-
-    @cached_property
-    def csr(self) -> Any:
-        """The block as a scipy CSR matrix of amounts."""
-        from scipy import sparse
-
-        return sparse.csr_matrix(
-            (self.amounts, self.indices, self.indptr), shape=(self.m, N_ELEMENTS)
-        )
+        return self.rowsum(self.amounts)
 
     @cached_property
     def mode_mask(self) -> np.ndarray:
         """Entries tied for the largest amount: ``np.isclose(w, w.max())`` per row."""
-        wmax = np.repeat(np.maximum.reduceat(self.amounts, self.starts), self.counts)
+        wmax = self.repeat(self.rowreduce(np.maximum, self.amounts))
         return np.abs(self.amounts - wmax) <= _ISCLOSE_ATOL + _ISCLOSE_RTOL * np.abs(wmax)
 
     @cached_property
@@ -97,9 +129,24 @@ class Block:
         """Broadcast a per-row array to the entries."""
         return np.repeat(per_row, self.counts, axis=0)
 
+    def _views(self, per_entry: np.ndarray) -> Iterator[tuple[int, int, int, np.ndarray]]:
+        rest = per_entry.shape[1:]
+        for c, r0, r1, e0, e1 in self.groups:
+            yield c, r0, r1, per_entry[e0:e1].reshape((r1 - r0, c, *rest))
+
     def rowsum(self, per_entry: np.ndarray) -> np.ndarray:
-        """Sum an entry array (1-D or 2-D) per row."""
-        return np.add.reduceat(per_entry, self.starts, axis=0)
+        """Sum an entry array (1-D or 2-D) per row, in numpy's 1-D summation order."""
+        out = np.empty((self.m, *per_entry.shape[1:]), dtype=per_entry.dtype)
+        for c, r0, r1, v in self._views(per_entry):
+            out[r0:r1] = numpy_sum_rows(v, c)
+        return out
+
+    def rowreduce(self, ufunc: np.ufunc, per_entry: np.ndarray) -> np.ndarray:
+        """Reduce an entry array per row with an order-independent ufunc (minimum, maximum)."""
+        out = np.empty((self.m, *per_entry.shape[1:]), dtype=per_entry.dtype)
+        for _c, r0, r1, v in self._views(per_entry):
+            out[r0:r1] = ufunc.reduce(v, axis=1)
+        return out
 
 
 # -- PropertyStats ---------------------------------------------------------------------------
@@ -109,11 +156,11 @@ def _mean(block: Block, x: np.ndarray) -> np.ndarray:
 
 
 def _stat_minimum(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    return np.minimum.reduceat(x, block.starts, axis=0)
+    return block.rowreduce(np.minimum, x)
 
 
 def _stat_maximum(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    return np.maximum.reduceat(x, block.starts, axis=0)
+    return block.rowreduce(np.maximum, x)
 
 
 def _stat_range(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
@@ -143,7 +190,7 @@ def _stat_avg_dev(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarra
 
 def _stat_mode(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
     masked = np.where(block.mode_mask[:, None], x, np.inf)
-    return np.minimum.reduceat(masked, block.starts, axis=0)
+    return block.rowreduce(np.minimum, masked)
 
 
 def _stat_std_dev(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
@@ -274,7 +321,13 @@ def band_center(featurizer: Any, block: Block) -> np.ndarray:
     base = (0.5 * (first_ioniz + elec_aff) / 96.48)[block.indices]
     with np.errstate(invalid="ignore"):
         terms = base ** (block.amounts / block.repeat(block.total))
-    return np.multiply.reduceat(terms, block.starts)[:, None]
+    out = np.empty(block.m)
+    for c, r0, r1, v in block._views(terms):  # sequential product, as matminer's loop
+        acc = v[:, 0].copy()
+        for k in range(1, c):
+            acc *= v[:, k]
+        out[r0:r1] = acc
+    return out[:, None]
 
 
 def _oxidation_table(data_source: Any) -> list[tuple[float, ...]]:

@@ -22,21 +22,28 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mi.exceptions import RegistryKeyError, SpecError
 
-__all__ = ["FeaturizerSpec", "Preset", "get_preset", "list_presets", "FEATURIZER_MODULES"]
+__all__ = [
+    "FeaturizerSpec",
+    "Preset",
+    "get_preset",
+    "list_presets",
+    "built_featurizers",
+    "FEATURIZER_MODULES",
+]
 
 #: Modules searched, in order, for a featurizer class named in a preset.
 FEATURIZER_MODULES = (
     "matminer.featurizers.composition",
-    "matminer.featurizers.structure",
     "mi.features.extra",
+    "matminer.featurizers.structure",  # last: importing it takes seconds
 )
 
 _KINDS = ("composition", "structure")
@@ -159,19 +166,33 @@ class Preset:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-@lru_cache(maxsize=32)
-def _labels_cached(specs: str) -> tuple[str, ...]:
-    items = json.loads(specs)
-    labels: list[str] = []
-    for item in items:
-        spec = FeaturizerSpec(item["class"], item["preset"], item["params"])
-        labels.extend(spec.build().feature_labels())
-    return tuple(labels)
+_BUILD_LOCK = threading.Lock()
+_BUILT: dict[str, list[Any]] = {}
+
+
+def built_featurizers(preset: Preset) -> list[Any]:
+    """Return the preset's matminer featurizers, built once per process.
+
+    Building is cached because ``MagpieData`` reads about 60 files each time.
+
+    Parameters
+    ----------
+    preset : Preset
+
+    Returns
+    -------
+    list
+        Featurizer objects; treat them as read-only.
+    """
+    key = preset.fingerprint()
+    with _BUILD_LOCK:
+        if key not in _BUILT:
+            _BUILT[key] = preset.build()
+        return _BUILT[key]
 
 
 def _labels(preset: Preset) -> list[str]:
-    key = json.dumps([s.as_dict() for s in preset.featurizers], sort_keys=True)
-    labels = list(_labels_cached(key))
+    labels = [lab for f in built_featurizers(preset) for lab in f.feature_labels()]
     seen: set[str] = set()
     dupes = [lab for lab in labels if lab in seen or seen.add(lab)]  # type: ignore[func-returns-value]
     if dupes:
