@@ -133,7 +133,7 @@ def test_user_preset_overrides_and_validation(monkeypatch, tmp_path):
             "bad_kind": 'kind = "gas"\n[[featurizer]]\nclass = "Stoichiometry"\n',
             "bad_key": 'colour = 1\n[[featurizer]]\nclass = "Stoichiometry"\n',
             "no_class": '[[featurizer]]\nclass = "NoSuchFeaturizer"\n',
-            "dupes": '[[featurizer]]\nclass = "Stoichiometry"\n[[featurizer]]\nclass = "Stoichiometry"\n',
+            "dupes": '[[featurizer]]\nclass = "Stoichiometry"\n' * 2,
             "loop": 'include = ["loop"]\n[[featurizer]]\nclass = "Stoichiometry"\n',
         },
     )
