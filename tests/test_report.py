@@ -121,14 +121,14 @@ def test_render_embeds_every_figure_and_table():
         assert w >= 250 and h >= 150, img.size
     names = re.findall(r"data-figure='([^']+)'", text)
     assert names == [
-        "pareto",
+        "pareto-Ms",
         "parity-Ms",
         "calibration-Ms",
         "importance-Ms",
         "discovery",
         "element-criticality",
     ]
-    assert "1.6 ± 0.04" in text  # mean ± std column
+    assert "1.600 ± 0.040" in text  # mean ± std column, std to two significant digits
     assert "Ms (mean ± std)" in text
     assert "A&lt;b&gt;&amp;" in text and "A<b>&" not in text  # escaped
     assert "unknown element &#x27;Xx&#x27;" in text  # rejection reasons listed
@@ -210,3 +210,118 @@ def test_report_renders_in_headless_chromium(tmp_path: Path):
     saturation = rgb.max(axis=1) - rgb.min(axis=1)
     # colour bars and markers alone cover > 0.1 % of the page; a page without figures has none
     assert (saturation > 80).mean() > 0.001, "no coloured figure pixels in the screenshot"
+
+
+# ------------------------------------------------------- real run folders
+_TINY_SPEC = {
+    "version": 1,
+    "name": "tiny_magnet_screen",
+    "description": "Report test: a very small magnet screen.",
+    "seed": 0,
+    "targets": [
+        {
+            "name": "Ms",
+            "dataset": "novamag",
+            "column": "Ms",
+            "preset": "magnet",
+            "model": "xgb_ensemble",
+            "max_rows": 150,
+            "model_params": {"n_members": 2, "n_estimators": 20, "max_depth": 3, "n_jobs": 1},
+            "cv": {"n_splits": 3, "method": "kfold"},
+        }
+    ],
+    "candidates": {
+        "templates": [
+            {
+                "family": "(Nd,Dy)2(Fe,Co)14B",
+                "formula": "(Nd{1-d}Dy{d})2(Fe{1-z}Co{z})14B",
+                "ranges": {"d": [0.0, 0.1, 0.02], "z": [0.0, 0.3, 0.05]},
+            }
+        ]
+    },
+    "constraints": [{"kind": "max_mass_fraction", "elements": ["Dy", "Tb"], "limit": 0.03}],
+    "acquisition": {"name": "ucb"},
+    "outputs": {"top_n": 10, "report": False},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> Path:
+    """A real (very small) run of the runner, without its report (offline, private cache)."""
+    runner = pytest.importorskip("mi.runner")
+    from mi.config import get_settings
+    from mi.runner.progress import Progress
+
+    out = tmp_path_factory.mktemp("tiny-run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MI_CACHE_DIR", str(tmp_path_factory.mktemp("tiny-run-cache")))
+        mp.setenv("MI_OFFLINE", "true")
+        mp.setenv("MI_DATA_DIR", str(shared_datasets))
+        get_settings(refresh=True)
+        quiet = Progress(stream=io.StringIO(), tty=False)
+        runner.run_workflow(runner.parse_spec(_TINY_SPEC), out, progress=quiet)
+    get_settings(refresh=True)
+    return out
+
+
+def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
+    from mi.report import collect_run
+
+    data = collect_run(tiny_run)
+    assert data.title == "tiny_magnet_screen"
+    assert [t.name for t in data.targets] == ["Ms"]
+    t = data.targets[0]
+    assert {"MAE", "RMSE", "R2"} <= set(t.metrics)
+    assert len(t.cv_predictions) == 150
+    assert set(t.calibration["std"]) >= {"raw"}
+    assert t.feature_importance is not None and len(t.feature_importance) > 10
+    assert data.candidates is not None and 0 < len(data.candidates) <= 10
+    assert {"rank", "formula", "Ms_mean", "Ms_std", "supply_risk"} <= set(data.candidates.columns)
+    assert data.n_candidates["generated"] == 6 * 7
+    # the Dy cap removed the Dy-rich rows, and the report says how many
+    assert "removed" in data.constraints[0] and "Dy+Tb" in data.constraints[0]
+    assert data.data[0].name == "novamag" and data.data[0].sha256
+    assert data.element_criticality is not None
+    crit = data.element_criticality.set_index("element")["supply_risk"]
+    assert crit["Dy"] > crit["Fe"]
+
+    path = write_report(tiny_run)
+    assert path == tiny_run / "report.html"
+    text = path.read_text()
+    names = re.findall(r"data-figure='([^']+)'", text)
+    assert names == [
+        "pareto-Ms",
+        "parity-Ms",
+        "calibration-Ms",
+        "importance-Ms",
+        "element-criticality",
+    ]
+    assert "could not be drawn" not in text
+    assert "novamag-raw.csv" in text  # dataset hash table
+    for img in _images(text):
+        assert min(img.size) > 150
+    if _chromium() is not None:
+        png = screenshot(path, tmp_path / "run-report.png", tmp_path / "profile")
+        arr = np.asarray(Image.open(png).convert("L"), dtype=np.float64)
+        assert arr.std() > 20.0
+
+
+def test_write_report_on_missing_run(tmp_path: Path):
+    from mi.exceptions import DataError
+
+    with pytest.raises(DataError, match="does not exist"):
+        write_report(tmp_path / "nope")
+    with pytest.raises(DataError, match=r"no summary\.json"):
+        write_report(tmp_path)
+
+
+def test_coverage_curve_matches_gaussian_levels():
+    from mi.report import coverage_curve
+
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=40000)
+    curve = coverage_curve(y, np.zeros_like(y), np.full_like(y, 2.0), [0.5, 0.9])
+    # std twice the truth: a nominal 50 % interval covers P(|z| < 2 * 0.674) = 0.82
+    np.testing.assert_allclose(curve["observed"], [0.82, 0.999], atol=0.01)
+    y[0] = np.nan
+    assert len(coverage_curve(y, np.zeros_like(y), np.ones_like(y))) == 20

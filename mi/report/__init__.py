@@ -20,12 +20,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mi.report.collect import coverage_curve
 from mi.report.model import DataReport, ReportData, TargetReport
 from mi.report.render import figure_to_data_uri, render_html
 
 __all__ = [
     "write_report",
     "collect_run",
+    "coverage_curve",
     "render_html",
     "figure_to_data_uri",
     "ReportData",

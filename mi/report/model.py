@@ -42,6 +42,12 @@ class TargetReport:
         Rows used to train the final model.
     cv_method : str or None
         ``kfold`` or ``loco`` and the number of splits, as text.
+    metric_spread : dict
+        Standard deviation over folds of each metric (shown as "mean ± std").
+    calibration_summary : dict
+        Scalar calibration figures (``coverage_68``, ``coverage_95``, ``miscalibration_area``).
+    task : str
+        ``regression`` or ``classification`` (no parity plot for classifiers).
     """
 
     name: str
@@ -54,6 +60,9 @@ class TargetReport:
     feature_importance: pd.Series | None = None
     n_train: int | None = None
     cv_method: str | None = None
+    metric_spread: dict[str, float] = field(default_factory=dict)
+    calibration_summary: dict[str, float] = field(default_factory=dict)
+    task: str = "regression"
 
 
 @dataclass
@@ -76,6 +85,10 @@ class DataReport:
         Source URL or citation.
     licence : str
         Licence text.
+    n_rejected : int or None
+        Number of rejected rows (when the table itself is not available).
+    citation : str
+        How to cite the data.
     """
 
     name: str
@@ -85,6 +98,8 @@ class DataReport:
     sha256: dict[str, str] = field(default_factory=dict)
     source: str = ""
     licence: str = ""
+    n_rejected: int | None = None
+    citation: str = ""
 
 
 @dataclass
@@ -110,6 +125,11 @@ class ReportData:
     candidate_columns : dict
         Roles of candidate columns: ``formula``, ``objective`` (property column), ``std``,
         ``risk``, ``color`` (Dy+Tb), ``front`` (bool Pareto mask), ``score``.
+    pareto_pool : pandas.DataFrame or None
+        Candidates drawn in the Pareto figures (default: ``candidates``).
+    pareto_views : list of dict
+        One Pareto figure each: keys ``name``, ``y`` (column), ``std``, ``front`` (bool
+        column of ``pareto_pool``), ``units``. Empty: one figure from ``candidate_columns``.
     n_candidates : dict
         Counts of the screen: ``generated``, ``passed_constraints``, ``scored``.
     constraints : list of str
@@ -127,6 +147,8 @@ class ReportData:
         Package name to version.
     notes : list of str
         Warnings and remarks to show at the top.
+    extra : dict
+        Anything else worth recording (executor, acquisition settings); shown in provenance.
     """
 
     title: str
@@ -137,6 +159,8 @@ class ReportData:
     targets: list[TargetReport] = field(default_factory=list)
     candidates: pd.DataFrame | None = None
     candidate_columns: dict[str, str] = field(default_factory=dict)
+    pareto_pool: pd.DataFrame | None = None
+    pareto_views: list[dict[str, str]] = field(default_factory=list)
     n_candidates: dict[str, int] = field(default_factory=dict)
     constraints: list[str] = field(default_factory=list)
     data: list[DataReport] = field(default_factory=list)
@@ -145,3 +169,4 @@ class ReportData:
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)

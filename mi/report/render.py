@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mi.exceptions import DataError
 from mi.report.model import DataReport, ReportData, TargetReport
 
 __all__ = ["render_html", "figure_to_data_uri"]
@@ -34,12 +35,16 @@ h2{font-size:20px;margin:4px 0 10px;color:#1f3a5f;border-bottom:1px solid #e8eae
  padding-bottom:6px}
 h3{font-size:16px;margin:14px 0 6px}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
-th,td{border:1px solid #dde1e6;padding:3px 8px;text-align:right}
-th{background:#eef1f5} td.l,th.l{text-align:left}
+th,td{border:1px solid #dde1e6;padding:3px 8px;text-align:right;white-space:nowrap}
+th{background:#eef1f5;white-space:normal} td.l,th.l{text-align:left}
+td.l{white-space:normal;overflow-wrap:break-word;max-width:520px}
+.tablewrap{overflow-x:auto;max-width:100%}
 tbody tr:nth-child(even){background:#fafbfc}
 .figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
-figure{margin:0;border:1px solid #eceef1;border-radius:6px;padding:6px;background:#fff}
-figure img{display:block;max-width:100%;height:auto}
+figure{margin:0;border:1px solid #eceef1;border-radius:6px;padding:6px;background:#fff;
+ flex:0 1 510px}
+figure.wide{flex:1 1 100%}
+figure img{display:block;width:100%;height:auto}
 figcaption{font-size:12px;color:#556;max-width:560px;margin-top:4px}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px;margin:6px 0}
 .muted{color:#6a7380;font-size:13px}
@@ -97,10 +102,10 @@ def _fmt_num(v: Any) -> str:
 def _table(df: pd.DataFrame, max_rows: int = 50, index: bool = False) -> str:
     shown = df.head(max_rows)
     cols = list(shown.columns)
-    out = ["<table><thead><tr>"]
+    out = ["<div class='tablewrap'><table><thead><tr>"]
     if index:
         out.append(f"<th class='l'>{_e(shown.index.name or '')}</th>")
-    out += [f"<th class='l'>{_e(c)}</th>" for c in cols]
+    out += [f"<th class='l'>{_e(str(c).replace('_', ' '))}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     for idx, row in shown.iterrows():
         out.append("<tr>")
@@ -111,10 +116,11 @@ def _table(df: pd.DataFrame, max_rows: int = 50, index: bool = False) -> str:
             numeric = isinstance(v, int | float | np.integer | np.floating) and not isinstance(
                 v, bool | np.bool_
             )
-            cls = "" if numeric else " class='l'"
+            plus_minus = isinstance(v, str) and " ± " in v
+            cls = "" if numeric or plus_minus else " class='l'"
             out.append(f"<td{cls}>{_e(_fmt_num(v))}</td>")
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     if len(df) > max_rows:
         out.append(f"<p class='muted'>showing {max_rows} of {len(df):,} rows</p>")
     return "".join(out)
@@ -124,7 +130,7 @@ def _kv_table(items: Iterable[tuple[str, Any]]) -> str:
     rows = "".join(
         f"<tr><th class='l'>{_e(k)}</th><td class='l'>{_e(_fmt_num(v))}</td></tr>" for k, v in items
     )
-    return f"<table>{rows}</table>"
+    return f"<div class='tablewrap'><table>{rows}</table></div>"
 
 
 class _Page:
@@ -137,11 +143,12 @@ class _Page:
     def add(self, text: str) -> None:
         self.parts.append(text)
 
-    def figure(self, fig: Figure, name: str, caption: str) -> str:
+    def figure(self, fig: Figure, name: str, caption: str, wide: bool = False) -> str:
         uri = figure_to_data_uri(fig, self.fmt, self.dpi)
         self.n_figures += 1
+        cls = " class='wide'" if wide else ""
         return (
-            f"<figure><img src='{uri}' alt='{_e(caption)}' data-figure='{_e(name)}'>"
+            f"<figure{cls}><img src='{uri}' alt='{_e(caption)}' data-figure='{_e(name)}'>"
             f"<figcaption>{_e(caption)}</figcaption></figure>"
         )
 
@@ -208,25 +215,32 @@ def _header(data: ReportData) -> str:
     )
 
 
+def _fmt_pm(mean: Any, std: Any) -> str:
+    """``mean ± std`` with the std to two significant digits and the mean to the same place."""
+    try:
+        m, sd = float(mean), float(std)
+    except (TypeError, ValueError):
+        return f"{mean} ± {std}"
+    if not (np.isfinite(m) and np.isfinite(sd)) or sd <= 0:
+        return f"{_fmt_num(m)} ± {_fmt_num(sd)}"
+    decimals = max(0, 1 - int(np.floor(np.log10(sd))))
+    if decimals > 6:
+        return f"{m:.3e} ± {sd:.1e}"
+    return f"{m:.{decimals}f} ± {sd:.{decimals}f}"
+
+
 def _candidate_display(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
     """Combine ``<t>_mean`` / ``<t>_std`` pairs into "mean ± std" text columns for the table."""
     out = pd.DataFrame(index=df.index)
-    used: set[str] = set()
-    formula = cols.get("formula")
-    if formula and formula in df.columns:
-        out[formula] = df[formula].astype(str)
-        used.add(formula)
     for c in df.columns:
-        if c in used:
-            continue
+        if c.endswith("_std") and f"{c[:-4]}_mean" in df.columns:
+            continue  # shown with its mean
         if c.endswith("_mean") and f"{c[:-5]}_std" in df.columns:
             s = f"{c[:-5]}_std"
             out[f"{c[:-5]} (mean ± std)"] = [
-                f"{_fmt_num(m)} ± {_fmt_num(v)}" for m, v in zip(df[c], df[s], strict=True)
+                _fmt_pm(m, v) for m, v in zip(df[c], df[s], strict=True)
             ]
-            used.update({c, s})
-    for c in df.columns:
-        if c not in used:
+        else:
             out[c] = df[c]
     return out
 
@@ -249,38 +263,69 @@ def _candidates_section(page: _Page, data: ReportData) -> str:
     if df is None or not len(df):
         parts.append("<p class='muted'>No candidates in this run.</p></section>")
         return "".join(parts)
-    cols = data.candidate_columns
-    y = cols.get("objective")
-    x = cols.get("risk", "supply_risk")
-    if y and y in df.columns and x in df.columns:
-        from mi.plots import pareto_front
-
-        color = cols.get("color", "dytb_mass_fraction")
-        front = cols.get("front")
-        name = y[:-5] if y.endswith("_mean") else y
-        try:
-            fig = pareto_front(
-                df,
-                y,
-                x=x,
-                color=color if color in df.columns else None,
-                front=front if front in df.columns else None,
-                y_std=cols.get("std") if cols.get("std") in df.columns else None,
-                label_col=cols.get("formula") if cols.get("formula") in df.columns else None,
-                ylabel=f"predicted {name}",
-                title=f"{name} against supply risk (top {len(df):,} candidates)",
-            )
-            caption = (
-                f"Predicted {name} against {x}; colour: {color}. Ringed points joined by the "
-                "step line are the Pareto front (no candidate is better in both)."
-            )
-            parts.append(f"<div class='figs'>{page.figure(fig, 'pareto', caption)}</div>")
-        except Exception as exc:  # a figure must never break the report
-            parts.append(page.failed("pareto", exc))
+    figs = [_pareto_figure(page, data, view) for view in _views(data)]
+    if figs:
+        parts.append("<div class='figs'>" + "".join(figs) + "</div>")
     parts.append("<h3>Ranked list</h3>")
-    parts.append(_table(_candidate_display(df, cols), max_rows=50))
+    parts.append(_table(_candidate_display(df, data.candidate_columns), max_rows=50))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _views(data: ReportData) -> list[dict[str, str]]:
+    if data.pareto_views:
+        return data.pareto_views
+    cols = data.candidate_columns
+    y = cols.get("objective")
+    if not y:
+        return []
+    name = y[:-5] if y.endswith("_mean") else y
+    return [{"name": name, "y": y, "std": cols.get("std", ""), "front": cols.get("front", "")}]
+
+
+def _pareto_figure(page: _Page, data: ReportData, view: dict[str, str]) -> str:
+    from mi.plots import pareto_front
+
+    pool = data.pareto_pool if data.pareto_pool is not None else data.candidates
+    assert pool is not None
+    cols = data.candidate_columns
+    x = cols.get("risk", "supply_risk")
+    y = view["y"]
+    name = view.get("name", y)
+    fig_name = f"pareto-{name}"
+    if y not in pool.columns or x not in pool.columns:
+        return page.failed(fig_name, DataError(f"columns {y!r} / {x!r} not in the candidates"))
+    color = cols.get("color", "dytb_mass_fraction")
+    front = view.get("front") or None
+    std = view.get("std") or None
+    formula = cols.get("formula", "formula")
+    highlight = None
+    if "rank" in pool.columns:
+        highlight = (pool["rank"] <= 10).to_numpy()
+    units = f" ({view['units']})" if view.get("units") else ""
+    try:
+        fig = pareto_front(
+            pool,
+            y,
+            x=x,
+            color=color if color in pool.columns else None,
+            front=front if front in pool.columns else None,
+            y_std=std if std in pool.columns else None,
+            highlight=highlight,
+            label_col=formula if formula in pool.columns else None,
+            n_labels=5,
+            maximize=view.get("maximize", "yes") == "yes",
+            ylabel=f"predicted {name}{units}",
+            title=f"{name} against {x.replace('_', ' ')} ({len(pool):,} best-ranked candidates)",
+        )
+    except Exception as exc:  # a figure must never break the report
+        return page.failed(fig_name, exc)
+    caption = (
+        f"Predicted {name} against {x}; colour: {color}. Ringed points joined by the step line "
+        f"are the Pareto front of {name} against {x} (no candidate is better in both); error "
+        "bars ±1 std on the front; stars: the 10 best-ranked candidates."
+    )
+    return page.figure(fig, fig_name, caption)
 
 
 def _models_section(page: _Page, data: ReportData) -> str:
@@ -295,7 +340,11 @@ def _models_section(page: _Page, data: ReportData) -> str:
             row["CV"] = t.cv_method
         if t.n_train is not None:
             row["n train"] = t.n_train
-        row.update(t.metrics)
+        for k, v in t.metrics.items():
+            sd = t.metric_spread.get(k)
+            row[k] = v if sd is None or not np.isfinite(sd) else _fmt_pm(v, sd)
+        for k, v in t.calibration_summary.items():
+            row[_CAL_LABELS.get(k, k)] = v
         rows.append(row)
     parts.append(_table(pd.DataFrame(rows)))
     for t in data.targets:
@@ -304,12 +353,27 @@ def _models_section(page: _Page, data: ReportData) -> str:
     return "".join(parts)
 
 
+def _short_units(units: str | None) -> str | None:
+    """``"T (presumably mu0*Ms; ...)"`` -> ``"T"`` for axis labels (the heading keeps it all)."""
+    if not units:
+        return None
+    return units.split(" (")[0].strip() or units
+
+
+_CAL_LABELS = {
+    "coverage_68": "coverage ±1σ (68 %)",
+    "coverage_95": "coverage ±1.96σ (95 %)",
+    "miscalibration_area": "miscal. area",
+}
+
+
 def _target_figures(page: _Page, t: TargetReport) -> str:
     from mi.plots import calibration, feature_importance_bar, parity
 
     figs = []
     unit = f" ({t.units})" if t.units else ""
-    if t.cv_predictions is not None and len(t.cv_predictions):
+    short = _short_units(t.units)
+    if t.task == "regression" and t.cv_predictions is not None and len(t.cv_predictions):
         cv = t.cv_predictions
         try:
             fig = parity(
@@ -317,15 +381,15 @@ def _target_figures(page: _Page, t: TargetReport) -> str:
                 cv["y_pred"],
                 cv["y_std"] if "y_std" in cv.columns else None,
                 label=t.name,
-                units=t.units,
-                metrics={k: v for k, v in t.metrics.items() if k in ("MAE", "RMSE", "R2")},
+                units=short,
+                metrics={k: v for k, v in t.metrics.items() if k.upper() in ("MAE", "RMSE", "R2")},
                 title=f"{t.name}: out-of-fold predictions",
             )
             figs.append(
                 page.figure(
                     fig,
                     f"parity-{t.name}",
-                    f"Out-of-fold predicted vs observed {t.name}{unit} "
+                    f"Out-of-fold predicted vs observed {t.name}{unit}, "
                     f"({t.cv_method or 'CV'}); error bars ±1 predictive std.",
                 )
             )
@@ -333,7 +397,8 @@ def _target_figures(page: _Page, t: TargetReport) -> str:
             figs.append(page.failed(f"parity-{t.name}", exc))
     if t.calibration is not None and len(t.calibration):
         try:
-            fig = calibration(t.calibration, label=t.name, title=f"{t.name}: calibration")
+            by = "std" if "std" in t.calibration.columns else None
+            fig = calibration(t.calibration, by=by, label=t.name, title=f"{t.name}: calibration")
             figs.append(
                 page.figure(
                     fig,
@@ -391,6 +456,7 @@ def _criticality_section(page: _Page, data: ReportData) -> str:
                 fig,
                 "element-criticality",
                 f"Element {column.replace('_', ' ')} used to score candidates (grey: no data).",
+                wide=True,
             )
             + "</div>"
         )
@@ -411,7 +477,9 @@ def _data_section(reports: list[DataReport]) -> str:
                 "dataset": r.name,
                 "rows read": r.n_input if r.n_input is not None else "–",
                 "rows used": r.n_accepted if r.n_accepted is not None else "–",
-                "rows rejected": len(r.rejected) if r.rejected is not None else "–",
+                "rows rejected": len(r.rejected)
+                if r.rejected is not None
+                else (r.n_rejected if r.n_rejected is not None else "–"),
                 "licence": r.licence,
             }
             for r in reports
@@ -444,6 +512,18 @@ def _provenance_section(data: ReportData) -> str:
     if hashes:
         parts.append("<h3>Dataset files</h3>")
         parts.append(_table(pd.DataFrame(hashes)))
+    cites = [(r.name, r.citation) for r in data.data if r.citation]
+    if cites:
+        parts.append("<h3>Cite the data</h3>")
+        parts.append(_kv_table(cites))
+    extra = [
+        (k, json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+        for k, v in data.extra.items()
+        if v
+    ]
+    if extra:
+        parts.append("<h3>Run</h3>")
+        parts.append(_kv_table(extra))
     if data.versions:
         parts.append("<h3>Versions</h3>")
         parts.append(_kv_table(data.versions.items()))
