@@ -27,7 +27,7 @@ def test_datasets_show_supercon(capsys, shared_datasets):
     assert main(["datasets", "show", "supercon"]) == 0
     out = capsys.readouterr().out
     assert "input rows     : 16414" in out
-    assert "rejected       : 47" in out
+    assert "rejected       : 16" in out
     assert "tc_reported" in out and "raw.githubusercontent.com/vstanev1/Supercon" in out
 
 

@@ -73,13 +73,13 @@ def test_supercon_quirks(shared_datasets):
     assert df["tc_reported"].dtype == bool
     assert (df.loc[~df["tc_reported"], "Tc"] == 0).all()
     assert (df.loc[df["tc_reported"], "Tc"] > 0).all()
-    # Tc = 0 rows are kept, not dropped: 3,966 in the file, 3,954 after formula validation
+    # Tc = 0 rows are kept, not dropped: 3,966 in the file, 3,960 after formula validation
     assert (~df["tc_reported"]).sum() > 3800
     assert ds.report.n_input == 16414
     rej = ds.report.rejected
     assert "Xx" not in "".join(rej["value"])
     assert (rej["column"] == "name").all()
-    assert rej["reason"].str.contains("deuterium").any()
+    assert rej["reason"].str.contains("zero amount 0.0 for Sr").any()
 
 
 def test_expt_gap_is_metal(shared_datasets):
@@ -226,3 +226,19 @@ def test_invalid_manifest_names_the_field(tmp_path):
     )
     with pytest.raises(SpecError, match=r"files\.0\.sha256"):
         read_manifest(bad)
+
+
+@pytest.mark.parametrize("name", ["matbench_expt_gap", "mp_magnets", "optimade_mp"])
+def test_network_sources_offline_say_so(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("MI_CACHE_DIR", str(tmp_path / "empty-cache"))
+    get_settings(refresh=True)
+    with pytest.raises(DataUnavailableError, match="offline"):
+        load_dataset(name)
+
+
+def test_materials_project_needs_a_key(monkeypatch):
+    monkeypatch.setenv("MI_OFFLINE", "false")
+    monkeypatch.delenv("MP_API_KEY", raising=False)
+    get_settings(refresh=True)
+    with pytest.raises(DataUnavailableError, match="MP_API_KEY"):
+        load_dataset("mp_magnets")

@@ -27,7 +27,7 @@ def test_read_table_accounts_for_every_row():
     ds = read_table(_raw(), composition_col="formula", targets=["Eg"], units={"Eg": "eV"})
     _check_accounting(ds)
     rej = ds.report.rejected.set_index("row")
-    assert rej.loc[2, "reason"] == "invalid formula 'Xx2O3': unknown element symbol 'Xx'"
+    assert rej.loc[2, "reason"].startswith("invalid formula 'Xx2O3': unknown element symbol 'Xx'")
     assert rej.loc[3, "reason"].startswith("empty formula")
     assert rej.loc[4, "reason"] == "not a number" and rej.loc[4, "value"] == "abc"
     assert rej.loc[5, "reason"] == "not finite" and rej.loc[5, "column"] == "Eg"
@@ -75,10 +75,10 @@ def test_exact_values_win_over_censored_in_a_group():
         }
     )
     ds = read_table(raw, composition_col="c", targets={"sigma": "s"})
-    lif = ds.df.set_index("composition").loc["LiF"]
+    lif = ds.df.set_index("composition").loc["FLi"]
     assert lif["sigma"] == pytest.approx(5.05e-5) and not lif["sigma_censored"]
     assert lif["sigma_n"] == 2
-    naf = ds.df.set_index("composition").loc["NaF"]
+    naf = ds.df.set_index("composition").loc["FNa"]
     assert naf["sigma_censored"] and naf["sigma_n"] == 2
 
 

@@ -120,7 +120,9 @@ def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
         value = float(pool.mean())
     else:
         value = float(np.median(pool))
-    return value, int(pool.size), float(pool.std()), censored, reported
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: std overflows to inf
+        std = float(pool.std())
+    return value, int(pool.size), std, censored, reported
 
 
 def _show(p: ParsedValue) -> str:
