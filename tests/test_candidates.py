@@ -292,3 +292,17 @@ def test_chunks_never_exceed_chunk_size_and_cover_everything_once():
     assert set(pool.to_frame().columns) >= {"formula", "source", "x", "y", "z"}
     with pytest.raises(DataError, match="max_candidates"):
         t.to_pool(max_candidates=10)
+
+
+def test_fast_wrapped_chunks_equal_validated_matrices():
+    t = Template(
+        "(Nd{1-x-y}Pr{x}Dy{y})2(Fe{1-z}[M]{z})14B",
+        ranges={"x": (0, 1, 0.25), "y": (0, 1, 0.25), "z": (0, 0.5, 0.25)},
+        sites={"M": ["Co", "Fe", "Ni"]},
+    )
+    for chunk in t.iter_chunks(64, dedup=False):
+        csr = chunk.to_csr()
+        assert csr.has_sorted_indices and np.all(csr.data > 0) and np.all(np.isfinite(csr.data))
+        checked = CompositionMatrix.from_amounts(csr.copy())
+        np.testing.assert_array_equal(checked.to_dense(), chunk.to_dense())
+        assert checked.canonical_keys() == chunk.canonical_keys()

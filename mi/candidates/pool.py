@@ -324,11 +324,12 @@ class CandidatePool:
             )
         idx_col = table.column("_element_index").combine_chunks()
         amt_col = table.column("_amount").combine_chunks()
-        indptr = np.asarray(amt_col.offsets, dtype=np.int64)
+        # copies: Arrow buffers are read-only
+        indptr = np.array(amt_col.offsets, dtype=np.int64)
         csr = sparse.csr_matrix(
             (
-                np.asarray(amt_col.values, dtype=np.float64),
-                np.asarray(idx_col.values, dtype=np.int32),
+                np.array(amt_col.values, dtype=np.float64),
+                np.array(idx_col.values, dtype=np.int32),
                 indptr,
             ),
             shape=(len(indptr) - 1, N_ELEMENTS),

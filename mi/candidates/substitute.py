@@ -43,33 +43,51 @@ SEED_STEP = "equal to a seed (known compound)"
 DEDUP_STEP = "duplicate reduced composition"
 
 
+#: pymatgen's weight exponent for never-observed species pairs (``SubstitutionProbability``).
+_ALPHA = -5.0
+
+
 @functools.lru_cache(maxsize=1)
 def _probability_table() -> np.ndarray:
     """Element x element conditional substitution probabilities ``P(new | old)`` (row = old).
 
     ``P(B | A) = sum_{b in B, a in A} exp(lambda(b, a)) / sum_{a in A} p(a)`` over the
     oxidation states ``a`` of A and ``b`` of B in Hautier's table, with ``p(a)`` pymatgen's
-    species marginal. Only species pairs listed in the table count (the ``alpha`` weight
-    pymatgen gives to never-observed pairs would otherwise favour elements with many oxidation
-    states). The diagonal ("keep A") is set to 0.
+    species marginal ``p(a) = sum_t exp(lambda(a, t))`` (never-observed pairs weigh
+    ``exp(alpha)``, alpha = -5, as in ``SubstitutionProbability``). Only observed pairs enter the
+    numerator (the alpha weight would otherwise favour elements with many oxidation states).
+    The diagonal ("keep A") is set to 0. Read straight from pymatgen's ``lambda.json``:
+    building ``SubstitutionProbability`` loops over all species pairs in Python (seconds).
     """
-    import math
+    import inspect
+    import json
+    from pathlib import Path
 
-    from pymatgen.core.structure_prediction.substitution_probability import (
-        SubstitutionProbability,
-    )
+    from pymatgen.core import Species
+    from pymatgen.core.structure_prediction import substitution_probability
 
-    sp = SubstitutionProbability()
-    species = sorted(sp.species, key=str)
-    zs = [element_index(s.symbol) for s in species]
-    joint = np.zeros((N_ELEMENTS, N_ELEMENTS))
+    path = Path(inspect.getfile(substitution_probability)).parent / "data" / "lambda.json"
+    lambdas: dict[frozenset[str], float] = {}
+    names: set[str] = set()
+    for s1, s2, lam in json.loads(path.read_text()):
+        if "D1+" in (s1, s2):  # pymatgen skips deuterium rows too
+            continue
+        lambdas[frozenset((s1, s2))] = float(lam)
+        names.update((s1, s2))
+    species = sorted(names)
+    pos = {name: i for i, name in enumerate(species)}
+    z = np.asarray([element_index(Species.from_str(n).symbol) for n in species])
+    weights = np.full((len(species), len(species)), np.exp(_ALPHA))
+    observed = np.zeros_like(weights)
+    for pair, lam in lambdas.items():
+        a, b = (tuple(pair) * 2)[:2]
+        i, j = pos[a], pos[b]
+        weights[i, j] = weights[j, i] = observed[i, j] = observed[j, i] = np.exp(lam)
+    px = weights.sum(axis=1)
     marginal = np.zeros(N_ELEMENTS)
-    for s_old, z_old in zip(species, zs, strict=True):
-        marginal[z_old] += sp.get_px(s_old)
-        for s_new, z_new in zip(species, zs, strict=True):
-            lam = sp.get_lambda(s_new, s_old)
-            if lam != sp.alpha:  # pairs never observed in the ICSD statistics add nothing
-                joint[z_old, z_new] += math.exp(lam)
+    np.add.at(marginal, z, px)
+    joint = np.zeros((N_ELEMENTS, N_ELEMENTS))
+    np.add.at(joint, (z[:, None], z[None, :]), observed)
     with np.errstate(invalid="ignore", divide="ignore"):
         table = np.where(marginal[:, None] > 0, joint / marginal[:, None], 0.0)
     np.fill_diagonal(table, 0.0)

@@ -788,7 +788,7 @@ class Template:
             if n_infeasible:
                 report.record(INFEASIBLE_STEP, n_infeasible)
             report.record(EMPTY_STEP, n_empty)
-        matrix = CompositionMatrix.from_amounts(csr)
+        matrix = _wrap_valid_csr(csr)
         keep: np.ndarray | None = None
         if isinstance(seen, SeenHashes):
             keep = seen.add_new(row_hashes(matrix.to_csr()))
@@ -922,6 +922,20 @@ class Template:
         data = pd.concat(frames, ignore_index=True) if frames else self._empty_params()
         data.insert(0, "source", self.template)
         return CandidatePool(matrix, data, report=report, on_duplicate="first")
+
+
+def _wrap_valid_csr(csr: sparse.csr_matrix) -> CompositionMatrix:
+    """Wrap a CSR built here (sorted indices, no duplicates, only positive finite amounts).
+
+    ``CompositionMatrix.from_amounts`` re-validates its input, including a hash-based duplicate
+    check that costs more than generating the chunk; chunks built by ``_evaluate`` are valid by
+    construction (``tests/test_candidates.py`` checks that both paths agree), so they are
+    wrapped directly through ``mi.chem``'s validated-CSR constructor when it exists.
+    """
+    wrap = getattr(CompositionMatrix, "_from_csr", None)
+    if wrap is None:  # pragma: no cover - older/newer mi.chem
+        return CompositionMatrix.from_amounts(csr)
+    return wrap(csr)
 
 
 def _dedup_mode(dedup: bool | str) -> str | None:
