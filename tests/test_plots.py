@@ -275,3 +275,24 @@ def test_figures_display_as_png_in_ipython():
         assert data["image/png"][:4] == b"\x89PNG"
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_discovery_curves_from_benchmark_result():
+    from types import SimpleNamespace
+
+    hits = {
+        "ei": np.array([[0, 1, 1, 0], [1, 1, 0, 0]], dtype=bool),
+        "random": np.array([[0, 0, 1, 0], [0, 0, 0, 1]], dtype=bool),
+    }
+    result = SimpleNamespace(hits=hits, n_targets=3, n_pool=40, budget=4)
+    table = mp.benchmark_history(result)
+    ei0 = table[(table.strategy == "ei") & (table.seed == 0)]
+    assert ei0["found"].tolist() == [0, 1, 2, 2]
+    assert ei0["n_evaluated"].tolist() == [1, 2, 3, 4]
+    fig = mp.discovery_curves(result)
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    np.testing.assert_allclose(lines["ei (n=2)"].get_ydata(), [0.5, 1.5, 2.0, 2.0])
+    assert "all 3 targets" in lines and ax.get_ylabel() == "targets found"
+    with pytest.raises(TypeError, match="hits"):
+        mp.benchmark_history(object())

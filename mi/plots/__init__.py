@@ -6,17 +6,16 @@ Each function takes plain inputs that the other modules produce (arrays, a
 an existing axes. Figures are made without ``pyplot``, so a figure returned as the last
 expression of a notebook cell is displayed once, and scripts can call ``fig.savefig(path)``.
 
-=============================  ==============================================================
-:func:`parity`                 predicted vs observed with ±1σ error bars
-:func:`calibration`            expected vs observed coverage of prediction intervals
-:func:`discovery_curves`       campaign strategies vs random, median and spread over seeds
-:func:`pareto_front`           property vs supply risk, coloured by Dy+Tb content
-:func:`periodic_table_heatmap` one value per element on the periodic table
-:func:`element_criticality_heatmap`  a column of an element criticality table
-:func:`feature_importance_heatmap`   per-element feature importances
-:func:`feature_importance_bar` largest feature importances
-:func:`ternary_map`            a three-component composition family on a triangle
-=============================  ==============================================================
+- :func:`parity`: predicted vs observed with ±1σ error bars;
+- :func:`calibration`: expected vs observed coverage of prediction intervals;
+- :func:`discovery_curves`: campaign strategies vs random, median and spread over seeds
+  (:func:`benchmark_history` reshapes a :class:`mi.active.BenchmarkResult` for it);
+- :func:`pareto_front`: property vs supply risk, coloured by Dy+Tb content;
+- :func:`periodic_table_heatmap`: one value per element on the periodic table, with
+  :func:`element_criticality_heatmap` (a column of an element table) and
+  :func:`feature_importance_heatmap` (per-element feature importances);
+- :func:`feature_importance_bar`: the largest feature importances;
+- :func:`ternary_map`: a three-component composition family on a triangle.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from __future__ import annotations
 import sys
 
 from mi.plots.calibration import calibration
-from mi.plots.discovery import discovery_curves
+from mi.plots.discovery import benchmark_history, discovery_curves
 from mi.plots.importance import feature_importance_bar
 from mi.plots.pareto import pareto_front
 from mi.plots.parity import parity
@@ -40,6 +39,7 @@ __all__ = [
     "parity",
     "calibration",
     "discovery_curves",
+    "benchmark_history",
     "pareto_front",
     "periodic_table_heatmap",
     "element_criticality_heatmap",

@@ -2,19 +2,68 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mi.plots._base import PALETTE, new_axes, require_columns
 
-__all__ = ["discovery_curves"]
+__all__ = ["discovery_curves", "benchmark_history"]
 
 _RANDOM_NAMES = ("random", "Random", "random_search")
 
 
+def benchmark_history(result: Any) -> pd.DataFrame:
+    """Reshape a benchmark's hit sequences into the long table :func:`discovery_curves` draws.
+
+    Parameters
+    ----------
+    result : mi.active.BenchmarkResult
+        Anything with ``hits``: a mapping of strategy name to a boolean array of shape
+        (n_seeds, budget), True where the i-th evaluation found a target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``strategy``, ``seed``, ``n_evaluated`` (1 ... budget) and ``found`` (targets
+        found so far: the running count of hits).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(hits={"ei": np.array([[False, True, True]])})
+    >>> benchmark_history(r)["found"].tolist()
+    [0, 1, 2]
+    """
+    hits = getattr(result, "hits", None)
+    if not isinstance(hits, dict):
+        raise TypeError(
+            "benchmark_history() needs a result with a `hits` dict (mi.active.BenchmarkResult); "
+            f"got {type(result).__name__}"
+        )
+    frames = []
+    for name, arr in hits.items():
+        a = np.atleast_2d(np.asarray(arr, dtype=bool))
+        n_seeds, budget = a.shape
+        frames.append(
+            pd.DataFrame(
+                {
+                    "strategy": name,
+                    "seed": np.repeat(np.arange(n_seeds), budget),
+                    "n_evaluated": np.tile(np.arange(1, budget + 1), n_seeds),
+                    "found": np.cumsum(a, axis=1).ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def discovery_curves(
-    history: pd.DataFrame,
+    history: Any,
     *,
     x: str = "n_evaluated",
     y: str = "best",
@@ -37,9 +86,10 @@ def discovery_curves(
 
     Parameters
     ----------
-    history : pandas.DataFrame
-        Long table with columns ``x``, ``y``, ``strategy`` and ``seed`` (e.g. the history
-        returned by :func:`mi.active.benchmark`).
+    history : pandas.DataFrame or mi.active.BenchmarkResult
+        Long table with columns ``x``, ``y``, ``strategy`` and ``seed``; or a benchmark result,
+        drawn as targets found against evaluations (see :func:`benchmark_history`), with the
+        number of targets as reference line.
     x, y, strategy, seed : str
         Column names.
     band : tuple of float, default (0.1, 0.9)
@@ -67,6 +117,18 @@ def discovery_curves(
     ...                   "n_evaluated": [10, 20] * 4, "best": [1, 3, 2, 3, 1, 1, 1, 2]})
     >>> fig = discovery_curves(h)
     """
+    if not isinstance(history, pd.DataFrame) and hasattr(history, "hits"):
+        n_targets = getattr(history, "n_targets", None)
+        history = benchmark_history(history)
+        x, y, strategy, seed = "n_evaluated", "found", "strategy", "seed"
+        ylabel = ylabel or "targets found"
+        if target_line is None and n_targets is not None:
+            target_line = float(n_targets)
+            target_label = f"all {int(n_targets)} targets"
+        else:
+            target_label = "reference"
+    else:
+        target_label = "best in pool"
     require_columns(history, [x, y, strategy, seed], "history")
     lo_q, hi_q = band
     if not 0.0 <= lo_q <= hi_q <= 1.0:
@@ -101,7 +163,7 @@ def discovery_curves(
                 lw=0,
             )
     if target_line is not None:
-        ax.axhline(target_line, color="0.2", lw=0.8, ls=":", label="best in pool")
+        ax.axhline(target_line, color="0.2", lw=0.8, ls=":", label=target_label)
     ax.set_xlabel(x.replace("_", " "))
     ax.set_ylabel(ylabel or y.replace("_", " "))
     ax.legend(fontsize=8, frameon=False, title=_band_title(band), title_fontsize=8)
