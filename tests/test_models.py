@@ -225,14 +225,14 @@ def test_cross_fit_calibration_uses_other_folds_only():
     mean = np.array([1.0, 1.0, 4.0, 4.0])
     std = np.ones(4)
     folds = np.array([0, 0, 1, 1])
-    out = cross_fit_calibration(y, mean, std, folds)
+    out = cross_fit_calibration(y, mean, std, folds, method="scale")
     np.testing.assert_allclose(out, [4.0, 4.0, 1.0, 1.0])
 
 
 def test_calibrated_regressor_covers_held_out(data):
     X, y = data
     base = XGBEnsembleRegressor(n_members=4, **SMALL)
-    model = CalibratedRegressor(base, cv=4).fit(X[:180], y[:180])
+    model = CalibratedRegressor(base, method="scale", cv=4).fit(X[:180], y[:180])
     assert model.calibrator_.factor_ > 1.0  # bootstrap spread alone is too narrow
     mean, std = model.predict(X[180:], return_std=True)
     raw = model.estimator_.predict(X[180:], return_std=True)[1]
@@ -280,7 +280,7 @@ def test_evaluate_regression_with_groups(data):
     assert result.calibration_raw is not None and result.calibration is not None
     assert result.calibration.coverage_95 > result.calibration_raw.coverage_95
     d = result.to_dict()
-    assert d["calibration_method"] == "scale" and "pooled" in d
+    assert d["calibration_method"] == "linear" and "pooled" in d
     assert " +- " in result.format("mae")
 
 

@@ -296,7 +296,7 @@ def calibrator_from_dict(data: dict[str, Any]) -> StdCalibrator:
 
 
 def cross_fit_calibration(
-    y_true: Any, mean: Any, std: Any, folds: Any, method: str = "scale"
+    y_true: Any, mean: Any, std: Any, folds: Any, method: str = "linear"
 ) -> np.ndarray:
     """Recalibrated std for every point, each fold's map fitted on the other folds only.
 
@@ -309,7 +309,7 @@ def cross_fit_calibration(
         Out-of-fold targets, means and raw standard deviations.
     folds : array-like of shape (n,)
         Fold id of each point.
-    method : str, default "scale"
+    method : str, default "linear"
         Calibrator name.
 
     Returns
@@ -342,8 +342,10 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
     ----------
     estimator : regressor, optional
         Needs ``predict(X, return_std=True)``; default :class:`XGBEnsembleRegressor` ().
-    method : {"scale", "linear", "isotonic"}, default "scale"
-        Calibrator (see :func:`list_calibrators`).
+    method : {"scale", "linear", "isotonic"}, default "linear"
+        Calibrator (see :func:`list_calibrators`). ``"linear"`` (``a * std + b``) is the default:
+        on our benchmarks the pure scale factor was pulled up by points whose ensemble members
+        agree almost exactly (std near 0), giving too-wide intervals elsewhere.
     cv : int, default 5
         Folds of the internal cross-validation.
     random_state : int or None, default 0
@@ -366,14 +368,14 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
     >>> X = rng.normal(size=(200, 3)); y = X[:, 0] + 0.3 * rng.normal(size=200)
     >>> base = XGBEnsembleRegressor(n_members=3, n_estimators=30, n_jobs=1, random_state=0)
     >>> model = CalibratedRegressor(base, cv=3).fit(X, y)
-    >>> model.calibrator_.factor_ > 1
-    True
+    >>> sorted(model.calibrator_.to_dict())
+    ['a', 'b', 'name']
     """
 
     def __init__(
         self,
         estimator: Any = None,
-        method: str = "scale",
+        method: str = "linear",
         cv: int = 5,
         random_state: int | None = 0,
     ) -> None:

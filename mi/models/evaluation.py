@@ -200,7 +200,7 @@ def evaluate(
     cv: Any = "kfold",
     n_splits: int = 5,
     random_state: int | None = 0,
-    calibration: str | None = "scale",
+    calibration: str | None = "linear",
 ) -> EvaluationResult:
     """Cross-validate a model and report metrics as mean +- std over folds.
 
@@ -223,7 +223,7 @@ def evaluate(
         Folds (or clusters for ``"loco"``).
     random_state : int or None, default 0
         Seed of the shuffle / k-means.
-    calibration : str or None, default "scale"
+    calibration : str or None, default "linear"
         Calibrator for the cross-fit recalibrated report of regressors with uncertainty
         (``None`` to skip).
 
