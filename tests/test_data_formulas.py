@@ -64,3 +64,9 @@ def test_keys_merge_equivalent_formulas():
     check = check_formulas(["Fe2O3", "Fe4O6", "O3Fe2", "Fe3O4"])
     assert check.keys[0] == check.keys[1] == check.keys[2]
     assert check.keys[3] != check.keys[0]
+
+
+def test_hydrogen_isotope_symbols_are_listed():
+    check = check_formulas(["D2O", "Dy2O3", "Sr4V2.7TI0.3O9.51", "Ta2O5", "PdT0.7"])
+    assert check.isotopes == [0, 2, 4]
+    assert all(check.formulas[i] is not None for i in (0, 2, 4))

@@ -34,7 +34,18 @@ _formula = st.lists(st.tuples(_symbols, _amounts), min_size=1, max_size=4).map(
     lambda parts: "".join(s + a for s, a in parts)
 )
 _grouped = st.tuples(_formula, _formula, st.integers(1, 3)).map(lambda t: f"({t[0]}){t[2]}{t[1]}")
+_valid_formula = st.lists(
+    st.tuples(
+        st.sampled_from(["Fe", "O", "Nd", "Dy", "B", "Co", "Li"]),
+        st.sampled_from(["", "1", "2", "0.5", "14", "0.25"]),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda parts: "".join(s + a for s, a in parts))
 composition_cells = st.one_of(
+    _valid_formula,
+    _valid_formula,
+    st.sampled_from(["Fe2O3", "Fe4O6", "O3Fe2", "CoO", "(Nd0.8Dy0.2)2Fe14B", "Nd2Fe14B"]),
     _formula,
     _grouped,
     st.sampled_from(["NaN", "nan", "NA", "", "  ", "None", "Fe2O3", "Fe4O6", "(Fe", "Fe)", "()"]),
@@ -45,6 +56,8 @@ composition_cells = st.one_of(
     st.booleans(),
 )
 target_cells = st.one_of(
+    st.floats(-1e3, 1e3, allow_nan=False),
+    st.floats(0.001, 1e3).map(str),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(10**20), 10**20),
     st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: f"<{x:g}"),

@@ -153,3 +153,10 @@ def test_structure_column_gives_compositions():
     assert ds.df.loc[0, "E"] == 2.0 and ds.df.loc[0, "E_n"] == 2
     assert ds.report.rejected.loc[0, "row"] == 1
     assert np.isclose(ds.df.loc[0, "E_std"], 1.0)
+
+
+def test_isotope_rows_are_noted_and_single_target_string_accepted():
+    raw = pd.DataFrame({"f": ["PdD0.8", "Fe"], "Tc": [9.0, 0.5]})
+    ds = read_table(raw, composition_col="f", targets="Tc")
+    assert ds.targets == ["Tc"]
+    assert any("1 accepted rows use D/T" in n and "<DataFrame>:0" in n for n in ds.report.notes)

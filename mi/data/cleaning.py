@@ -104,6 +104,10 @@ def _structure_formulas(cells: list[object], file: str, log: RejectLog, col: str
 
 def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
     """Merge the parsed values of one group: (value, n, std, censored, reported)."""
+    if len(rows) == 1 and rows[0].values.size == 1:  # fast path: a single value
+        only = rows[0]
+        x = float(only.values[0])
+        return (bool(x >= 0.5) if spec.kind == "bool" else x), 1, 0.0, only.censored, only.reported
     use = list(rows)
     reported = True
     if spec.missing_value is not None:
@@ -167,6 +171,7 @@ def clean_frames(
             generated.add(t.reported_flag)
     generated |= {f.name for f in spec.flags}
     kept_names: list[str] = []
+    isotope_rows: list[str] = []
     renames: dict[str, str] = {}
     for frame in frames:
         _require_columns(frame, spec)
@@ -185,6 +190,7 @@ def clean_frames(
         else:
             comp_cells, comp_col = s_formulas, str(spec.structure_col)
         check = check_formulas(comp_cells)
+        isotope_rows.extend(f"{frame.file}:{row} {comp_cells[row]!r}" for row in check.isotopes)
         for row, reason in check.errors.items():
             if spec.composition_col is not None or structures[row] is not None:
                 log.add(frame.file, row, comp_col, comp_cells[row], reason)
@@ -296,6 +302,12 @@ def clean_frames(
         df[flag.name] = _OPS[flag.op](df[flag.target].astype(float), flag.value).astype(bool)
 
     notes: list[str] = []
+    if isotope_rows:
+        shown = "; ".join(isotope_rows[:10]) + (" ..." if len(isotope_rows) > 10 else "")
+        notes.append(
+            f"composition: {len(isotope_rows)} accepted rows use D/T, read as hydrogen "
+            f"(check for typos such as 'TI' for 'Tl'): {shown}"
+        )
     for t in spec.targets:
         if t.missing_value is not None:
             k = sum(1 for r in accepted if not r.values[t.name].reported)

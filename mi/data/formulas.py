@@ -18,10 +18,13 @@ This module adds what matters for table cells:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mi.chem import ELEMENTS, parse_formulas
+
+_ISOTOPE = re.compile(r"[DT](?![a-z])")
 
 __all__ = ["ELEMENTS", "MISSING_STRINGS", "FormulaCheck", "check_formulas"]
 
@@ -64,11 +67,15 @@ class FormulaCheck:
         Canonical reduced-composition key per row (``None`` where rejected).
     errors : dict of int to str
         Row position to the reason it was rejected.
+    isotopes : list of int
+        Accepted rows whose text uses ``D`` or ``T`` (read as hydrogen, as pymatgen does);
+        listed so that typos such as ``TI`` for ``Tl`` can be spotted.
     """
 
     formulas: list[str | None]
     keys: list[str | None]
     errors: dict[int, str] = field(default_factory=dict)
+    isotopes: list[int] = field(default_factory=list)
 
 
 def _is_missing(value: object) -> bool:
@@ -139,4 +146,9 @@ def check_formulas(values: Sequence[object]) -> FormulaCheck:
             else:
                 formulas[row] = clean[i]
                 keys[row] = canonical[i]
-    return FormulaCheck(formulas, keys, dict(sorted(errors.items())))
+    isotopes = [
+        row
+        for row, text in zip(rows, texts, strict=True)
+        if formulas[row] is not None and _ISOTOPE.search(text)
+    ]
+    return FormulaCheck(formulas, keys, dict(sorted(errors.items())), isotopes)

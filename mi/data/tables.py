@@ -183,6 +183,8 @@ def read_table(
     (3, 2, 1)
     """
     units = dict(units or {})
+    if isinstance(targets, str):
+        targets = [targets]
     mapping = dict(targets) if isinstance(targets, Mapping) else {t: t for t in targets}
     if isinstance(path, pd.DataFrame):
         frame = SourceFrame("<DataFrame>", path.reset_index(drop=True))

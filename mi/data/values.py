@@ -95,6 +95,25 @@ def _bool(value: object) -> float:
     raise ValueError("not a boolean (expected 0/1, true/false)")
 
 
+def _scalar(x: float, censored: bool, spec: TargetSpec) -> ParsedValue:
+    """Scale, decode the missing code, transform and range-check one number."""
+    x = x * spec.scale
+    if not math.isfinite(x):
+        raise ValueError(f"not finite after scaling by {spec.scale}")
+    if spec.missing_value is not None and not censored and x == spec.missing_value:
+        # the source's code for "not reported": kept and flagged, not transformed
+        return ParsedValue(np.array([x]), censored=False, reported=False)
+    if spec.transform == "log10":
+        if x <= 0:
+            raise ValueError("not positive, so log10 is undefined")
+        x = math.log10(x)
+    if spec.min_value is not None and x < spec.min_value:
+        raise ValueError(f"below the valid minimum {spec.min_value}")
+    if spec.max_value is not None and x > spec.max_value:
+        raise ValueError(f"above the valid maximum {spec.max_value}")
+    return ParsedValue(np.array([x]), censored)
+
+
 def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
     """Parse one target cell according to its spec.
 
@@ -132,19 +151,14 @@ def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
             if m:
                 censored = True
                 value = m.group(2)
-        values = _array(value) if spec.kind == "array" else np.array([_number(value)])
+        if spec.kind == "float":
+            return _scalar(_number(value), censored, spec)
+        values = _array(value)
         if censored and values.size != 1:
             raise ValueError("a censored value must be a single number")
         values = values * spec.scale
         if not np.all(np.isfinite(values)):
             raise ValueError(f"not finite after scaling by {spec.scale}")
-        if (
-            spec.missing_value is not None
-            and not censored
-            and values.size == 1
-            and values[0] == spec.missing_value
-        ):  # the source's code for "not reported": kept and flagged, not transformed
-            return ParsedValue(values, censored=False, reported=False)
         if spec.transform == "log10":
             if np.any(values <= 0):
                 raise ValueError("not positive, so log10 is undefined")
