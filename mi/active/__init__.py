@@ -84,8 +84,8 @@ _LAZY = {
     "LookupOracle": "mi.active.oracles",
     "CallableOracle": "mi.active.oracles",
     "get_oracle": "mi.active.oracles",
-    "benchmark": "mi.active.benchmark",
-    "BenchmarkResult": "mi.active.benchmark",
+    "benchmark": "mi.active.retrospective",
+    "BenchmarkResult": "mi.active.retrospective",
     "DISCOVERY_CASES": "mi.active.cases",
     "run_discovery_case": "mi.active.cases",
 }

@@ -19,8 +19,9 @@ Definitions (as implemented here)
 Rohr et al., Chem. Sci. 11, 2696 (2020):
   ``AF_f = E[i_rand(k)] / i(k)`` with ``k = ceil(f M)`` (acceleration to find a fraction ``f`` of
   the targets, ``f = 0.5`` by default), per run, then mean and standard deviation over seeds;
-  runs that do not reach ``k`` within the budget use ``i(k) = B + 1`` (so the reported AF is a
-  lower bound for them, and their count is reported).
+  runs that do not reach ``k`` within the budget use ``i(k) = B + 1``, which *overstates* their
+  AF (the true ``i(k)`` is larger): the summary then flags the AF as an upper bound and reports
+  how many seeds reached the milestone.
   ``EF(i) = F(i) / E[F_rand(i)] = F(i) N / (i M)`` (enhancement at a fixed budget), reported at
   ``i = B``.
 Liang et al., npj Comput. Mater. 7, 188 (2021), on the ``Top%(i) = F(i) / M`` curve:
@@ -32,7 +33,7 @@ Borg et al., Digital Discovery 2, 327 (2023):
   discovery yield ``DY(i) = F(i) / M``; discovery probability ``DP(i) = F(i) / i`` (the chance
   that an evaluation is a discovery; random's is ``M / N``); discovery acceleration factor
   ``DAF_n = E[i_rand(n)] / mean_seeds i(n)`` (a ratio of means over seeds, random = 1 by
-  construction); unreached runs count as ``B + 1``.
+  construction); unreached runs count as ``B + 1`` (then DAF is an upper bound, flagged).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def rohr_acceleration(
     -------
     tuple
         ``(AF, reached)``; when the milestone is not reached within the budget ``B``,
-        ``i = B + 1`` is used and ``reached`` is False (AF is then a lower bound).
+        ``i = B + 1`` is used and ``reached`` is False (AF is then an upper bound).
     """
     k = max(1, math.ceil(fraction * n_targets))
     i = iterations_to_find(hits, k)

@@ -27,7 +27,15 @@ app = typer.Typer(
 )
 
 #: Modules under ``mi.cli`` that each expose ``register(app)``; one job per module.
-_COMMAND_MODULES: tuple[str, ...] = ("criticality", "datasets", "ingest", "demo", "run")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "criticality",
+    "datasets",
+    "ingest",
+    "demo",
+    "run",
+    "campaign",
+    "benchmark",
+)
 
 _state = {"debug": False}
 

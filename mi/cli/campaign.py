@@ -1,0 +1,147 @@
+"""``mi campaign``: init a campaign folder, suggest a batch, record lab results, show status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["register"]
+
+campaign_app = typer.Typer(
+    name="campaign",
+    help="Active-learning campaigns that keep their state in a folder (resumable).",
+    no_args_is_help=True,
+)
+
+_SHOW = (
+    ("rank", "#", "{:d}"),
+    ("composition", "composition", "{}"),
+    ("predicted_mean", "mean", "{:.4g}"),
+    ("predicted_std", "std", "{:.3g}"),
+    ("acquisition", "acq", "{:.3g}"),
+    ("supply_risk", "supply risk", "{:.3f}"),
+    ("dytb_mass_fraction", "Dy+Tb wt%", "pct"),
+)
+
+
+def _cell(value: Any, fmt: str) -> str:
+    import math
+
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    if fmt == "pct":
+        return f"{100 * float(value):.2f}"
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+@campaign_app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Campaign folder to create.")],
+    spec: Annotated[Path, typer.Option("--spec", help="Campaign spec (TOML or JSON).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing campaign.")] = False,
+) -> None:
+    """Create a campaign: build, score and featurize the candidate pool."""
+    from mi.active import Campaign
+
+    campaign = Campaign.init(directory, spec, overwrite=overwrite)
+    st = campaign.status()
+    typer.echo(
+        f"Created campaign {st['campaign_id']} in {directory}: {st['n_pool']} candidates, "
+        f"{st['n_feasible']} feasible, {st['n_observed']} initial results."
+    )
+    for rule in st["constraints"]:
+        typer.echo(f"  constraint {rule['constraint']}: removed {rule['removed']}")
+
+
+@campaign_app.command("suggest")
+def suggest(
+    directory: Annotated[Path, typer.Argument(help="Campaign folder.")],
+    n: Annotated[int, typer.Option("-n", "--n", help="Batch size.")] = 8,
+    out: Annotated[
+        Path | None, typer.Option(help="CSV to write (default DIR/suggestions/iteration-NNNN.csv).")
+    ] = None,
+) -> None:
+    """Suggest the next batch; write it as a CSV for the lab to fill in the target column."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mi.active import Campaign
+
+    campaign = Campaign(directory)
+    table = campaign.suggest(n)
+    iteration = int(table["iteration"].iloc[0])
+    if out is None:
+        out = directory / "suggestions" / f"iteration-{iteration:04d}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    view = Table(title=f"{campaign.campaign_id}: iteration {iteration}")
+    cols = [c for c in _SHOW if c[0] in table]
+    for _, header, _ in cols:
+        view.add_column(header)
+    for row in table.itertuples(index=False):
+        view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
+    Console().print(view)
+    typer.echo(
+        f"Wrote {out}. Fill in the {campaign.spec.target!r} column, then run "
+        f"`mi campaign observe {directory} {out}`."
+    )
+
+
+@campaign_app.command("observe")
+def observe(
+    directory: Annotated[Path, typer.Argument(help="Campaign folder.")],
+    results: Annotated[Path, typer.Argument(help="CSV with composition and target columns.")],
+) -> None:
+    """Record measured results (all rows or none)."""
+    from mi.active import Campaign
+
+    campaign = Campaign(directory)
+    accepted = campaign.observe(results)
+    st = campaign.status()
+    typer.echo(
+        f"Recorded {len(accepted)} results; {st['n_observed']} in total, "
+        f"{st['n_pending']} suggestions pending."
+    )
+
+
+@campaign_app.command("status")
+def status(
+    directory: Annotated[Path, typer.Argument(help="Campaign folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show counts, the best results and the last steps."""
+    import json
+
+    from mi.active import Campaign
+
+    st = Campaign(directory).status()
+    if as_json:
+        typer.echo(json.dumps(st, indent=2, default=str))
+        return
+    typer.echo(f"campaign   {st['campaign_id']} ({st['name']})")
+    typer.echo(f"objective  {st['direction']} {st['target']} with {st['acquisition']}")
+    typer.echo(
+        f"pool       {st['n_pool']} candidates, {st['n_feasible']} feasible"
+        + "".join(f"; {r['constraint']} removed {r['removed']}" for r in st["constraints"])
+    )
+    typer.echo(
+        f"progress   iteration {st['iteration']}, {st['n_observed']} observed, "
+        f"{st['n_pending']} pending"
+    )
+    for key in ("best", "best_feasible"):
+        if key in st:
+            b = st[key]
+            typer.echo(
+                f"{key:<10} {b['composition']}  {st['target']} = {b[st['target']]:.4g} "
+                f"(iteration {b['iteration']})"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mi campaign ...`` to the root app."""
+    app.add_typer(campaign_app, name="campaign")
