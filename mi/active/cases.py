@@ -303,9 +303,10 @@ def run_report(
     echo(format_table(outputs))
     echo(
         "AF_0.5: Rohr acceleration to find half of the targets (mean +- sd over seeds, seeds "
-        "that got there within the budget; '<=': an upper bound as some did not); EF@B: Rohr enhancement at the "
-        "budget; EF_L/AF_L: Liang's curves averaged; DY/DP: Borg discovery yield/probability; "
-        "DAF_n: Borg discovery acceleration (exact random expectation in the numerator)."
+        "that got there within the budget; '<=': an upper bound as some did not); EF@B: Rohr "
+        "enhancement at the budget; EF_L/AF_L: Liang's curves averaged; DY/DP: Borg discovery "
+        "yield/probability; DAF_n: Borg discovery acceleration (exact random expectation in "
+        "the numerator)."
     )
     for out in outputs:
         echo(json.dumps(out["record"]))
