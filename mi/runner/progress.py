@@ -188,13 +188,14 @@ class Progress:
         str
         """
         total = self.total_seconds
-        rows = ["stage                       seconds   share  throughput"]
+        width = max([len(st.name) for st in self.stages] + [10])
+        rows = [f"{'stage':<{width}} {'seconds':>8} {'share':>7}  throughput"]
         for st in self.stages:
             share = 100.0 * st.seconds / total if total > 0 else 0.0
             rate = ""
-            if st.done and st.seconds > 0:
+            if st.done >= 100 and st.seconds >= 0.01 and not st.note.startswith("from"):
                 rate = f"{st.done / st.seconds:,.0f} {st.unit}/s"
             note = f"  ({st.note})" if st.note else ""
-            rows.append(f"{st.name:<26} {st.seconds:8.1f} {share:6.1f}%  {rate}{note}")
-        rows.append(f"{'total':<26} {total:8.1f}")
+            rows.append(f"{st.name:<{width}} {st.seconds:8.1f} {share:6.1f}%  {rate}{note}")
+        rows.append(f"{'total':<{width}} {total:8.1f}")
         return "\n".join(rows)

@@ -1,0 +1,301 @@
+"""Screening throughput: 10^7 generated candidates through the whole per-candidate chain.
+
+For each executor (in-process; Dask LocalCluster with 1 and with 2 worker processes, one
+thread each, on loopback) this streams ``--n`` candidates of a (Nd,Pr,Ce,Dy)2(Fe,Co,M)14B
+template through the runner's chunk function (:func:`mi.runner.screen.screen_chunk`):
+
+    generate (driver, deduplicated) -> criticality scores -> featurize (magpie, fast backend)
+    -> predict (XGBEnsembleRegressor: mean and std over members) -> acquisition (closed-form
+    EHVI of Curie temperature vs supply risk) -> top-k per chunk -> global top-k
+
+The surrogate is trained once beforehand on the real Curie-temperature data (curie_tc). Printed:
+candidates/s per stage (candidates divided by the summed worker seconds of that stage, i.e. per
+core), wall time and candidates/s end to end, peak memory (resident set of this process plus every
+child process, i.e. the Dask nanny and worker processes, sampled every 0.2 s), and one final JSON
+line. Timings depend on the machine's load: say so when quoting them.
+
+    python benchmarks/screen.py                       # 10^7 candidates, all three executors
+    python benchmarks/screen.py --n 1000000 --modes dask1,dask2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+TEMPLATE = "(Nd{1-p-c-d}Pr{p}Ce{c}Dy{d})2(Fe{1-z-w}Co{z}[M]{w})14B"
+RANGES = {
+    "p": (0, 0.5, 0.01),
+    "c": (0, 0.5, 0.01),
+    "d": (0, 0.1, 0.01),
+    "z": (0, 0.3, 0.01),
+    "w": (0, 0.05, 0.01),
+}
+SITES = {"M": ["Ga", "Cu", "Al", "Ti"]}
+STAGES = ("criticality", "constraints", "featurize", "predict", "acquisition", "select")
+
+
+class PeakMemory:
+    """Sample the summed RSS of this process and all its children; keep the maximum."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> int:
+        total = 0
+        procs = [self.proc]
+        try:
+            procs += self.proc.children(recursive=True)
+        except Exception:  # noqa: BLE001
+            pass
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except Exception:  # noqa: BLE001 - a child may exit between listing and reading
+                pass
+        self.peak = max(self.peak, total)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def train_surrogate(members: int, trees: int, depth: int, preset: str):
+    from mi.criticality import score
+    from mi.data import load_dataset
+    from mi.features import featurize
+    from mi.models import XGBEnsembleRegressor
+
+    ds = load_dataset("curie_tc")
+    df = ds.df[ds.df["Tc"] > 0]
+    X = featurize(df["composition"].tolist(), preset=preset)
+    y = df["Tc"].to_numpy(dtype=np.float64)
+    t0 = time.perf_counter()
+    model = XGBEnsembleRegressor(
+        n_members=members, n_estimators=trees, max_depth=depth, n_jobs=1, random_state=0
+    ).fit(X, y)
+    fit_s = time.perf_counter() - t0
+    risk = score(df["composition"].tolist(), include_composition=False)["supply_risk"].to_numpy()
+    ok = np.isfinite(risk)
+    return model, list(X.columns), y[ok], risk[ok], fit_s, len(y)
+
+
+def make_context(model, columns, y_obs, r_obs, top_k: int, n_jobs: int | None):
+    from mi.runner.screen import ScreenContext, TargetModel
+
+    return ScreenContext(
+        targets=[TargetModel("Tc", "regression", True, "magpie", columns, model)],
+        constraints=[],
+        weights=None,
+        hree_convention="eu_2023",
+        risk_column="supply_risk",
+        acquisition="ehvi",
+        acquisition_params={},
+        acquisition_target=0,
+        y_observed=y_obs,
+        risk_observed=r_obs,
+        keep=top_k,
+        n_jobs=n_jobs,
+    )
+
+
+def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict:
+    from mi.candidates import Template
+    from mi.runner.executors import ExecutorHandle, SerialExecutor, run_chunks
+    from mi.runner.screen import ChunkTask, screen_chunk
+
+    cluster = client = None
+    with PeakMemory() as mem:
+        if mode == "local":
+            handle = ExecutorHandle(SerialExecutor(), "local", "in this process", 1)
+            ctx = make_context(*ctx_args, top_k=top_k, n_jobs=None)
+        else:
+            import logging
+
+            from distributed import Client, LocalCluster
+
+            workers = int(mode[-1])
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                worker_dashboard_address=None,
+                silence_logs=logging.ERROR,
+                env={"OMP_NUM_THREADS": "1", "MI_N_JOBS": "1"},
+            )
+            client = Client(cluster)
+            handle = ExecutorHandle(
+                client.get_executor(), "dask", f"LocalCluster({workers})", workers, client
+            )
+            ctx = make_context(*ctx_args, top_k=top_k, n_jobs=1)
+            from mi.runner.workflow import _set_threads
+
+            _set_threads(ctx.targets[0].model, 1)
+        template = Template(TEMPLATE, ranges=RANGES, sites=SITES)
+        gen_seconds = [0.0]
+
+        def tasks():
+            left, start, index = n, 0, 0
+            it = template.iter_chunks(chunk)
+            while left > 0:
+                t0 = time.perf_counter()
+                try:
+                    matrix = next(it)
+                except StopIteration:
+                    return
+                if matrix.n > left:
+                    matrix = matrix.take(np.arange(left))
+                gen_seconds[0] += time.perf_counter() - t0
+                yield ChunkTask(index, matrix, "R2(Fe,Co,M)14B", start)
+                left -= matrix.n
+                start += matrix.n
+                index += 1
+
+        t_start = time.perf_counter()
+        shared = handle.share(ctx)
+        best = pd.DataFrame()
+        stage_s = dict.fromkeys(STAGES, 0.0)
+        done = 0
+        last = t_start
+        for _task, (rows, stats) in run_chunks(handle, screen_chunk, tasks(), shared):
+            done += stats["n_generated"]
+            for k, v in stats["seconds"].items():
+                stage_s[k] += v
+            best = pd.concat([best, rows], ignore_index=True) if len(best) else rows
+            best = best.nlargest(top_k, "acquisition")
+            now = time.perf_counter()
+            if now - last > 15:
+                last = now
+                rate = done / (now - t_start)
+                print(f"  [{mode}] {done:,}/{n:,} candidates, {rate:,.0f}/s", flush=True)
+        wall = time.perf_counter() - t_start
+        handle.executor.shutdown()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    per_stage = {k: (done / v if v > 0 else None) for k, v in stage_s.items() if v > 0}
+    per_stage["generate (driver)"] = done / gen_seconds[0] if gen_seconds[0] > 0 else None
+    return {
+        "mode": mode,
+        "n": done,
+        "wall_s": wall,
+        "per_s": done / wall,
+        "stage_per_s": per_stage,
+        "stage_seconds": {**stage_s, "generate (driver)": gen_seconds[0]},
+        "peak_rss_mb": mem.peak / 2**20,
+        "best": best.head(5)[["formula", "Tc_mean", "Tc_std", "supply_risk", "acquisition"]],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=10_000_000, help="candidates to screen")
+    ap.add_argument("--chunk", type=int, default=100_000, help="candidates per chunk")
+    ap.add_argument("--modes", default="local,dask1,dask2", help="local, dask1, dask2")
+    ap.add_argument("--members", type=int, default=5, help="ensemble members")
+    ap.add_argument("--trees", type=int, default=100, help="boosting rounds per member")
+    ap.add_argument("--depth", type=int, default=6, help="tree depth")
+    ap.add_argument("--top-k", type=int, default=100)
+    args = ap.parse_args()
+
+    from mi.config import cpu_quota
+
+    print(
+        f"benchmarks/screen.py: n={args.n:,}, chunk={args.chunk:,}, cpu quota={cpu_quota()}, "
+        f"surrogate XGBEnsembleRegressor({args.members} members x {args.trees} trees, depth "
+        f"{args.depth}), preset magpie, acquisition ehvi"
+    )
+    print("NOTE: timings taken on a shared machine under load from other users; they vary.")
+    model, columns, y_obs, r_obs, fit_s, n_train = train_surrogate(
+        args.members, args.trees, args.depth, "magpie"
+    )
+    print(f"surrogate trained on {n_train} curie_tc rows in {fit_s:.1f}s (not in the figures)")
+    results = []
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        print(f"-- {mode}", flush=True)
+        res = run_mode(mode, args.n, args.chunk, (model, columns, y_obs, r_obs), args.top_k)
+        results.append(res)
+        print(res["best"].to_string(index=False))
+
+    stages = ["generate (driver)", *STAGES]
+    header = f"{'mode':<7} {'n':>11} {'wall s':>8} {'cand/s':>9} {'peak MB':>8}  " + " ".join(
+        f"{s.split()[0][:11]:>11}" for s in stages
+    )
+    print()
+    print("end to end, and per stage (candidates / summed seconds of that stage, per core)")
+    print(header)
+    for r in results:
+        cells = " ".join(f"{r['stage_per_s'].get(s, 0) or 0:>11,.0f}" for s in stages)
+        print(
+            f"{r['mode']:<7} {r['n']:>11,} {r['wall_s']:>8.1f} {r['per_s']:>9,.0f} "
+            f"{r['peak_rss_mb']:>8.0f}  {cells}"
+        )
+    by_mode = {r["mode"]: r for r in results}
+    speedup = None
+    if "dask1" in by_mode and "dask2" in by_mode:
+        speedup = by_mode["dask1"]["wall_s"] / by_mode["dask2"]["wall_s"]
+        print(f"Dask 2 workers vs 1: {speedup:.2f}x faster (target >= 1.6x)")
+    best = max(results, key=lambda r: r["per_s"])
+    projected = 1e7 / best["per_s"]
+    label = "measured" if best["n"] >= 10_000_000 else "EXTRAPOLATED linearly from n"
+    print(
+        f"10^7 candidates: {projected:.0f}s on {best['mode']} ({label}; target <= 300s), "
+        f"peak memory {best['peak_rss_mb']:.0f} MB at n={best['n']:,} (target <= 4096 MB)"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "screen",
+                "n": args.n,
+                "chunk": args.chunk,
+                "machine": "shared, loaded (timings vary)",
+                "modes": {
+                    r["mode"]: {
+                        "wall_s": round(r["wall_s"], 2),
+                        "candidates_per_s": round(r["per_s"], 1),
+                        "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                        "stage_per_s": {
+                            k: (round(v, 1) if v else None) for k, v in r["stage_per_s"].items()
+                        },
+                    }
+                    for r in results
+                },
+                "dask2_vs_dask1": None if speedup is None else round(speedup, 3),
+                "seconds_for_1e7": round(projected, 1),
+                "seconds_for_1e7_is_extrapolated": best["n"] < 10_000_000,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
