@@ -100,7 +100,8 @@ def test_curie_median_of_mined_array(shared_datasets):
     ni = ds.df.set_index("composition").loc["Ni"]
     assert ni["Tc"] == pytest.approx(np.median(ni_values))
     assert ni["Tc_n"] == ni_values.size and ni["Tc_std"] == pytest.approx(ni_values.std())
-    assert (ds.df["Tc_n"] >= 1).all()
+    assert (ds.df["Tc_n"] >= 1).all() and (ds.df["Tc"] <= 1450).all()
+    assert ds.report.rejected["reason"].str.startswith("above the valid maximum 1450").all()
 
 
 def test_obelix_censored_split_and_log(shared_datasets):

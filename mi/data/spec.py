@@ -40,8 +40,14 @@ class TargetSpec(_Strict):
     )
     scale: float = Field(default=1.0, description="Factor applied to parsed values.")
     transform: Literal["log10"] | None = Field(default=None, description="Applied after scale.")
-    min_value: float | None = Field(default=None, description="Smaller values are rejected.")
-    max_value: float | None = Field(default=None, description="Larger values are rejected.")
+    min_value: float | None = Field(
+        default=None,
+        description="Smaller values are rejected (for an array cell: its median is checked).",
+    )
+    max_value: float | None = Field(
+        default=None,
+        description="Larger values are rejected (for an array cell: its median is checked).",
+    )
     missing_value: float | None = Field(
         default=None,
         description=(

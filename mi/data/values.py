@@ -163,8 +163,14 @@ def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
             if np.any(values <= 0):
                 raise ValueError("not positive, so log10 is undefined")
             values = np.log10(values)
-        if spec.min_value is not None and np.any(values < spec.min_value):
-            raise ValueError(f"below the valid minimum {spec.min_value}")
-        if spec.max_value is not None and np.any(values > spec.max_value):
-            raise ValueError(f"above the valid maximum {spec.max_value}")
+        # an array cell is one measurement summarised by its median: the range applies to it
+        mid = float(np.median(values))
+        if spec.min_value is not None and mid < spec.min_value:
+            raise ValueError(
+                f"below the valid minimum {spec.min_value:g} (median {mid:g} of {values.size})"
+            )
+        if spec.max_value is not None and mid > spec.max_value:
+            raise ValueError(
+                f"above the valid maximum {spec.max_value:g} (median {mid:g} of {values.size})"
+            )
     return ParsedValue(values, censored)
