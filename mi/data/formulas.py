@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from mi.chem import ELEMENTS, parse_formulas
+from mi.chem import ELEMENTS, ParseResult, parse_formulas
 
 _ISOTOPE = re.compile(r"[DT](?![a-z])")
 
@@ -137,6 +137,7 @@ def check_formulas(values: Sequence[object]) -> FormulaCheck:
             texts.append(value)
     if texts:
         result = parse_formulas(texts, on_error="report")
+        assert isinstance(result, ParseResult)  # on_error="report" returns a ParseResult
         bad = {i: reason for i, _, reason in result.errors}
         clean = result.matrix.formulas()
         canonical = result.matrix.canonical_keys()
