@@ -171,15 +171,8 @@ def load_dataset(name: str, **options: Any) -> Dataset:
         raise DataError(
             f"load_dataset({name!r}) got unknown options {unknown}; allowed: {list(allowed)}."
         )
-    stamp = _stamp(manifest)
-    settings = get_settings()
-    memo_key = (
-        name,
-        stamp,
-        str(settings.data_dir),
-        str(settings.cache_dir),
-        json.dumps(options, sort_keys=True, default=str),
-    )
+    stamp = _stamp(manifest)  # the located files (path, size, mtime): settings are implied
+    memo_key = (name, stamp, json.dumps(options, sort_keys=True, default=str))
     if stamp and memo_key in _LOADED:
         return _LOADED[memo_key].copy()
 
