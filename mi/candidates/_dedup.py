@@ -6,7 +6,8 @@ element order irrelevant), so ``Fe2O3``, ``Fe4O6`` and ``O3Fe2`` hash alike. It 
 a handful of vectorised numpy operations per chunk, without building key strings.
 
 Memory: the seen-set stores 8 bytes per distinct composition in sorted ``uint64`` runs (plus a
-transient copy of the two runs being merged), i.e. 80 MB for 10^7 distinct candidates. Two
+transient copy of the two runs being merged) and a fixed 16 MB bit filter, i.e. about 100 MB
+for 10^7 distinct candidates (peak up to ~180 MB while the largest runs merge). Two
 different compositions share a 64-bit hash with probability about ``n**2 / 2**65`` over a run of
 ``n`` distinct compositions (3e-6 for n = 10^7); such a collision would drop one candidate.
 Use ``dedup="exact"`` to compare the key strings themselves (about 100-150 bytes per candidate).
@@ -106,16 +107,28 @@ class SeenHashes:
     3
     """
 
-    def __init__(self) -> None:
+    def __init__(self, filter_bits: int = 27) -> None:
         self._runs: list[np.ndarray] = []
+        # one-hash Bloom filter over the top bits: a query whose bit is unset is new for sure,
+        # so only the few others (~ n / 2**filter_bits of them) are searched in the runs
+        self._shift = np.uint64(64 - filter_bits)
+        self._bits = np.zeros(1 << max(filter_bits - 3, 0), dtype=np.uint8)
 
     def __len__(self) -> int:
         return int(sum(r.size for r in self._runs))
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the stored hashes."""
+        """Bytes held by the stored hashes (the filter adds a fixed 16 MB by default)."""
         return int(sum(r.nbytes for r in self._runs))
+
+    def _slots(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        top = h >> self._shift
+        return top >> np.uint64(3), (np.uint8(1) << (top & np.uint64(7)).astype(np.uint8))
+
+    def _maybe(self, h: np.ndarray) -> np.ndarray:
+        byte, mask = self._slots(h)
+        return (self._bits[byte] & mask) != 0
 
     def contains(self, h: np.ndarray) -> np.ndarray:
         """Bool mask: which hashes were already recorded."""
@@ -140,9 +153,17 @@ class SeenHashes:
             uniq, first = hs, order
         else:  # repeated within the chunk: the earliest position wins
             uniq, first = hs[starts], np.minimum.reduceat(order, starts)
-        is_new = ~self.contains(uniq)  # sorted queries: cache-friendly searches
+        is_new = np.ones(uniq.size, dtype=bool)
+        maybe = np.flatnonzero(self._maybe(uniq))
+        if maybe.size:  # sorted queries: cache-friendly searches
+            is_new[maybe] = ~self.contains(uniq[maybe])
         keep[first[is_new]] = True
-        self._push(uniq[is_new])
+        fresh = uniq[is_new]
+        if fresh.size:  # fresh is sorted, so equal filter bytes are adjacent
+            byte, mask = self._slots(fresh)
+            starts = np.flatnonzero(np.concatenate(([True], byte[1:] != byte[:-1])))
+            self._bits[byte[starts]] |= np.bitwise_or.reduceat(mask, starts)
+        self._push(fresh)
         return keep
 
     def _push(self, run: np.ndarray) -> None:
@@ -153,7 +174,7 @@ class SeenHashes:
             b = self._runs.pop()
             a = self._runs.pop()
             merged = np.concatenate([a, b])
-            merged.sort()
+            merged.sort(kind="stable")  # timsort: a linear merge of two sorted runs
             self._runs.append(merged)
 
 

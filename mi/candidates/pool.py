@@ -122,6 +122,7 @@ class CandidatePool:
         CandidatePool
         """
         matrix = parse_formulas(list(formulas), on_error="raise")
+        assert isinstance(matrix, CompositionMatrix)
         return cls(matrix, pd.DataFrame(columns) if columns else None, on_duplicate=on_duplicate)
 
     @staticmethod

@@ -184,7 +184,9 @@ def _as_seeds(seeds: Any) -> tuple[CompositionMatrix, list[str]]:
     if isinstance(seeds, str):
         seeds = [seeds]
     labels = [str(s) for s in seeds]
-    return parse_formulas(labels, on_error="raise"), labels
+    matrix = parse_formulas(labels, on_error="raise")
+    assert isinstance(matrix, CompositionMatrix)
+    return matrix, labels
 
 
 def _fractions(fractions: Any) -> list[float]:

@@ -461,8 +461,8 @@ class Template:
         self._b = np.zeros(n_slots)
         for j, (_, amt) in enumerate(slots):
             self._b[j] = amt.const
-            for v, c in amt.coefs.items():
-                self._A[vpos[v], j] = c
+            for name, coef in amt.coefs.items():
+                self._A[vpos[name], j] = coef
         # element universe: every column a slot can touch
         universe = sorted(
             {t for t, _ in slots if isinstance(t, int)}
@@ -501,12 +501,12 @@ class Template:
         self._groups: list[_Group] = []
         for members in groups.values():
             idx = [vpos[v] for v in members]
-            g_ineq = []
+            g_ineq: list[tuple[np.ndarray, float, bool]] = []
             for expr, strict, _ in ineqs:
                 if expr.is_constant or not set(expr.coefs) <= set(members):
                     continue
-                coef = np.asarray([expr.coefs.get(v, 0.0) for v in members])
-                g_ineq.append((coef, float(expr.const), strict))
+                row = np.asarray([expr.coefs.get(v, 0.0) for v in members])
+                g_ineq.append((row, float(expr.const), strict))
             group = _Group(idx, [self._grids[i] for i in idx], g_ineq)
             if group.raw_size <= TABLE_CAP:
                 pts = _product_grid(group.grids) if len(idx) > 1 else group.grids[0][:, None]
