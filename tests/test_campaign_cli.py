@@ -1,0 +1,55 @@
+"""`mi campaign init/suggest/observe/status` end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import pandas as pd
+from test_campaign import grid_formulas, toy_property  # tests/ is on sys.path
+
+from mi.cli import main
+
+
+def test_cli_loop(tmp_path, capsys):
+    pd.DataFrame({"composition": grid_formulas()}).to_csv(tmp_path / "pool.csv", index=False)
+    (tmp_path / "spec.toml").write_text(
+        """
+name = "cli-toy"
+target = "Ms"
+seed = 1
+min_observations = 3
+[candidates]
+file = "pool.csv"
+[features]
+preset = "fractions"
+[model]
+name = "xgb_ensemble"
+params = { n_members = 3, n_estimators = 20, max_depth = 3, n_jobs = 1 }
+[constraints]
+max_dytb_mass_fraction = 0.3
+"""
+    )
+    camp = tmp_path / "camp"
+    assert main(["campaign", "init", str(camp), "--spec", str(tmp_path / "spec.toml")]) == 0
+    assert "Dy+Tb mass fraction <= 0.3: removed" in capsys.readouterr().out
+    for it in (1, 2):
+        assert main(["campaign", "suggest", str(camp), "-n", "3"]) == 0
+        out = capsys.readouterr().out
+        csv = camp / "suggestions" / f"iteration-{it:04d}.csv"
+        assert str(csv) in out
+        table = pd.read_csv(csv)
+        assert len(table) == 3 and (table["dytb_mass_fraction"] <= 0.3).all()
+        table["Ms"] = toy_property(table["composition"])
+        table.to_csv(csv, index=False)
+        assert main(["campaign", "observe", str(camp), str(csv)]) == 0
+        assert f"Recorded 3 results; {3 * it} in total, 0 suggestions pending" in (
+            capsys.readouterr().out
+        )
+    # observing the same file again: one red line, exit 1, nothing recorded
+    assert main(["campaign", "observe", str(camp), str(csv)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: iteration-0002.csv: already measured at lines 2, 3, 4")
+    assert len(err.strip().splitlines()) == 1
+    assert main(["campaign", "status", str(camp)]) == 0
+    out = capsys.readouterr().out
+    assert "iteration 2, 6 observed, 0 pending" in out and "best_feasible" in out
+    assert main(["campaign", "status", str(tmp_path / "nope")]) == 1
+    assert "No campaign" in capsys.readouterr().err
