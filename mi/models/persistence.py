@@ -157,7 +157,7 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
         states = [est.tree_.__getstate__() for est in model.estimators_]
         nodes = np.concatenate([s["nodes"] for s in states])
         fitted["trees"] = {
-            "nodes": {f: w.array(nodes[f]) for f in nodes.dtype.names},
+            "nodes": {f: w.array(nodes[f]) for f in nodes.dtype.names or ()},
             "values": w.array(np.concatenate([s["values"] for s in states])),
             "node_counts": [int(s["node_count"]) for s in states],
             "max_depths": [int(s["max_depth"]) for s in states],
@@ -310,7 +310,8 @@ def save_model(
     writer = _Writer(folder)
     tree = _dump(model, writer)
     if writer.arrays:
-        np.savez(folder / "arrays.npz", **writer.arrays)
+        with open(folder / "arrays.npz", "wb") as fh:
+            np.savez(fh, allow_pickle=False, **writer.arrays)
     doc = {
         "format": "mi-model",
         "format_version": FORMAT_VERSION,
