@@ -306,3 +306,14 @@ def test_fast_wrapped_chunks_equal_validated_matrices():
         checked = CompositionMatrix.from_amounts(csr.copy())
         np.testing.assert_array_equal(checked.to_dense(), chunk.to_dense())
         assert checked.canonical_keys() == chunk.canonical_keys()
+
+
+def test_chunks_feed_featurization_like_parsed_formulas():
+    from mi.features import featurize
+
+    t = Template("(Nd{1-x}Dy{x})2(Fe{1-z}Co{z})14B", ranges={"x": (0, 1, 0.5), "z": [0, 0.1]})
+    chunk = next(t.iter_chunks())
+    direct = featurize(chunk, preset="magpie")
+    from_text = featurize(chunk.formulas(), preset="magpie")
+    assert direct.shape == (6, from_text.shape[1])
+    np.testing.assert_allclose(direct.to_numpy(), from_text.to_numpy(), equal_nan=True)

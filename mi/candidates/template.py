@@ -729,8 +729,9 @@ class Template:
             (fewer after deduplication and constraints; empty chunks are skipped).
         dedup : {"hash", "exact", False}, default "hash"
             Drop candidates whose reduced composition was already generated. ``"hash"`` keeps a
-            64-bit hash per distinct composition (8 bytes each; see ``mi.candidates._dedup`` for
-            the collision bound); ``"exact"`` keeps the key strings (~100-150 bytes each);
+            64-bit hash per distinct composition (8 bytes each plus a fixed 16 MB filter: about
+            100 MB for 10^7 candidates; see ``mi.candidates._dedup`` for the collision bound);
+            ``"exact"`` keeps the key strings (~100-150 bytes each);
             ``False`` keeps duplicates. ``True`` means ``"hash"``.
         constraints : sequence of callables
             Predicates applied to every chunk after deduplication (see
