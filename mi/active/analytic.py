@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from mi.active.base import Acquisition, as_arrays, incumbent
@@ -31,7 +32,7 @@ def _phi(z: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * z * z) / _SQRT_2PI
 
 
-def expected_improvement(mean: np.ndarray, std: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+def expected_improvement(mean: ArrayLike, std: ArrayLike, threshold: ArrayLike) -> np.ndarray:
     """Return ``E[max(Y - t, 0)]`` for ``Y ~ N(mean, std^2)`` (maximization form).
 
     ``EI = (mu - t) Phi(z) + sigma phi(z)`` with ``z = (mu - t) / sigma``; where ``sigma = 0`` it

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
+from mi.active.base import Acquisition
 from mi.active.batch import select_batch
 from mi.active.oracles import Oracle
 from mi.active.registry import get_acquisition
@@ -78,7 +79,7 @@ def make_model(name: str, params: dict[str, Any], random_state: int) -> Any:
     return cls(**kwargs)
 
 
-def _rows(rows: Sequence[int], offset: int) -> str:
+def _rows(rows: Any, offset: int) -> str:
     shown = ", ".join(str(int(r) + offset) for r in list(rows)[:_MAX_LISTED])
     more = f" (+{len(rows) - _MAX_LISTED} more)" if len(rows) > _MAX_LISTED else ""
     return shown + more
@@ -190,7 +191,7 @@ class Campaign:
             state = CampaignState(
                 campaign_id=campaign_id,
                 target=spec.target,
-                rng_state=np.random.PCG64(spec.seed).state,
+                rng_state=dict(np.random.PCG64(spec.seed).state),
                 observations=obs,
             )
             state.add_history("init", n_pool=int(len(pool)), n_initial=int(len(obs)))
@@ -220,7 +221,7 @@ class Campaign:
         if self._fractions is None:
             from mi.chem import parse_formulas
 
-            self._fractions = parse_formulas(self.pool["key"].tolist()).fractions()
+            self._fractions = _matrix(parse_formulas(self.pool["key"].tolist())).fractions()
         return self._fractions
 
     @property
@@ -298,6 +299,8 @@ class Campaign:
         risk_all = np.nan_to_num(risk_all, nan=1.0)
         y_obs = state.observations[spec.target].to_numpy(np.float64)
         model_seed = int(rng.integers(2**31 - 1))
+        prediction: Any
+        acq: Acquisition
         if len(obs_rows) < max(spec.min_observations, 2):
             acq = RandomSearch()
             prediction = _Nan(len(avail_idx))
@@ -335,7 +338,7 @@ class Campaign:
                 **ctx,
             )
         # the generator advanced: store its new position with the commit
-        state.rng_state = rng.bit_generator.state
+        state.rng_state = dict(rng.bit_generator.state)
         if len(selection.indices) == 0:
             raise CampaignError("No candidate could be chosen (all scored -inf).")
         rows = avail_idx[selection.indices]
@@ -441,7 +444,7 @@ class Campaign:
                     f"not {self.campaign_id!r}; nothing was recorded."
                 )
         formulas = df[comp_col].astype(str).str.strip().tolist()
-        parsed = parse_formulas(formulas, on_error="report")
+        parsed = _report(parse_formulas(formulas, on_error="report"))
         valid = np.asarray(parsed.valid, bool)
         if not valid.all():
             bad = np.flatnonzero(~valid)
@@ -529,6 +532,22 @@ class Campaign:
         return out
 
 
+def _matrix(obj: Any) -> Any:
+    """Narrow ``parse_formulas(...)`` (on_error="raise") to a CompositionMatrix for mypy."""
+    from mi.chem import CompositionMatrix
+
+    assert isinstance(obj, CompositionMatrix)
+    return obj
+
+
+def _report(obj: Any) -> Any:
+    """Narrow ``parse_formulas(..., on_error="report")`` to its ParseResult for mypy."""
+    from mi.chem import CompositionMatrix
+
+    assert not isinstance(obj, CompositionMatrix)
+    return obj
+
+
 class _Nan:
     """Prediction stand-in before any model exists (random suggestions): NaN mean and std."""
 
@@ -557,6 +576,7 @@ def _candidate_formulas(spec: CampaignSpec) -> list[str]:
         return df[c.composition_col].str.strip().tolist()
     from mi.candidates import Template
 
+    assert c.template is not None
     template = Template(c.template, ranges=c.ranges)
     if template.size > c.max_size:
         raise SpecError(
@@ -587,7 +607,7 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
             f"(found {list(df.columns)})."
         )
     formulas = df[init.composition_col].str.strip().tolist()
-    parsed = parse_formulas(formulas, on_error="report")
+    parsed = _report(parse_formulas(formulas, on_error="report"))
     values = pd.to_numeric(df[tcol].str.strip().replace("", np.nan), errors="coerce").to_numpy(
         np.float64
     )
@@ -613,7 +633,7 @@ def _build_pool(
     from mi.chem import ELEMENTS, parse_formulas
     from mi.criticality import exclude_elements, score
 
-    parsed = parse_formulas(formulas, on_error="report")
+    parsed = _report(parse_formulas(formulas, on_error="report"))
     valid = np.asarray(parsed.valid, bool)
     if not valid.all():
         bad = np.flatnonzero(~valid)
@@ -638,7 +658,7 @@ def _build_pool(
             [frame, extra[["key", "composition"]].assign(in_candidates=False)], ignore_index=True
         )
     frame = frame.reset_index(drop=True)
-    matrix = parse_formulas(frame["key"].tolist())
+    matrix = _matrix(parse_formulas(frame["key"].tolist()))
     crit = score(matrix, include_composition=False)
     for col in crit.columns:
         if col in ("missing_elements",):
@@ -693,7 +713,9 @@ def _featurize(
     from mi.features import featurize
 
     feats = featurize(
-        pool["key"].tolist(), preset=spec.features.preset, backend=spec.features.backend
+        pool["key"].tolist(),
+        preset=spec.features.preset,
+        backend=spec.features.backend,  # type: ignore[arg-type]
     )
     return feats.reset_index(drop=True).astype(np.float64)
 

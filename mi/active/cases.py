@@ -117,7 +117,7 @@ DISCOVERY_CASES: dict[str, DiscoveryCase] = {
 def _pool(case: DiscoveryCase) -> tuple[pd.DataFrame, dict[str, Any]]:
     from mi.data import load_dataset
 
-    ds = load_dataset(case.dataset)
+    ds = load_dataset(case.dataset)  # type: ignore[operator]
     df = ds.df[["composition", case.target]].copy()
     n_loaded = len(df)
     df = df[np.isfinite(df[case.target].to_numpy(float))]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from mi.exceptions import CampaignError, DataError, RegistryKeyError
 
@@ -22,9 +23,11 @@ __all__ = ["Oracle", "LookupOracle", "CallableOracle", "get_oracle", "ORACLES", 
 
 def canonical_keys(formulas: Sequence[str]) -> list[str]:
     """Canonical reduced-composition keys of formulas (raises FormulaError naming the row)."""
-    from mi.chem import parse_formulas
+    from mi.chem import CompositionMatrix, parse_formulas
 
-    return parse_formulas(list(formulas)).canonical_keys()
+    matrix = parse_formulas(list(formulas))
+    assert isinstance(matrix, CompositionMatrix)
+    return matrix.canonical_keys()
 
 
 class Oracle:
@@ -57,9 +60,9 @@ class LookupOracle(Oracle):
     [2.1]
     """
 
-    def __init__(self, compositions: Sequence[str], values: Sequence[float]) -> None:
+    def __init__(self, compositions: Sequence[str], values: ArrayLike) -> None:
         compositions = list(compositions)
-        values = np.asarray(values, dtype=np.float64)
+        values = np.asarray(values, dtype=np.float64).ravel()
         if len(compositions) != values.size:
             raise DataError(
                 f"LookupOracle got {len(compositions)} compositions and {values.size} values."

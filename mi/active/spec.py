@@ -60,12 +60,14 @@ class _Strict(BaseModel):
 class CandidatesSpec(_Strict):
     """Where the candidate pool comes from (exactly one of ``file``, ``formulas``, ``template``)."""
 
-    file: str | None = Field(None, description="CSV with one composition per row.")
-    composition_col: str = Field("composition", description="Column of formulas in `file`.")
-    formulas: list[str] | None = Field(None, description="Formulas given inline.")
-    template: str | None = Field(None, description="mi.candidates.Template formula template.")
+    file: str | None = Field(default=None, description="CSV with one composition per row.")
+    composition_col: str = Field(default="composition", description="Column of formulas in `file`.")
+    formulas: list[str] | None = Field(default=None, description="Formulas given inline.")
+    template: str | None = Field(
+        default=None, description="mi.candidates.Template formula template."
+    )
     ranges: dict[str, Any] = Field(default_factory=dict, description="Template ranges.")
-    max_size: int = Field(2_000_000, description="Refuse pools larger than this.", gt=0)
+    max_size: int = Field(default=2_000_000, description="Refuse pools larger than this.", gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> CandidatesSpec:
@@ -83,20 +85,20 @@ class InitialSpec(_Strict):
 
     file: str
     composition_col: str = "composition"
-    target_col: str | None = Field(None, description="Default: the campaign's target.")
+    target_col: str | None = Field(default=None, description="Default: the campaign's target.")
 
 
 class FeaturesSpec(_Strict):
     """Featurization of the pool, done once at ``init``."""
 
-    preset: str = Field("magpie", description="mi.features preset, or 'fractions'.")
-    backend: str = Field("fast", description="mi.features backend.")
+    preset: str = Field(default="magpie", description="mi.features preset, or 'fractions'.")
+    backend: str = Field(default="fast", description="mi.features backend.")
 
 
 class ModelSpec(_Strict):
     """Surrogate model from mi.models."""
 
-    name: str = Field("xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
+    name: str = Field(default="xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -111,39 +113,41 @@ class BatchSpec(_Strict):
     """Batch selection (see mi.active.select_batch)."""
 
     method: str = "local_penalization"
-    min_distance: float = Field(0.02, ge=0.0, le=1.0)
-    length_scale: float = Field(0.1, gt=0.0)
+    min_distance: float = Field(default=0.02, ge=0.0, le=1.0)
+    length_scale: float = Field(default=0.1, gt=0.0)
 
 
 class ConstraintsSpec(_Strict):
     """Feasibility rules on the candidates (known exactly from the composition)."""
 
-    max_dytb_mass_fraction: float | None = Field(None, ge=0.0, le=1.0)
-    max_hree_mass_fraction: float | None = Field(None, ge=0.0, le=1.0)
-    max_supply_risk: float | None = Field(None, ge=0.0, le=1.0)
+    max_dytb_mass_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_hree_mass_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_supply_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     exclude_elements: list[str] = Field(default_factory=list)
-    risk: str = Field("supply_risk", description="Criticality column used as the known risk.")
+    risk: str = Field(
+        default="supply_risk", description="Criticality column used as the known risk."
+    )
 
 
 class CampaignSpec(_Strict):
     """A campaign: the property, the pool, the surrogate, the acquisition and the constraints."""
 
-    version: int = Field(SPEC_VERSION, description="Spec format version.")
+    version: int = Field(default=SPEC_VERSION, description="Spec format version.")
     name: str = Field(..., min_length=1)
     target: str = Field(..., min_length=1, description="Property column in the lab results.")
     maximize: bool = True
     seed: int = 0
     min_observations: int = Field(
-        5, ge=0, description="Below this many results, suggestions are random (feasible)."
+        default=5, ge=0, description="Below this many results, suggestions are random (feasible)."
     )
     candidates: CandidatesSpec
     initial: InitialSpec | None = None
-    features: FeaturesSpec = Field(default_factory=FeaturesSpec)
-    model: ModelSpec = Field(default_factory=ModelSpec)
-    acquisition: AcquisitionSpec = Field(default_factory=AcquisitionSpec)
-    batch: BatchSpec = Field(default_factory=BatchSpec)
-    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
-    base_dir: str | None = Field(None, description="Folder that relative paths refer to.")
+    features: FeaturesSpec = Field(default_factory=lambda: FeaturesSpec())
+    model: ModelSpec = Field(default_factory=lambda: ModelSpec())
+    acquisition: AcquisitionSpec = Field(default_factory=lambda: AcquisitionSpec())
+    batch: BatchSpec = Field(default_factory=lambda: BatchSpec())
+    constraints: ConstraintsSpec = Field(default_factory=lambda: ConstraintsSpec())
+    base_dir: str | None = Field(default=None, description="Folder that relative paths refer to.")
 
     @model_validator(mode="after")
     def _check_version(self) -> CampaignSpec:

@@ -76,7 +76,7 @@ class CampaignState:
     def rng(self) -> np.random.Generator:
         """Return a Generator positioned at the stored state."""
         bitgen = np.random.PCG64()
-        bitgen.state = self.rng_state
+        bitgen.state = dict(self.rng_state)  # type: ignore[assignment]
         return np.random.Generator(bitgen)
 
     def to_json(self) -> dict[str, Any]:
