@@ -234,3 +234,50 @@ def test_agrees_with_pymatgen_on_every_shared_dataset_row(shared_datasets, path,
         row = {ELEMENTS[j]: dense[i, j] for j in np.flatnonzero(dense[i])}
         assert row == expected, (i, value)
     assert res.valid.mean() > 0.99
+
+
+VECTOR_EDGE = [
+    "Fe", "Fe2O3", "Fe.5", "Fe5.", "Fe.", "Fe..5", "Fe1.2.3", "FeO2Fe", "Fe0", "Fe0.00000001",
+    "Fe0.000000001", "fe", "Xx", "Og", "D2O", "T", "HD", "1Fe", "Fe\x00", "Fe\x00O", "",
+    "Fe1234567890123456", "Fe123456789012345", "Fe0123", "\u00c4", "Fe\u00c4", "Fe 2", "(Fe)",
+    "Fe-1", "Fe2e3", "Fee", "FeOo", None, 3.5, "A", "Zz", "Fe99999999999999.9",
+    "Fe0.1234567890123", "J", "Fe2.50", "Ca00.5", "Fe0.1O0.2", "LiFePO4", "Ba0.4K0.6Fe2As2",
+]  # fmt: skip
+
+
+def test_vectorised_parser_matches_exact_parser(shared_datasets):
+    """The numpy fast path accepts only what the exact parser accepts, with identical amounts."""
+    from mi.chem._vectorparse import vector_parse
+    from mi.chem.parse import _parse_validated, _RowError
+
+    values: list[object] = list(VECTOR_EDGE)
+    for path, column in DATASET_FORMULA_COLUMNS:
+        values.extend(pd.read_csv(shared_datasets / path)[column].tolist())
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    ok, counts, cols, amounts = vector_parse(arr)
+    assert ok.mean() > 0.8
+    ptr = np.concatenate([[0], np.cumsum(counts)])
+    for i, value in enumerate(values):
+        if not ok[i]:
+            continue
+        try:
+            expected = _parse_validated(value)
+        except _RowError:
+            pytest.fail(f"vector parser accepted invalid {value!r}")
+        got = (
+            tuple(cols[ptr[i] : ptr[i + 1]].tolist()),
+            tuple(amounts[ptr[i] : ptr[i + 1]].tolist()),
+        )
+        assert got == expected, value
+    # whole-pipeline results equal the exact parser row by row (valid or the same rejection)
+    res = parse_formulas(values, on_error="report")
+    dense = res.matrix.to_dense()
+    for i, value in enumerate(values):
+        try:
+            keys, amts = _parse_validated(value)
+        except _RowError:
+            assert not res.valid[i]
+            continue
+        np.testing.assert_array_equal(np.flatnonzero(dense[i]), np.sort(keys))
+        assert [dense[i, k] for k in keys] == list(amts)

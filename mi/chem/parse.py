@@ -14,8 +14,9 @@ mi is stricter than pymatgen in three ways, each reported as a row error with a 
 * zero amounts are rejected (pymatgen silently drops ``Fe0`` or amounts below 1e-8);
 * empty strings and missing values (``None``/``NaN``) are rejected.
 
-Each distinct string is parsed once (formula lists from candidate generators repeat a lot), so
-the cost scales with the number of distinct formulas.
+Simple formulas (symbols and plain decimal amounts, the vast majority) are parsed many at a
+time with numpy (:mod:`mi.chem._vectorparse`, same results); the rest go through the exact
+parser below, once per distinct value.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from mi.chem._vectorparse import vector_parse
 from mi.chem.elements import _INDEX, N_ELEMENTS
 from mi.chem.matrix import CompositionMatrix
 from mi.exceptions import FormulaError
@@ -39,6 +41,8 @@ __all__ = ["parse_formulas", "parse_formula", "ParseResult", "AMOUNT_TOLERANCE"]
 AMOUNT_TOLERANCE = 1e-8
 
 OnError = Literal["raise", "nan", "report"]
+
+_VECTOR_CHUNK = 131_072  # distinct formulas per vectorised parsing step (bounded memory)
 
 # pymatgen's patterns (pymatgen/core/composition.py), kept identical on purpose.
 _INVALID_RE = re.compile(r"[\s\d.*/]*$")
@@ -236,42 +240,68 @@ def parse_formulas(
         raise ValueError(f"on_error must be 'raise', 'nan' or 'report', got {on_error!r}.")
     arr = _as_object_array(formulas)
     n = len(arr)
-    codes, uniques = pd.factorize(arr, use_na_sentinel=False)
-    codes = np.asarray(codes, dtype=np.int64)
-    n_u = len(uniques)
-    u_indptr = np.zeros(n_u + 1, dtype=np.int64)
-    u_cols: list[int] = []
-    u_vals: list[float] = []
-    u_err: dict[int, str] = {}
-    for i, value in enumerate(uniques):
+    counts = np.zeros(n, dtype=np.int64)
+    fast_ok = np.zeros(n, dtype=bool)
+    v_cols: list[np.ndarray] = []
+    v_vals: list[np.ndarray] = []
+    for start in range(0, n, _VECTOR_CHUNK):
+        ok, cnt, cols, vals = vector_parse(arr[start : start + _VECTOR_CHUNK])
+        fast_ok[start : start + len(ok)] = ok
+        counts[start : start + len(ok)] = cnt
+        v_cols.append(cols)
+        v_vals.append(vals)
+    # the rest (parentheses, spaces, repeated elements, errors): exact parser, once per value
+    slow_rows: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+    row_err: dict[int, str] = {}
+    memo: dict[object, tuple[tuple[int, ...], tuple[float, ...]] | str] = {}
+    for i in np.flatnonzero(~fast_ok).tolist():
+        value = arr[i]
         try:
-            keys, amounts = _parse_validated(value)
-        except _RowError as exc:
-            u_err[i] = str(exc)
-            keys, amounts = (), ()
-        u_cols.extend(keys)
-        u_vals.extend(amounts)
-        u_indptr[i + 1] = len(u_cols)
-    errors: list[tuple[int, object, str]] = []
-    if u_err:
-        bad_u = np.fromiter(u_err, dtype=np.int64)
-        bad_rows = np.flatnonzero(np.isin(codes, bad_u))
-        if on_error == "raise":
-            row = int(bad_rows[0])
-            value = arr[row]
-            raise FormulaError(
-                f"Invalid formula {value!r} in row {row}: {u_err[int(codes[row])]}. Fix the "
-                "formula, or pass on_error='nan' / 'report' to keep going and list bad rows."
-            )
-        errors = [(int(r), arr[r], u_err[int(codes[r])]) for r in bad_rows]
+            hit = memo.get(value)
+        except TypeError:  # unhashable
+            hit = None
+        if hit is None:
+            try:
+                hit = _parse_validated(value)
+            except _RowError as exc:
+                hit = str(exc)
+            try:
+                memo[value] = hit
+            except TypeError:
+                pass
+        if isinstance(hit, str):
+            row_err[i] = hit
+            if on_error == "raise":
+                raise FormulaError(
+                    f"Invalid formula {value!r} in row {i}: {hit}. Fix the formula, or pass "
+                    "on_error='nan' / 'report' to keep going and list bad rows."
+                )
+            hit = ((), ())
+        slow_rows[i] = hit
+        counts[i] = len(hit[0])
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    fast_cols = np.concatenate(v_cols) if v_cols else np.zeros(0, np.int32)
+    fast_vals = np.concatenate(v_vals) if v_vals else np.zeros(0)
+    if not slow_rows:
+        all_cols, all_vals = fast_cols.astype(np.int32, copy=False), fast_vals
+    else:
+        all_cols = np.empty(int(indptr[-1]), dtype=np.int32)
+        all_vals = np.empty(int(indptr[-1]), dtype=np.float64)
+        ok_rows = np.flatnonzero(fast_ok)
+        ok_counts = counts[ok_rows]
+        first = np.concatenate([[0], np.cumsum(ok_counts)[:-1]])
+        dest = np.repeat(indptr[ok_rows] - first, ok_counts) + np.arange(len(fast_cols))
+        all_cols[dest] = fast_cols
+        all_vals[dest] = fast_vals
+        for i, (keys, amounts) in slow_rows.items():
+            all_cols[indptr[i] : indptr[i + 1]] = keys
+            all_vals[indptr[i] : indptr[i + 1]] = amounts
+    errors = [(i, arr[i], reason) for i, reason in sorted(row_err.items())]
     from scipy import sparse
 
-    u_mat = sparse.csr_matrix(
-        (np.asarray(u_vals, dtype=np.float64), np.asarray(u_cols, dtype=np.int32), u_indptr),
-        shape=(n_u, N_ELEMENTS),
-    )
-    amounts = u_mat if (n_u == n and np.array_equal(codes, np.arange(n))) else u_mat[codes]
-    matrix = CompositionMatrix._from_csr(amounts)
+    csr = sparse.csr_matrix((all_vals, all_cols, indptr), shape=(n, N_ELEMENTS))
+    matrix = CompositionMatrix._from_csr(csr)
     if on_error == "report":
         return ParseResult(matrix=matrix, valid=matrix.valid, errors=errors)
     return matrix

@@ -87,12 +87,13 @@ def _run_fast(
     matrix: CompositionMatrix,
     rows: np.ndarray,
     out: np.ndarray,
+    dest: np.ndarray,
     n_jobs: int,
     chunk: int,
     errors: list[tuple[int, object, str]],
     on_error: OnError,
 ) -> None:
-    """Fill ``out[i]`` for each valid row index ``rows[i]``."""
+    """Fill ``out[dest[i]]`` with the features of matrix row ``rows[i]`` (all valid)."""
     slow = [f for f in featurizers if not has_fast_version(f)]
     if slow:
         names = ", ".join(sorted({type(f).__name__ for f in slow}))
@@ -108,7 +109,7 @@ def _run_fast(
     def work(item: tuple[int, Block]) -> None:
         start, block = item
         stop = start + block.m
-        target = start + block.order  # blocks regroup rows by element count
+        target = dest[start + block.order]  # blocks regroup rows by element count
         for f, a, b in zip(featurizers, offsets[:-1], offsets[1:], strict=True):
             if has_fast_version(f):
                 with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -116,7 +117,7 @@ def _run_fast(
             else:
                 sub = matrix.take(rows[start:stop]).to_compositions()
                 vals, errs = _matminer_rows(f, sub, rows[start:stop], on_error)
-                out[start:stop, a:b] = vals
+                out[dest[start:stop], a:b] = vals
                 errors.extend(errs)
 
     items = _blocks(matrix, rows, chunk)
@@ -231,11 +232,20 @@ def featurize(
     labels = spec.feature_labels()
     if spec.kind == "structure":
         return _featurize_structures(compositions, spec, labels, backend, on_error, dtype)
+    if backend == "fast" and not cache:
+        featurizers = built_featurizers(spec)
+        if all(has_fast_version(f) for f in featurizers):
+            return _featurize_fast_chunked(
+                compositions, featurizers, labels, on_error, dtype, resolve_n_jobs(n_jobs),
+                chunk_size,
+            )  # fmt: skip
     matrix, errors, strings = _as_matrix(compositions, on_error)
     n = matrix.n
     index = _index_of(compositions, n)
-    out = np.full((n, len(labels)), np.nan, dtype=dtype)
-    valid_rows = np.flatnonzero(matrix.valid)
+    out = np.empty((n, len(labels)), dtype=dtype)  # every row is written below
+    valid_mask = matrix.valid
+    out[~valid_mask] = np.nan
+    valid_rows = np.flatnonzero(valid_mask)
     todo = valid_rows
     cache_obj = None
     keys: list[str] = []
@@ -249,11 +259,15 @@ def featurize(
         todo = valid_rows[~found]
     if len(todo):
         featurizers = built_featurizers(spec)
-        computed = np.full((len(todo), len(labels)), np.nan, dtype=np.float64 if cache else dtype)
+        # with the cache, compute into a float64 side table (stored), else straight into out
+        computed = np.empty((len(todo), len(labels))) if cache_obj is not None else out
+        dest = np.arange(len(todo)) if cache_obj is not None else todo
         row_errors: list[tuple[int, object, str]] = []
         if backend == "fast":
             jobs = resolve_n_jobs(n_jobs)
-            _run_fast(featurizers, matrix, todo, computed, jobs, chunk_size, row_errors, on_error)
+            _run_fast(
+                featurizers, matrix, todo, computed, dest, jobs, chunk_size, row_errors, on_error
+            )
         else:
             if strings is not None:
                 from pymatgen.core import Composition
@@ -261,17 +275,86 @@ def featurize(
                 entries = [Composition(strings[i]) for i in todo]
             else:
                 entries = matrix.take(todo).to_compositions()
-            _run_matminer(featurizers, entries, todo, computed, row_errors, on_error)
-        out[todo] = computed
+            values = np.full((len(todo), len(labels)), np.nan)
+            _run_matminer(featurizers, entries, todo, values, row_errors, on_error)
+            computed[dest] = values
+        failed = np.isin(todo, [r for r, _, _ in row_errors])
+        if failed.any():  # a row with any failing featurizer gets NaN everywhere
+            computed[dest[failed]] = np.nan
         errors = errors + row_errors
         if cache_obj is not None:
-            failed = {r for r, _, _ in row_errors}
-            keep = np.array([r not in failed for r in todo], dtype=bool)
+            out[todo] = computed
             pos = np.searchsorted(valid_rows, todo)
-            cache_obj.store([keys[p] for p in pos[keep]], computed[keep])
+            cache_obj.store([keys[p] for p in pos[~failed]], computed[~failed])
     df = pd.DataFrame(out, columns=labels, index=index, copy=False)
     if on_error == "report":
         df.attrs["errors"] = sorted(errors, key=lambda e: e[0])
+    return df
+
+
+def _featurize_fast_chunked(
+    compositions: Any,
+    featurizers: list[Any],
+    labels: list[str],
+    on_error: OnError,
+    dtype: Any,
+    n_jobs: int,
+    chunk_size: int,
+) -> pd.DataFrame:
+    """Parse and featurize chunk by chunk (threads share the chunks; all fast featurizers)."""
+    matrix: CompositionMatrix | None = None
+    values: np.ndarray | None = None
+    if isinstance(compositions, CompositionMatrix):
+        matrix = compositions
+        n = matrix.n
+    else:
+        if isinstance(compositions, str):
+            raise FormulaError(
+                f"featurize expects a list of formulas, got the single string {compositions!r}; "
+                "wrap it in a list."
+            )
+        if isinstance(compositions, pd.Series | pd.Index):
+            values = compositions.to_numpy(dtype=object)
+        else:
+            items = list(compositions)
+            values = np.empty(len(items), dtype=object)
+            values[:] = items
+        if len(values) and hasattr(values[0], "element_composition"):
+            matrix, _, _ = _as_matrix(values, on_error)
+            values = None
+        n = len(values) if values is not None else matrix.n  # type: ignore[union-attr]
+    out = np.empty((n, len(labels)), dtype=dtype)
+
+    def work(a: int) -> list[tuple[int, object, str]]:
+        b = min(a + chunk_size, n)
+        errs: list[tuple[int, object, str]] = []
+        if values is not None:
+            res = parse_formulas(values[a:b], on_error="report")
+            sub = res.matrix  # type: ignore[union-attr]
+            errs = [(a + r, v, why) for r, v, why in res.errors]  # type: ignore[union-attr]
+            if errs and on_error == "raise":
+                row, value, why = errs[0]
+                raise FormulaError(
+                    f"Invalid formula {value!r} in row {row}: {why}. Fix the formula, or pass "
+                    "on_error='nan' / 'report' to keep going and list bad rows."
+                )
+        else:
+            sub = matrix[a:b]  # type: ignore[index]
+        valid = sub.valid
+        out[a + np.flatnonzero(~valid)] = np.nan
+        rows = np.flatnonzero(valid)
+        _run_fast(featurizers, sub, rows, out, a + rows, 1, max(len(rows), 1), [], on_error)
+        return errs
+
+    starts = range(0, n, chunk_size)
+    if n_jobs > 1 and n > chunk_size:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            results = list(pool.map(work, starts))
+    else:
+        results = [work(a) for a in starts]
+    df = pd.DataFrame(out, columns=labels, index=_index_of(compositions, n), copy=False)
+    if on_error == "report":
+        df.attrs["errors"] = [e for errs in results for e in errs]
     return df
 
 

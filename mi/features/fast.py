@@ -150,134 +150,168 @@ class Block:
 
 
 # -- PropertyStats ---------------------------------------------------------------------------
-def _mean(block: Block, x: np.ndarray) -> np.ndarray:
-    w = block.amounts[:, None]
-    return block.rowsum(x * w) / block.total[:, None]
+def _seq_reduce(ufunc: np.ufunc, v: np.ndarray, c: int) -> np.ndarray:
+    """Reduce ``v`` of shape ``(m, c, ...)`` over axis 1 with an order-free ufunc (min/max)."""
+    acc = v[:, 0].copy()
+    for k in range(1, c):
+        ufunc(acc, v[:, k], out=acc)
+    return acc
 
 
-def _stat_minimum(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    return block.rowreduce(np.minimum, x)
+def _weighted_sum(x: np.ndarray, w: np.ndarray, c: int) -> np.ndarray:
+    """``sum_k x[:, k] * w[:, k]`` in numpy's 1-D order; x ``(m, c, P)``, w ``(m, c)``."""
+    if c >= 8:
+        return numpy_sum_rows(x * w[:, :, None], c)
+    acc = x[:, 0] * w[:, 0, None]
+    for k in range(1, c):
+        acc += x[:, k] * w[:, k, None]
+    return acc
 
 
-def _stat_maximum(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    return block.rowreduce(np.maximum, x)
+class _Group:
+    """Values ``x`` ``(m, c, P)`` and weights ``w`` ``(m, c)`` of rows with ``c`` elements.
 
+    Each statistic below is matminer's ``PropertyStats`` formula, applied to all rows and all
+    properties of the group at once, with sums in numpy's order.
+    """
 
-def _stat_range(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    if "maximum" not in ctx:
-        ctx["maximum"] = _stat_maximum(block, x, ctx)
-    if "minimum" not in ctx:
-        ctx["minimum"] = _stat_minimum(block, x, ctx)
-    return ctx["maximum"] - ctx["minimum"]
+    def __init__(self, x: np.ndarray, w: np.ndarray, c: int) -> None:
+        self.x, self.w, self.c = x, w, c
 
+    @cached_property
+    def total(self) -> np.ndarray:
+        return numpy_sum_rows(self.w, self.c)[:, None]
 
-def _stat_mean(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    if "mean" not in ctx:
-        ctx["mean"] = _mean(block, x)
-    return ctx["mean"]
+    @cached_property
+    def minimum(self) -> np.ndarray:
+        return _seq_reduce(np.minimum, self.x, self.c)
 
+    @cached_property
+    def maximum(self) -> np.ndarray:
+        return _seq_reduce(np.maximum, self.x, self.c)
 
-def _diff(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    if "diff" not in ctx:
-        ctx["diff"] = x - block.repeat(_stat_mean(block, x, ctx))
-    return ctx["diff"]
+    @cached_property
+    def range(self) -> np.ndarray:
+        return self.maximum - self.minimum
 
+    @cached_property
+    def mean(self) -> np.ndarray:
+        return _weighted_sum(self.x, self.w, self.c) / self.total
 
-def _stat_avg_dev(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    d = np.abs(_diff(block, x, ctx))
-    return block.rowsum(d * block.amounts[:, None]) / block.total[:, None]
+    @cached_property
+    def diff(self) -> np.ndarray:
+        return self.x - self.mean[:, None, :]
 
+    @cached_property
+    def avg_dev(self) -> np.ndarray:
+        return _weighted_sum(np.abs(self.diff), self.w, self.c) / self.total
 
-def _stat_mode(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    masked = np.where(block.mode_mask[:, None], x, np.inf)
-    return block.rowreduce(np.minimum, masked)
+    @cached_property
+    def mode(self) -> np.ndarray:
+        # np.isclose(weights, weights.max()), then the smallest value among the tied entries
+        w = self.w
+        wmax = _seq_reduce(np.maximum, w, self.c)[:, None]
+        tied = np.abs(w - wmax) <= _ISCLOSE_ATOL + _ISCLOSE_RTOL * np.abs(wmax)
+        if self.c == 1:
+            return self.x[:, 0].copy()
+        return _seq_reduce(np.minimum, np.where(tied[:, :, None], self.x, np.inf), self.c)
 
+    def _zero_if_single(self, out: np.ndarray) -> np.ndarray:
+        if self.c == 1:
+            out[:] = 0.0
+        return out
 
-def _stat_std_dev(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    w = block.amounts
-    total = block.total
-    beta = total / (total**2 - block.rowsum(w**2))
-    dev = _diff(block, x, ctx) ** 2
-    out = np.sqrt(beta[:, None] * block.rowsum(dev * w[:, None]))
-    out[block.single] = 0.0
-    return out
+    @cached_property
+    def std_dev(self) -> np.ndarray:
+        total = self.total
+        beta = total / (total**2 - numpy_sum_rows(self.w**2, self.c)[:, None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.sqrt(beta * _weighted_sum(self.diff**2, self.w, self.c))
+        return self._zero_if_single(out)
 
+    @cached_property
+    def skewness(self) -> np.ndarray:
+        u3 = _weighted_sum(self.diff**3, self.w, self.c) / self.total
+        u2 = _weighted_sum(self.diff**2, self.w, self.c) / self.total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = u3 / u2**1.5
+        out[np.abs(u3) <= _ISCLOSE_ATOL] = 0.0  # np.isclose(u3, 0)
+        return self._zero_if_single(out)
 
-def _stat_skewness(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    w = block.amounts[:, None]
-    total = block.total[:, None]
-    diff = _diff(block, x, ctx)
-    u3 = block.rowsum(w * diff**3) / total
-    u2 = block.rowsum(w * diff**2) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = u3 / u2**1.5
-    out[np.abs(u3) <= _ISCLOSE_ATOL] = 0.0  # np.isclose(u3, 0)
-    out[block.single] = 0.0
-    return out
+    @cached_property
+    def kurtosis(self) -> np.ndarray:
+        diff_sq = self.diff**2
+        u4 = _weighted_sum(diff_sq**2, self.w, self.c)
+        u2 = _weighted_sum(diff_sq, self.w, self.c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = u4 / u2**2 * self.total
+        out[np.abs(u4) <= _ISCLOSE_ATOL] = 0.0  # np.isclose(u4, 0)
+        return self._zero_if_single(out)
 
+    @cached_property
+    def inverse_mean(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return _weighted_sum(1.0 / self.x, self.w, self.c) / self.total
 
-def _stat_kurtosis(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    w = block.amounts[:, None]
-    total = block.total[:, None]
-    diff_sq = _diff(block, x, ctx) ** 2
-    u4 = block.rowsum(w * diff_sq**2)
-    u2 = block.rowsum(w * diff_sq)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = u4 / u2**2 * total
-    out[np.abs(u4) <= _ISCLOSE_ATOL] = 0.0  # np.isclose(u4, 0)
-    out[block.single] = 0.0
-    return out
-
-
-def _stat_inverse_mean(block: Block, x: np.ndarray, ctx: dict[str, Any]) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return _mean(block, 1.0 / x)
-
-
-_STATS: dict[str, Callable[[Block, np.ndarray, dict[str, Any]], np.ndarray]] = {
-    "minimum": _stat_minimum,
-    "maximum": _stat_maximum,
-    "range": _stat_range,
-    "mean": _stat_mean,
-    "avg_dev": _stat_avg_dev,
-    "mode": _stat_mode,
-    "std_dev": _stat_std_dev,
-    "skewness": _stat_skewness,
-    "kurtosis": _stat_kurtosis,
-    "inverse_mean": _stat_inverse_mean,
-}
 
 #: PropertyStats statistics with an array version.
-SUPPORTED_STATS = frozenset(_STATS)
+SUPPORTED_STATS = frozenset(
+    {"minimum", "maximum", "range", "mean", "avg_dev", "mode", "std_dev", "skewness",
+     "kurtosis", "inverse_mean"}
+)  # fmt: skip
 
 
-# -- featurizers -------------------------------------------------------------------------------
-def _table(featurizer: Any, data_source: Any, props: list[str]) -> np.ndarray:
+def _table(data_source: Any, props: list[str]) -> np.ndarray:
     return np.stack([property_table(data_source, p) for p in props], axis=1)
+
+
+def group_stats(block: Block, table: np.ndarray, stats: list[str]) -> np.ndarray:
+    """Weighted stats of element properties, output ``(m, P * S)`` property-major.
+
+    Parameters
+    ----------
+    block : Block
+    table : numpy.ndarray
+        ``(103, P)`` element property values.
+    stats : list of str
+        PropertyStats names (all in :data:`SUPPORTED_STATS`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Column ``p * len(stats) + s`` holds stat ``s`` of property ``p`` (matminer's order).
+    """
+    n_props, n_stats = table.shape[1], len(stats)
+    out = np.empty((block.m, n_props, n_stats))
+    for c, r0, r1, e0, e1 in block.groups:
+        idx = block.indices[e0:e1].reshape(r1 - r0, c)
+        w = block.amounts[e0:e1].reshape(r1 - r0, c)
+        group = _Group(table[idx], w, c)
+        for s, stat in enumerate(stats):
+            out[r0:r1, :, s] = getattr(group, stat)
+    return out.reshape(block.m, n_props * n_stats)
+
+
+def _mean(block: Block, x: np.ndarray) -> np.ndarray:
+    """Weighted mean (matminer ``PropertyStats.mean``) of entry values ``x`` ``(nnz, P)``."""
+    return block.rowsum(x * block.amounts[:, None]) / block.total[:, None]
 
 
 def element_property(featurizer: Any, block: Block) -> np.ndarray:
     """``ElementProperty``: every (property, stat) pair, property-major like matminer."""
-    props = list(featurizer.features)
-    stats = list(featurizer.stats)
-    x = _table(featurizer, featurizer.data_source, props)[block.indices]
-    ctx: dict[str, Any] = {}
-    per_stat = {stat: _STATS[stat](block, x, ctx) for stat in stats}
-    out = np.empty((block.m, len(props) * len(stats)))
-    for s, stat in enumerate(stats):
-        out[:, s :: len(stats)] = per_stat[stat]
-    return out
+    table = _table(featurizer.data_source, list(featurizer.features))
+    return group_stats(block, table, list(featurizer.stats))
 
 
 def _element_property_ok(featurizer: Any) -> bool:
-    return all(s in _STATS for s in featurizer.stats)
+    return all(s in SUPPORTED_STATS for s in featurizer.stats)
 
 
 def valence_orbital(featurizer: Any, block: Block) -> np.ndarray:
     """``ValenceOrbital``: mean electrons per shell and their fraction of all valence ones."""
     orbitals = list(featurizer.orbitals)
     props = [f"N{orb}Valence" for orb in orbitals] + ["NValence"]
-    x = _table(featurizer, featurizer.data_source, props)[block.indices]
+    x = _table(featurizer.data_source, props)[block.indices]
     mean = _mean(block, x)
     avg, total = mean[:, :-1], mean[:, -1:]
     parts = {"avg": avg, "frac": avg / total}

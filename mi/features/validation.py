@@ -64,7 +64,11 @@ def random_formulas(n: int, seed: int = 0, max_elements: int = 9) -> list[str]:
     sizes = rng.choice(np.arange(1, max_elements + 1), size=n,
                        p=_size_weights(max_elements))  # fmt: skip
     total = int(sizes.sum())
-    z = rng.integers(0, len(ELEMENTS), size=total)
+    # distinct elements per row: rank random keys within each row
+    keys = rng.random((n, len(ELEMENTS)))
+    picks = np.argsort(keys, axis=1)[:, :max_elements]
+    take = np.arange(max_elements) < sizes[:, None]
+    z = picks[take]
     kind = rng.integers(0, 4, size=total)
     ints = rng.integers(1, 13, size=total)
     decs = rng.integers(1, 1000, size=total) / 10 ** rng.integers(1, 4, size=total)
@@ -74,10 +78,8 @@ def random_formulas(n: int, seed: int = 0, max_elements: int = 9) -> list[str]:
     out: list[str] = []
     pos = 0
     for k in sizes.tolist():
-        row = tokens[pos : pos + k]
+        out.append("".join(tokens[pos : pos + k]))
         pos += k
-        out.append("".join(dict.fromkeys(row)))
-    # repeated symbols in a row are allowed by the grammar (summed), but keep rows simple
     return out
 
 
