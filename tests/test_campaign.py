@@ -236,3 +236,22 @@ def test_init_errors_and_version_check(tmp_path):
     (tmp_path / "c" / "state.json").write_text(json.dumps(state))
     with pytest.raises(StateVersionError, match="version 99"):
         Campaign(tmp_path / "c")
+
+
+def test_template_pool_with_grid_ranges(tmp_path):
+    spec = make_spec(
+        candidates={
+            "template": "(Nd{1-x}Dy{x})2Fe14B",
+            "ranges": {"x": {"start": 0, "stop": 0.5, "step": 0.1}},
+        },
+        constraints={"max_dytb_mass_fraction": 0.05},
+    )
+    campaign = Campaign.init(tmp_path / "c", spec)
+    st = campaign.status()
+    assert st["n_pool"] == 6  # x = 0, 0.1, ..., 0.5
+    assert st["n_feasible"] == 6 - st["constraints"][0]["removed"] >= 1
+    with pytest.raises(SpecError, match="start, stop and step"):
+        Campaign.init(
+            tmp_path / "d",
+            make_spec(candidates={"template": "(Nd{1-x}Dy{x})2Fe14B", "ranges": {"x": {"a": 1}}}),
+        )

@@ -577,7 +577,19 @@ def _candidate_formulas(spec: CampaignSpec) -> list[str]:
     from mi.candidates import Template
 
     assert c.template is not None
-    template = Template(c.template, ranges=c.ranges)
+    ranges: dict[str, Any] = {}
+    for var, value in c.ranges.items():
+        if isinstance(value, dict):  # {start, stop, step} grid (TOML has no tuples)
+            try:
+                ranges[var] = (value["start"], value["stop"], value["step"])
+            except KeyError:
+                raise SpecError(
+                    f"candidates.ranges.{var} must be a list of values or a table with "
+                    f"start, stop and step; got {value!r}."
+                ) from None
+        else:
+            ranges[var] = value
+    template = Template(c.template, ranges=ranges)
     if template.size > c.max_size:
         raise SpecError(
             f"Template {c.template!r} generates {template.size} candidates, more than "

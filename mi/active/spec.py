@@ -8,8 +8,11 @@ Example file (paths are relative to the spec file)::
     seed = 0
 
     [candidates]
-    file = "pool.csv"             # or: formulas = [...], or: template = "...", ranges = {...}
+    file = "pool.csv"             # or: formulas = [...], or: template + ranges (below)
     composition_col = "composition"
+    # template = "(Nd{1-x-y}Pr{x}Dy{y})2(Fe{1-z}Co{z})14B"
+    # ranges = { x = { start = 0, stop = 0.5, step = 0.05 }, y = [0, 0.1, 0.2], z = [0] }
+    # (a table is a start/stop/step grid, an array lists the values)
 
     [initial]                     # optional: results known before the campaign
     file = "known.csv"
@@ -66,7 +69,10 @@ class CandidatesSpec(_Strict):
     template: str | None = Field(
         default=None, description="mi.candidates.Template formula template."
     )
-    ranges: dict[str, Any] = Field(default_factory=dict, description="Template ranges.")
+    ranges: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Template variables: {start, stop, step} tables or arrays of values.",
+    )
     max_size: int = Field(default=2_000_000, description="Refuse pools larger than this.", gt=0)
 
     @model_validator(mode="after")
