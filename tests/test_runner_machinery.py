@@ -166,20 +166,23 @@ def test_jobqueue_script_carries_resources():
 
 
 def test_checkpoint_steps_and_chunks(tmp_path):
-    cp = Checkpoint(tmp_path, "abc", {"x": 1})
+    cp = Checkpoint(tmp_path, "abc", {"x": 1}, workflow="w1")
     assert not cp.is_done("load")
     cp.write_table("load", "train", pd.DataFrame({"a": [1, 2]}))
-    cp.mark_done("load", 1.5, rows=2)
+    cp.mark_done("load", 1.5, "k1", rows=2)
+    assert cp.use_chunk_key("s1") == 0
     cp.write_chunk(3, pd.DataFrame({"b": [1.0]}), {"n": 1})
-    again = Checkpoint(tmp_path, "abc")
-    assert again.is_done("load") and again.info("load")["rows"] == 2
+    again = Checkpoint(tmp_path, "abc", workflow="w1")
+    assert again.is_done("load", "k1") and not again.is_done("load", "k2")
+    assert again.info("load")["rows"] == 2
     assert again.read_table("load", "train")["a"].tolist() == [1, 2]
-    assert again.done_chunks() == {3}
+    assert again.use_chunk_key("s1") == 1 and again.done_chunks() == {3}
     df, meta = again.read_chunk(3)
     assert meta == {"n": 1} and df["b"].tolist() == [1.0]
-    with pytest.raises(SpecError, match="different workflow"):
-        Checkpoint(tmp_path, "other")
-    fresh = Checkpoint(tmp_path, "abc", resume=False)
+    assert again.use_chunk_key("s2") == 0  # chunks of another screen are discarded
+    with pytest.raises(SpecError, match="holds a run of workflow 'w1'"):
+        Checkpoint(tmp_path, "abc", workflow="w2")
+    fresh = Checkpoint(tmp_path, "abc", resume=False, workflow="w1")
     assert not fresh.is_done("load") and fresh.done_chunks() == set()
 
 

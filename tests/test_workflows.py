@@ -122,8 +122,18 @@ def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
     log = stream.getvalue()
     assert "from checkpoint" in log and "resumed: 3 chunks from checkpoint" in log
     pd.testing.assert_frame_equal(first.candidates, second.candidates)
-    other = spec.with_overrides(seed=1)
-    with pytest.raises(SpecError, match="different workflow"):
+
+    # an edited candidate grid keeps the trained surrogate and redoes only the screen
+    edited = spec.with_overrides(**{"candidates.max_candidates": 1000})
+    stream = io.StringIO()
+    third = run_workflow(edited, tmp_path, progress=Progress(stream=stream, tty=False))
+    log = stream.getvalue()
+    assert log.count("[from checkpoint]") == 4  # load, featurize, cv, train
+    assert "resumed" not in log and third.summary["counts"]["generated"] == 1000
+    assert len(list((tmp_path / "chunks").glob("chunk_*.json"))) >= 4
+
+    other = spec.with_overrides(name="another")
+    with pytest.raises(SpecError, match="holds a run of workflow 'metal_screen'"):
         run_workflow(other, tmp_path, progress=Progress(quiet=True))
 
 

@@ -136,10 +136,21 @@ def _print_result(result: object, progress: object) -> None:
         typer.echo(top[show].head(10).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     typer.echo("")
     typer.echo(progress.summary())  # type: ignore[attr-defined]
+    worker = summary.get("worker_seconds", {})
+    scored = counts.get("scored") or 0
+    if worker:
+        typer.echo("")
+        typer.echo("screen, per stage (seconds summed over workers; candidates/s per core):")
+        for stage, sec in worker.items():
+            n = counts["generated"] if stage in ("criticality", "constraints") else scored
+            rate = f"{n / sec:>12,.0f}/s" if sec > 0 and n else ""
+            typer.echo(f"  {stage:<12} {sec:8.2f}s {rate}")
     out = result.out_dir  # type: ignore[attr-defined]
     typer.echo("")
     typer.echo(f"results: {out / 'results.parquet'}")
     typer.echo(f"top {len(top)}: {out / 'top.csv'}")
+    if (out / "batch.csv").is_file():
+        typer.echo(f"next-experiment batch: {out / 'batch.csv'}")
     typer.echo(f"summary: {out / 'summary.json'}")
     report = result.report_path  # type: ignore[attr-defined]
     if report is not None:

@@ -16,11 +16,19 @@ from typing import Any
 
 from mi.runner.spec import RunSpec, load_spec, parse_spec
 
-__all__ = ["RunSpec", "load_spec", "parse_spec", "run_workflow", "RunResult", "make_executor"]
+__all__ = [
+    "RunSpec",
+    "load_spec",
+    "parse_spec",
+    "run_workflow",
+    "RunResult",
+    "load_result",
+    "make_executor",
+]
 
 
 def __getattr__(name: str) -> Any:  # lazy: keep ``import mi.runner`` light
-    if name in {"run_workflow", "RunResult"}:
+    if name in {"run_workflow", "RunResult", "load_result"}:
         from mi.runner import workflow
 
         return getattr(workflow, name)

@@ -76,11 +76,20 @@ class Checkpoint:
     out_dir : path
         The run's folder (created).
     spec_hash : str
-        :meth:`RunSpec.digest` of the spec; a folder holding another spec's run is refused.
+        :meth:`RunSpec.digest` of the spec (recorded).
     spec_json : dict, optional
         The spec, stored beside the state for the record.
     resume : bool, default True
-        False starts over, deleting earlier checkpoints of the same spec.
+        False starts over, deleting earlier checkpoints.
+    workflow : str, optional
+        The workflow's name; a folder holding a run of another workflow is refused.
+
+    Notes
+    -----
+    Steps are recorded with a key (a hash of the part of the spec they depend on), so after
+    an edit of the workflow file a rerun redoes only the steps whose inputs changed: editing
+    the candidate grid keeps the trained surrogates, editing a model redoes that model and the
+    screen. Chunks are kept only while the screen's key is unchanged.
 
     Raises
     ------
@@ -94,10 +103,11 @@ class Checkpoint:
         spec_hash: str,
         spec_json: dict[str, Any] | None = None,
         resume: bool = True,
+        workflow: str | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         self.spec_hash = spec_hash
+        self.workflow = workflow
         self.state_path = self.out_dir / "state.json"
         self.state: dict[str, Any]
         if self.state_path.is_file():
@@ -112,16 +122,19 @@ class Checkpoint:
                     f"{self.state_path} has layout version {state.get('state_version')!r}; this "
                     f"mi writes {STATE_VERSION}. Use a new --out folder."
                 )
-            if state.get("spec_hash") != spec_hash:
+            if workflow is not None and state.get("workflow") not in (None, workflow):
                 raise SpecError(
-                    f"{self.out_dir} holds a run of a different workflow (spec hash "
-                    f"{state.get('spec_hash')} != {spec_hash}). Use a new --out folder, or "
-                    "--restart to overwrite it."
+                    f"{self.out_dir} holds a run of workflow {state.get('workflow')!r}, not "
+                    f"{workflow!r}. Use a new --out folder, or --restart to overwrite it."
                 )
             self.state = state
             if not resume:
                 self.reset()
+            elif state.get("spec_hash") != spec_hash:
+                self.state["spec_hash"] = spec_hash
+                self._save()
         else:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
             self.state = self._fresh()
             self._save()
         if spec_json is not None:
@@ -133,6 +146,7 @@ class Checkpoint:
         return {
             "state_version": STATE_VERSION,
             "spec_hash": self.spec_hash,
+            "workflow": self.workflow,
             "mi_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "steps": {},
@@ -157,18 +171,31 @@ class Checkpoint:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def is_done(self, step: str) -> bool:
-        """Whether ``step`` finished in this folder."""
-        return step in self.state["steps"]
+    def is_done(self, step: str, key: str | None = None) -> bool:
+        """Whether ``step`` finished in this folder (with the same ``key``, when given)."""
+        info = self.state["steps"].get(step)
+        if info is None:
+            return False
+        return key is None or info.get("key") == key
 
     def info(self, step: str) -> dict[str, Any]:
         """Return what :meth:`mark_done` recorded for a finished step."""
         return dict(self.state["steps"].get(step, {}))
 
-    def mark_done(self, step: str, seconds: float, **info: Any) -> None:
+    def mark_done(self, step: str, seconds: float, key: str | None = None, **info: Any) -> None:
         """Record that ``step`` finished (after its outputs were written)."""
-        self.state["steps"][step] = {"seconds": round(seconds, 3), **info}
+        self.state["steps"][step] = {"seconds": round(seconds, 3), "key": key, **info}
         self._save()
+
+    def use_chunk_key(self, key: str) -> int:
+        """Keep the chunks on disk only if they were made with ``key``; return how many remain."""
+        import shutil
+
+        if self.state.get("chunk_key") != key:
+            shutil.rmtree(self.out_dir / "chunks", ignore_errors=True)
+            self.state["chunk_key"] = key
+            self._save()
+        return len(self.done_chunks())
 
     def write_table(self, step: str, name: str, df: pd.DataFrame) -> Path:
         """Write a DataFrame as Parquet under the step's folder (atomically)."""

@@ -18,6 +18,18 @@ from typing import IO, Any
 __all__ = ["Progress", "Stage"]
 
 
+def _in_notebook() -> bool:
+    """Return True inside a Jupyter kernel (bars are drawn as widgets there)."""
+    shell = sys.modules.get("IPython")
+    if shell is None or "ipykernel" not in sys.modules:
+        return False
+    try:
+        ip = shell.get_ipython()  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+
+
 @dataclass
 class Stage:
     """One timed stage; ``update(n)`` advances its counter."""
@@ -94,9 +106,11 @@ class Progress:
         quiet: bool = False,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        self.notebook = stream is None and _in_notebook()
         if tty is None:
             isatty = getattr(self.stream, "isatty", None)
             tty = bool(isatty()) if callable(isatty) else False
+            tty = tty or self.notebook
         self.tty = tty
         self.interval = interval
         self.quiet = quiet
@@ -138,7 +152,10 @@ class Progress:
         st = Stage(name=name, total=total, unit=unit, progress=self)
         self.stages.append(st)
         if self.tty and not self.quiet and total:
-            from tqdm import tqdm
+            if self.notebook:
+                from tqdm.auto import tqdm
+            else:
+                from tqdm import tqdm
 
             st._bar = tqdm(
                 total=total,

@@ -244,6 +244,24 @@ class OutputSpec(_Strict):
             "mean and the criticality objective (ties broken by acquisition)."
         ),
     )
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description=(
+            "Also pick a diverse batch of this many candidates for the next experiments "
+            "(mi.active.select_batch on the best-ranked rows); written to batch.csv."
+        ),
+    )
+    batch_method: Literal["greedy", "local_penalization"] = Field(
+        "local_penalization", description="Diversity rule of the batch (see mi.active.batch)."
+    )
+    min_distance: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Batch members differ by at least this total-variation distance of fractions.",
+    )
     write_all: bool = Field(
         False, description="Also write every scored candidate to Parquet (large for big screens)."
     )

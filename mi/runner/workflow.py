@@ -17,6 +17,7 @@ Output folder::
     summary.json            counts, constraints, CV metrics, datasets (sha256), timings, versions
     results.parquet         every retained candidate, ranked (column ``rank``)
     top.csv                 the top-N table
+    batch.csv               a diverse batch for the next experiments (``outputs.batch_size``)
     cv/<target>_oof.parquet out-of-fold predictions (y_true, y_pred, y_std)
     models/<target>/        the fitted surrogates (mi.models.save_model)
     datasets/<name>_rejected.parquet   rows the data cleaning rejected
@@ -280,13 +281,57 @@ def _features(compositions: list[str], preset: str) -> pd.DataFrame:
     return featurize(compositions, preset=preset)
 
 
+def _key(*parts: Any) -> str:
+    """Stable hash of JSON-able parts (what a checkpointed step depends on)."""
+    import hashlib
+
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
+    """Checkpoint keys of the data, features, cv and model steps of one target."""
+    t = target.model_dump(mode="json")
+    data = _key(
+        "data",
+        {k: t[k] for k in ("dataset", "column", "task", "positive", "min_value", "max_value")},
+        t["max_rows"],
+        spec.seed,
+    )
+    features = _key("features", data, t["preset"])
+    model = _key("model", features, t["model"], t["model_params"], spec.seed)
+    cv = _key("cv", model, t["cv"])
+    return {"data": data, "features": features, "model": model, "cv": cv}
+
+
+def screen_key(spec: RunSpec) -> str:
+    """Checkpoint key of the screen's chunks: models, candidates, scoring and selection."""
+    models = [target_keys(spec, t)["model"] for t in spec.targets]
+    d = spec.model_dump(mode="json")
+    return _key(
+        "screen",
+        models,
+        [t["name"] for t in d["targets"]],
+        [t["objective"] for t in d["targets"]],
+        d["candidates"],
+        d["constraints"],
+        d["criticality"],
+        d["acquisition"],
+        d["outputs"]["keep_per_chunk"] or d["outputs"]["top_n"],
+        d["outputs"]["write_all"],
+        d["execution"]["chunk_size"],
+        spec.seed,
+    )
+
+
 def _train_target(
     spec: RunSpec, target: TargetSpec, cp: Checkpoint, progress: Progress
 ) -> tuple[Any, list[str], pd.DataFrame, dict[str, Any]]:
     """Run steps 1-4 for one target; return model, feature columns, training table, record."""
+    keys = target_keys(spec, target)
     step = f"data_{target.name}"
     with progress.stage(f"load {target.name} ({target.dataset})") as st:
-        if cp.is_done(step):
+        if cp.is_done(step, keys["data"]):
             table = cp.read_table(step, "train")
             record = cp.read_json(step, "record")
             st.set_note("from checkpoint")
@@ -305,13 +350,13 @@ def _train_target(
                 rejected.to_parquet(path, index=False)
             cp.write_table(step, "train", table)
             cp.write_json(step, "record", record)
-            cp.mark_done(step, time.perf_counter() - t0, rows=len(table))
+            cp.mark_done(step, time.perf_counter() - t0, keys["data"], rows=len(table))
         st.done = len(table)
         st.unit = "rows"
 
     step = f"features_{target.name}"
     with progress.stage(f"featurize {target.name} ({target.preset})", unit="rows") as st:
-        if cp.is_done(step):
+        if cp.is_done(step, keys["features"]):
             X = cp.read_table(step, "X")
             st.set_note("from checkpoint")
         else:
@@ -319,7 +364,7 @@ def _train_target(
             X = _features(table["composition"].tolist(), target.preset)
             X.columns = [str(c) for c in X.columns]
             cp.write_table(step, "X", X)
-            cp.mark_done(step, time.perf_counter() - t0, columns=X.shape[1])
+            cp.mark_done(step, time.perf_counter() - t0, keys["features"], columns=X.shape[1])
         st.done = len(X)
     columns = list(X.columns)
     y = table["y"].to_numpy()
@@ -327,7 +372,7 @@ def _train_target(
     step = f"cv_{target.name}"
     if target.cv.enabled:
         with progress.stage(f"cross-validate {target.name}", unit="folds") as st:
-            if cp.is_done(step):
+            if cp.is_done(step, keys["cv"]):
                 cv = cp.read_json(step, "cv")
                 st.set_note("from checkpoint")
             else:
@@ -361,7 +406,7 @@ def _train_target(
                 path.parent.mkdir(parents=True, exist_ok=True)
                 frame.to_parquet(path, index=False)
                 cp.write_json(step, "cv", cv)
-                cp.mark_done(step, time.perf_counter() - t0)
+                cp.mark_done(step, time.perf_counter() - t0, keys["cv"])
             st.done = int(cv.get("n_folds", target.cv.n_splits))
             metrics = cv.get("metrics", {})
             progress.log(
@@ -374,7 +419,7 @@ def _train_target(
     step = f"model_{target.name}"
     model_path = spec_out(cp) / "models" / target.name
     with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
-        model = _load_model(model_path) if cp.is_done(step) else None
+        model = _load_model(model_path) if cp.is_done(step, keys["model"]) else None
         if model is not None:
             st.set_note("from checkpoint")
         else:
@@ -398,7 +443,7 @@ def _train_target(
                     "workflow": spec.name,
                 },
             )
-            cp.mark_done(step, time.perf_counter() - t0, saved=saved)
+            cp.mark_done(step, time.perf_counter() - t0, keys["model"], saved=saved)
         st.done = len(y)
     record = dict(record)
     record["cv"] = cv
@@ -426,6 +471,7 @@ def _screen(
     from mi.runner.screen import ChunkTask, screen_chunk
 
     total = sum(template_sizes(spec.candidates))
+    cp.use_chunk_key(screen_key(spec))
     done = cp.done_chunks()
     shared = handle.share(ctx)
     peak_workers = 0
@@ -451,7 +497,43 @@ def _screen(
     return {"grid_points": total, "workers_memory_peak": peak_workers}
 
 
-def _rank(spec: RunSpec, targets: list[Any], cp: Checkpoint) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
+    """Batch order (1..q, 0 = not in the batch) of a diverse batch from the best-ranked rows."""
+    from mi.active import get_acquisition, select_batch
+    from mi.chem import parse_formulas
+    from mi.models import Prediction
+
+    q = int(spec.outputs.batch_size or 0)
+    order = np.zeros(len(pool), dtype=np.int64)
+    if q == 0 or len(pool) == 0:
+        return order
+    head = pool.iloc[: min(len(pool), max(50 * q, 2000))]
+    target = ctx.targets[ctx.acquisition_target]
+    pred = Prediction(
+        head[f"{target.name}_mean"].to_numpy(dtype=np.float64),
+        head[f"{target.name}_std"].to_numpy(dtype=np.float64),
+    )
+    acq = get_acquisition(ctx.acquisition, maximize=target.maximize, **ctx.acquisition_params)
+    fractions = parse_formulas(head["key"].tolist()).fractions()
+    chosen = select_batch(
+        acq,
+        pred,
+        q,
+        fractions=fractions,
+        method=spec.outputs.batch_method,
+        min_distance=spec.outputs.min_distance,
+        risk=head[ctx.risk_column].to_numpy(dtype=np.float64),
+        y_observed=ctx.y_observed,
+        risk_observed=ctx.risk_observed,
+        rng=spec.seed,
+    )
+    order[np.asarray(chosen.indices, dtype=np.int64)] = np.arange(1, len(chosen.indices) + 1)
+    return order
+
+
+def _rank(
+    spec: RunSpec, targets: list[Any], cp: Checkpoint, ctx: Any = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     from mi.runner.ranking import pareto_ranks
     from mi.runner.screen import describe_constraint
 
@@ -497,6 +579,8 @@ def _rank(spec: RunSpec, targets: list[Any], cp: Checkpoint) -> tuple[pd.DataFra
             )
         pool.insert(0, "rank", np.arange(1, len(pool) + 1))
         pool = pool.reset_index(drop=True)
+        if spec.outputs.batch_size and ctx is not None:
+            pool["batch"] = _select_batch(spec, pool, ctx)
     counts = {
         "grid_points": None,
         "generated": int(n_generated),
@@ -623,7 +707,9 @@ def _run(
 ) -> RunResult:
     from mi.runner.screen import ScreenContext, TargetModel
 
-    cp = Checkpoint(out, spec.digest(), spec.model_dump(mode="json"), resume=not restart)
+    cp = Checkpoint(
+        out, spec.digest(), spec.model_dump(mode="json"), resume=not restart, workflow=spec.name
+    )
     progress.log(f"workflow {spec.name!r} -> {out} on {handle.description}")
     trained = []
     records = []
@@ -678,7 +764,7 @@ def _run(
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
     with progress.stage("rank and write results", unit="rows") as st:
-        pool, info = _rank(spec, trained, cp)
+        pool, info = _rank(spec, trained, cp, ctx)
         info["counts"]["grid_points"] = screen_info["grid_points"]
         results_path = out / "results.parquet"
         tmp = out / ".results.parquet.tmp"
@@ -688,6 +774,11 @@ def _run(
         top_tmp = out / ".top.csv.tmp"
         top.to_csv(top_tmp, index=False)
         top_tmp.replace(out / "top.csv")
+        if "batch" in pool.columns:
+            batch = pool[pool["batch"] > 0].sort_values("batch")
+            batch_tmp = out / ".batch.csv.tmp"
+            batch.to_csv(batch_tmp, index=False)
+            batch_tmp.replace(out / "batch.csv")
         st.done = len(pool)
 
     first = spec.targets[primary]
@@ -743,6 +834,7 @@ def _run(
         "paths": {
             "results": "results.parquet",
             "top": "top.csv",
+            "batch": "batch.csv" if spec.outputs.batch_size else None,
             "cv": "cv/",
             "models": "models/",
             "report": "report.html",
