@@ -50,6 +50,6 @@ max_dytb_mass_fraction = 0.3
     assert len(err.strip().splitlines()) == 1
     assert main(["campaign", "status", str(camp)]) == 0
     out = capsys.readouterr().out
-    assert "iteration 2, 6 observed, 0 pending" in out and "best_feasible" in out
+    assert "iteration 2, 6 observed, 0 pending" in out and "best feasible" in out
     assert main(["campaign", "status", str(tmp_path / "nope")]) == 1
     assert "No campaign" in capsys.readouterr().err

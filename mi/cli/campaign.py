@@ -81,11 +81,11 @@ def suggest(
     table.to_csv(out, index=False)
     view = Table(title=f"{campaign.campaign_id}: iteration {iteration}")
     cols = [c for c in _SHOW if c[0] in table]
-    for _, header, _ in cols:
-        view.add_column(header)
+    for col, header, _ in cols:
+        view.add_column(header, overflow="fold", no_wrap=col != "composition")
     for row in table.itertuples(index=False):
         view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
-    Console().print(view)
+    Console(width=max(100, Console().width)).print(view)
     typer.echo(
         f"Wrote {out}. Fill in the {campaign.spec.target!r} column, then run "
         f"`mi campaign observe {directory} {out}`."
@@ -123,21 +123,22 @@ def status(
     if as_json:
         typer.echo(json.dumps(st, indent=2, default=str))
         return
-    typer.echo(f"campaign   {st['campaign_id']} ({st['name']})")
-    typer.echo(f"objective  {st['direction']} {st['target']} with {st['acquisition']}")
+    typer.echo(f"campaign      {st['campaign_id']} ({st['name']})")
+    typer.echo(f"objective     {st['direction']} {st['target']} with {st['acquisition']}")
     typer.echo(
-        f"pool       {st['n_pool']} candidates, {st['n_feasible']} feasible"
+        f"pool          {st['n_pool']} candidates, {st['n_feasible']} feasible"
         + "".join(f"; {r['constraint']} removed {r['removed']}" for r in st["constraints"])
     )
     typer.echo(
-        f"progress   iteration {st['iteration']}, {st['n_observed']} observed, "
+        f"progress      iteration {st['iteration']}, {st['n_observed']} observed, "
         f"{st['n_pending']} pending"
     )
     for key in ("best", "best_feasible"):
         if key in st:
             b = st[key]
             typer.echo(
-                f"{key:<10} {b['composition']}  {st['target']} = {b[st['target']]:.4g} "
+                f"{key.replace('_', ' '):<13} {b['composition']}  {st['target']} = "
+                f"{b[st['target']]:.4g} "
                 f"(iteration {b['iteration']})"
             )
 
