@@ -179,3 +179,40 @@ def test_bad_template_is_a_spec_error(tmp_path, shared_datasets):
     with pytest.raises(SpecError, match=r"candidates.templates\[0\].formula"):
         run_workflow(bad, tmp_path / "never")
     assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.slow
+def test_sigkill_during_screen_then_resume_equals_uninterrupted(tmp_path, shared_datasets):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = small(load_spec(REPO / "workflows" / "metal_screen.toml"), n=800, chunk=25, rows=150)
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(spec.model_dump_json())
+    out = tmp_path / "killed"
+    code = (
+        "import json, sys; from mi.runner.spec import parse_spec; "
+        "from mi.runner.workflow import run_workflow; from mi.runner.progress import Progress; "
+        f"run_workflow(parse_spec(json.load(open({str(spec_file)!r}))), {str(out)!r}, "
+        "progress=Progress(quiet=True))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            if len(list((out / "chunks").glob("chunk_*.json"))) >= 5 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    n_done = len(list((out / "chunks").glob("chunk_*.json")))
+    assert n_done >= 5 and not (out / "summary.json").exists()
+    resumed = run_workflow(spec, out, progress=Progress(quiet=True))
+    reference = run_workflow(spec, tmp_path / "reference", progress=Progress(quiet=True))
+    pd.testing.assert_frame_equal(resumed.candidates, reference.candidates)
+    assert resumed.summary["counts"] == reference.summary["counts"]
