@@ -235,6 +235,11 @@ def test_ternary_xy_corners():
     x, y = mp.ternary_xy(np.array([[1, 0, 0], [0, 2, 0], [0, 0, 5], [1, 1, 1]]))
     np.testing.assert_allclose(x, [0, 1, 0.5, 0.5])
     np.testing.assert_allclose(y, [0, 0, np.sqrt(3) / 2, np.sqrt(3) / 6])
+    # rounding noise (1 - 0.8 - 0.2 < 0) is zero, a real negative amount is not
+    x, _ = mp.ternary_xy(np.array([[1 - 0.8 - 0.2, 0.8, 0.2]]))
+    np.testing.assert_allclose(x, [0.9])
+    with pytest.raises(DataError, match="ternary row 0"):
+        mp.ternary_xy(np.array([[-1e-6, 0.8, 0.2]]))
 
 
 def test_ternary_map_scatter_contour_and_errors():
@@ -296,3 +301,10 @@ def test_discovery_curves_from_benchmark_result():
     assert "all 3 targets" in lines and ax.get_ylabel() == "targets found"
     with pytest.raises(TypeError, match="hits"):
         mp.benchmark_history(object())
+
+
+def test_pareto_front_constant_colour_gets_a_legend_not_a_colour_bar():
+    df = pd.DataFrame({"Tc": [10.0, 20.0], "supply_risk": [0.1, 0.3], "hree": [0.0, 0.0]})
+    fig = mp.pareto_front(df, "Tc", color="hree")
+    assert len(fig.axes) == 1  # no colour bar
+    assert fig.axes[0].get_legend_handles_labels()[1] == ["hree = 0 for all"]

@@ -86,11 +86,16 @@ def pareto_front(
     xs = as_1d(candidates[x], x)
     ys = as_1d(candidates[y], y)
     fig, ax = new_axes(ax, (6.2, 4.4))
-    if color:
-        cs = as_1d(candidates[color], color)
+    cs = as_1d(candidates[color], color) if color else None
+    finite = cs[np.isfinite(cs)] if cs is not None else np.array([])
+    if cs is not None and finite.size and np.ptp(finite) > 0:
         sc = ax.scatter(xs, ys, c=cs, cmap="plasma", s=14, alpha=0.8, lw=0, zorder=2)
         cb = fig.colorbar(sc, ax=ax)
-        cb.set_label(color_label or color.replace("_", " "))
+        cb.set_label(color_label or str(color).replace("_", " "))
+    elif cs is not None:  # one value for all: a colour bar would say nothing
+        same = f"{finite[0]:g}" if finite.size else "unknown"
+        label = f"{color_label or str(color).replace('_', ' ')} = {same} for all"
+        ax.scatter(xs, ys, color="#0072B2", s=14, alpha=0.6, lw=0, zorder=2, label=label)
     else:
         ax.scatter(xs, ys, color="#0072B2", s=14, alpha=0.6, lw=0, zorder=2)
 

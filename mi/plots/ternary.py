@@ -17,6 +17,7 @@ from mi.plots._base import as_1d, new_axes, require_columns
 __all__ = ["ternary_map", "ternary_xy"]
 
 _H = np.sqrt(3.0) / 2.0
+_TOL = 1e-9  # negative amounts closer to zero than this are rounding noise
 
 
 def ternary_xy(fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +29,8 @@ def ternary_xy(fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     fractions : numpy.ndarray of shape (n, 3)
-        Non-negative amounts; each row is divided by its sum.
+        Non-negative amounts (values above -1e-9 count as zero); each row is divided by its
+        sum.
 
     Returns
     -------
@@ -45,6 +47,7 @@ def ternary_xy(fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = np.asarray(fractions, dtype=np.float64)
     if f.ndim != 2 or f.shape[1] != 3:
         raise DataError(f"ternary fractions must have shape (n, 3); got {f.shape}")
+    f = np.where((f < 0) & (f > -_TOL), 0.0, f)  # float noise such as 1 - 0.8 - 0.2
     bad = ~np.isfinite(f).all(axis=1) | (f < 0).any(axis=1) | (f.sum(axis=1) <= 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -168,6 +171,8 @@ def ternary_map(
             zorder=5,
             label=highlight if isinstance(highlight, str) else None,
         )
+        if isinstance(highlight, str):
+            ax.legend(loc="upper right", fontsize=8, frameon=False)
     a, b, c = components
     ax.text(-0.03, -0.04, a, ha="right", va="top", fontsize=11, fontweight="bold")
     ax.text(1.03, -0.04, b, ha="left", va="top", fontsize=11, fontweight="bold")
