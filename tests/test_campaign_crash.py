@@ -24,7 +24,7 @@ from test_campaign import make_spec, toy_property  # tests/ is on sys.path (root
 
 from mi.active import CallableOracle, Campaign, run_loop
 
-ITERATIONS = 14
+ITERATIONS = 10
 BATCH = 3
 MIN_KILLS = 20
 
@@ -70,31 +70,48 @@ def test_sigkill_anywhere_in_a_step_loses_nothing(tmp_path):
     step_time = (time.perf_counter() - start) / (2 * ITERATIONS)
 
     rng = np.random.default_rng(0)
-    kills = mid_write = restarts = 0
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        proc = _run_child(ctx, crash)
-        restarts += 1
-        # kill at a random point spread over about one step; stop killing once we have plenty
-        if kills < MIN_KILLS + 10:
-            proc.join(rng.uniform(0.0, 1.5 * step_time))
+    kills = mid_write = restarts = rounds = 0
+    deadline = time.monotonic() + 100
+    scale = 1.5 * step_time
+    while kills < MIN_KILLS and time.monotonic() < deadline:
+        # one round: a fresh copy of the campaign, killed repeatedly until its loop finishes
+        rounds += 1
+        shutil.rmtree(crash, ignore_errors=True)
+        shutil.copytree(base, crash)
+        while time.monotonic() < deadline:
+            before = _committed_step(crash)
+            proc = _run_child(ctx, crash)
+            restarts += 1
+            if kills < MIN_KILLS + 10:  # enough kill points: then let the round finish
+                proc.join(rng.uniform(0.0, scale))  # a random instant, spread over a step
+            else:
+                proc.join(120)
             if proc.exitcode is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.join()
                 kills += 1
                 mid_write += bool(_tmp_files(crash))
+                # keep the kills inside steps: adapt the delay to the progress per attempt
+                progress = _committed_step(crash) - before
+                scale = scale / 1.5 if progress > 1 else (scale * 1.2 if progress == 0 else scale)
                 continue
-        proc.join(120)
-        if proc.exitcode == 0:
+            assert proc.exitcode == 0
             break
-    else:
-        pytest.fail("the interrupted campaign did not finish in time")
+        else:
+            pytest.fail(f"the interrupted campaign did not finish in time ({kills} kills)")
+        _check_same_as_reference(crash, ref)
     print(
-        f"\nkill points: {kills} SIGKILLs ({mid_write} during a file write), "
-        f"{restarts} starts, step time {step_time * 1000:.0f} ms"
+        f"\nkill points: {kills} SIGKILLs ({mid_write} during a file write), {restarts} starts, "
+        f"{rounds} round(s), reference step time {step_time * 1000:.0f} ms"
     )
     assert kills >= MIN_KILLS
 
+
+def _committed_step(directory: Path) -> int:
+    return json.loads((directory / "state.json").read_text())["step"]
+
+
+def _check_same_as_reference(crash: Path, ref: Path) -> None:
     ref_c, crash_c = Campaign(ref), Campaign(crash)
     obs_ref, obs_crash = ref_c.observations, crash_c.observations
     # no observation lost, none duplicated, identical to the uninterrupted run
