@@ -96,6 +96,12 @@ def test_example_workflow_runs_end_to_end(path, tmp_path, shared_datasets):
 
             cols = [element_index(e) for e in con.elements]
             assert np.asarray(m.to_dense()[:, cols]).sum() == 0
+    if spec.outputs.campaign_pool and spec.targets[0].task == "regression":
+        from mi.active import Campaign
+
+        campaign = Campaign(out / "campaign" / "state")
+        assert campaign.spec.target == spec.targets[0].name
+        assert summary["paths"]["campaign"] == "campaign/state"
     loaded = load_result(out)
     pd.testing.assert_frame_equal(loaded.candidates, result.candidates)
 

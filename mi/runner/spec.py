@@ -262,6 +262,17 @@ class OutputSpec(_Strict):
         le=1,
         description="Batch members differ by at least this total-variation distance of fractions.",
     )
+    campaign_pool: int | None = Field(
+        None,
+        ge=1,
+        le=2_000_000,
+        description=(
+            "Seed an active-learning campaign in OUT/campaign with this many best-ranked "
+            "candidates as its pool and the training data as known results; continue with "
+            "`mi campaign suggest OUT/campaign -n 8` / `mi campaign observe` (regression "
+            "targets only)."
+        ),
+    )
     write_all: bool = Field(
         False, description="Also write every scored candidate to Parquet (large for big screens)."
     )

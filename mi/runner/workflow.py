@@ -18,6 +18,7 @@ Output folder::
     results.parquet         every retained candidate, ranked (column ``rank``)
     top.csv                 the top-N table
     batch.csv               a diverse batch for the next experiments (``outputs.batch_size``)
+    campaign/state/         an mi.active campaign seeded from the results (campaign_pool)
     cv/<target>_oof.parquet out-of-fold predictions (y_true, y_pred, y_std)
     models/<target>/        the fitted surrogates (mi.models.save_model)
     datasets/<name>_rejected.parquet   rows the data cleaning rejected
@@ -497,6 +498,45 @@ def _screen(
     return {"grid_points": total, "workers_memory_peak": peak_workers}
 
 
+def _seed_campaign(
+    spec: RunSpec, pool: pd.DataFrame, table: pd.DataFrame, out: Path
+) -> Path | None:
+    """Create OUT/campaign: the best-ranked candidates as pool, training data as known results."""
+    from mi.active import Campaign
+
+    n = spec.outputs.campaign_pool
+    names = [t.name for t in spec.targets]
+    target = spec.targets[names.index(spec.acquisition.target) if spec.acquisition.target else 0]
+    if not n or target.task != "regression" or len(pool) == 0:
+        return None
+    folder = out / "campaign"
+    folder.mkdir(parents=True, exist_ok=True)
+    pool.head(n)[["key"]].rename(columns={"key": "composition"}).to_csv(
+        folder / "pool.csv", index=False
+    )
+    table.rename(columns={"y": target.name}).to_csv(folder / "known.csv", index=False)
+    cspec = {
+        "name": f"{spec.name}-campaign",
+        "target": target.name,
+        "maximize": target.objective == "maximize",
+        "seed": spec.seed,
+        "candidates": {"file": "pool.csv", "composition_col": "composition"},
+        "initial": {"file": "known.csv", "composition_col": "composition"},
+        "features": {"preset": target.preset},
+        "model": {
+            "name": target.model,
+            "params": {k: v for k, v in target.model_params.items() if k != "n_jobs"},
+        },
+        "acquisition": {"name": spec.acquisition.name, "params": dict(spec.acquisition.params)},
+        "batch": {"method": spec.outputs.batch_method, "min_distance": spec.outputs.min_distance},
+        "constraints": {"risk": spec.criticality.objective},
+        "base_dir": str(folder.resolve()),
+    }
+    (folder / "campaign.json").write_text(json.dumps(cspec, indent=2))
+    Campaign.init(folder / "state", folder / "campaign.json", overwrite=True)
+    return folder / "state"
+
+
 def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
     """Batch order (1..q, 0 = not in the batch) of a diverse batch from the best-ranked rows."""
     from mi.active import get_acquisition, select_batch
@@ -840,6 +880,19 @@ def _run(
             "report": "report.html",
         },
     }
+    if spec.outputs.campaign_pool:
+        with progress.stage("seed campaign", unit="candidates") as st:
+            campaign = _seed_campaign(spec, pool, tables[primary], out)
+            st.done = min(len(pool), spec.outputs.campaign_pool)
+            if campaign is not None:
+                summary["paths"]["campaign"] = str(campaign.relative_to(out))
+                progress.log(
+                    f"campaign seeded in {campaign}: continue with `mi campaign suggest "
+                    f"{campaign} -n {spec.outputs.batch_size or 8}`"
+                )
+            else:
+                progress.log("campaign not seeded: it needs a regression target")
+
     summary["timings"] = progress.timings()
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
 
