@@ -325,3 +325,14 @@ def test_coverage_curve_matches_gaussian_levels():
     np.testing.assert_allclose(curve["observed"], [0.82, 0.999], atol=0.01)
     y[0] = np.nan
     assert len(coverage_curve(y, np.zeros_like(y), np.ones_like(y))) == 20
+
+
+def test_cli_report_rewrites_the_page(tiny_run: Path, tmp_path: Path, capsys):
+    from mi.cli import main
+
+    target = tmp_path / "again.html"
+    assert main(["report", str(tiny_run), "--out", str(target)]) == 0
+    assert f"report: {target.resolve()}" in capsys.readouterr().out
+    assert target.read_text().count("<img ") == 5
+    assert main(["report", str(tmp_path / "missing")]) == 1
+    assert "does not exist" in capsys.readouterr().err

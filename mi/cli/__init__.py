@@ -35,6 +35,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "campaign",
     "benchmark",
+    "features",
+    "report",
 )
 
 _state = {"debug": False}
