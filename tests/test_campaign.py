@@ -255,3 +255,17 @@ def test_template_pool_with_grid_ranges(tmp_path):
             tmp_path / "d",
             make_spec(candidates={"template": "(Nd{1-x}Dy{x})2Fe14B", "ranges": {"x": {"a": 1}}}),
         )
+
+
+def test_status_reports_the_observed_pareto_front(campaign):
+    run_loop(campaign, CallableOracle(toy_property), iterations=3, batch_size=4)
+    st = campaign.status()
+    obs = campaign.observations
+    risk = campaign.pool.set_index("key").loc[obs["key"], "supply_risk"].to_numpy()
+    front = st["pareto_front"]
+    assert front and [p["supply_risk"] for p in front] == sorted(p["supply_risk"] for p in front)
+    for p in front:  # nothing observed is at least as good on both with one strictly better
+        better = (obs["Ms"].to_numpy() >= p["Ms"]) & (risk <= p["supply_risk"])
+        strictly = (obs["Ms"].to_numpy() > p["Ms"]) | (risk < p["supply_risk"])
+        assert not (better & strictly).any()
+    assert max(p["Ms"] for p in front) == obs["Ms"].max()

@@ -496,7 +496,12 @@ class Campaign:
 
     # ------------------------------------------------------------------ summary
     def status(self) -> dict[str, Any]:
-        """Return counts, the best results (overall and feasible) and the last steps."""
+        """Return counts, best results, the observed Pareto front and the last steps.
+
+        ``best`` / ``best_feasible``: the best result overall and among feasible candidates;
+        ``pareto_front``: observed points not dominated in (property, the spec's risk column),
+        sorted by risk.
+        """
         state = self.state
         pool = self.pool
         obs = state.observations
@@ -526,6 +531,23 @@ class Campaign:
                         spec.target: float(sub.at[j, spec.target]),
                         "iteration": int(sub.at[j, "iteration"]),
                     }
+            risk_col = spec.constraints.risk
+            if risk_col in pool:
+                from mi.active.pareto import pareto_front
+
+                rows = [index[k] for k in obs["key"]]
+                risk = pool[risk_col].to_numpy(np.float64)[rows]
+                yv = obs[spec.target].to_numpy(np.float64)
+                front = np.flatnonzero(pareto_front(yv, risk, maximize=spec.maximize))
+                front = front[np.argsort(risk[front], kind="stable")]
+                out["pareto_front"] = [
+                    {
+                        "composition": obs["composition"].iloc[i],
+                        spec.target: float(yv[i]),
+                        risk_col: float(risk[i]),
+                    }
+                    for i in front
+                ]
         out["last_steps"] = [
             {k: h[k] for k in ("action", "step", "iteration", "time")} for h in state.history[-5:]
         ]

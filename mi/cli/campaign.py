@@ -142,6 +142,16 @@ def status(
                 f"(iteration {b['iteration']})"
             )
 
+    front = st.get("pareto_front", [])
+    if front:
+        risk = next(k for k in front[0] if k not in ("composition", st["target"]))
+        typer.echo(f"Pareto front ({st['target']} vs {risk}, {len(front)} points):")
+        for p in front:
+            typer.echo(
+                f"  {p['composition']:<32} {st['target']} = {p[st['target']]:<10.4g} "
+                f"{risk} = {p[risk]:.3f}"
+            )
+
 
 def register(app: typer.Typer) -> None:
     """Add ``mi campaign ...`` to the root app."""
