@@ -35,7 +35,6 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "campaign",
     "benchmark",
-    "features",
     "report",
 )
 
