@@ -226,7 +226,9 @@ def run_discovery_case(
         "seconds": {"prepare": round(prep, 1), "total": round(wall, 1)},
         "machine": "shared, loaded 2-core container; timings indicative only",
     }
-    best = table[table["acquisition"] != "random"][case.headline]
+    # judge the goal on the conservative figure: AF counting unreached seeds as 0
+    column = "rohr_af_lower" if case.headline == "rohr_af" else case.headline
+    best = table[table["acquisition"] != "random"][column]
     record["met_goal"] = bool(len(best) and float(best.max()) >= case.goal)
     return {"case": case, "table": table, "record": record, "result": result, "info": info}
 
@@ -234,7 +236,7 @@ def run_discovery_case(
 def format_table(outputs: list[dict[str, Any]]) -> str:
     """Render the cases' summaries as one plain-text table with the anchors."""
     head = (
-        f"{'case':<9} {'acq':<7} {'AF_0.5 (Rohr) reached':>22} {'EF@B':>12} {'EF_L':>6} "
+        f"{'case':<9} {'acq':<7} {'AF_0.5 (Rohr) reached':>25} {'EF@B':>12} {'EF_L':>6} "
         f"{'AF_L':>6} {'DY@B':>6} {'DP@B':>5} {'DAF_1':>6} {'DAF_3':>6} {'DAF_5':>6}  anchor"
     )
     lines = [head, "-" * len(head)]
@@ -245,14 +247,14 @@ def format_table(outputs: list[dict[str, Any]]) -> str:
             if k == 0:
                 af = f"not reached 0/{n}"
             else:
-                bound = "" if k == n else "<="
-                af = f"{bound}{r.rohr_af:.1f}+-{r.rohr_af_std:.1f} {k}/{n}"
+                low = "" if k == n else f"{r.rohr_af_lower:.1f}.."
+                af = f"{low}{r.rohr_af:.1f}+-{r.rohr_af_std:.1f} {k}/{n}"
 
             def daf(v: float, unreached: int) -> str:
                 return f"{'<=' if unreached else ''}{v:.2f}"
 
             lines.append(
-                f"{case.name if i == 0 else '':<9} {r.acquisition:<7} {af:>22} "
+                f"{case.name if i == 0 else '':<9} {r.acquisition:<7} {af:>25} "
                 f"{r.rohr_ef:6.2f}+-{r.rohr_ef_std:4.2f} {r.liang_ef:6.2f} {r.liang_af:6.2f} "
                 f"{r.dy:6.3f} {r.dp:5.2f} {daf(r.daf_1, r.daf_1_unreached):>6} "
                 f"{daf(r.daf_3, r.daf_3_unreached):>6} {daf(r.daf_5, r.daf_5_unreached):>6}  "
@@ -303,7 +305,7 @@ def run_report(
     echo(format_table(outputs))
     echo(
         "AF_0.5: Rohr acceleration to find half of the targets (mean +- sd over seeds, seeds "
-        "that got there within the budget; '<=': an upper bound as some did not); EF@B: Rohr "
+        "that got there within the budget; 'lo..hi' when some did not: bounds); EF@B: Rohr "
         "enhancement at the budget; EF_L/AF_L: Liang's curves averaged; DY/DP: Borg discovery "
         "yield/probability; DAF_n: Borg discovery acceleration (exact random expectation in "
         "the numerator)."

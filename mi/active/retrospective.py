@@ -173,7 +173,9 @@ class BenchmarkResult:
 
         Columns: ``rohr_af`` / ``rohr_af_std`` (``AF_f`` with ``f = fraction``),
         ``rohr_af_reached`` (seeds reaching ``f M`` within the budget; when fewer than all,
-        ``rohr_af`` is an upper bound), ``rohr_ef`` at ``B``,
+        ``rohr_af`` is an upper bound and ``rohr_af_lower`` a lower one, counting those seeds as
+        0), ``rohr_af_median`` (exact when more than half the seeds got there), ``rohr_ef`` at
+        ``B``,
         ``liang_ef``, ``liang_af``, ``dy`` and ``dp`` at ``B``, ``daf_<n>`` (+
         ``daf_<n>_unreached``), ``seconds``.
         """
@@ -188,6 +190,8 @@ class BenchmarkResult:
                 "rohr_af": float(afs.mean()),
                 "rohr_af_std": float(afs.std(ddof=1)) if len(afs) > 1 else math.nan,
                 "rohr_af_reached": int(sum(r for _, r in af)),
+                "rohr_af_lower": float(np.mean([a if r else 0.0 for a, r in af])),
+                "rohr_af_median": float(np.median(afs)),
                 "rohr_ef": float(np.mean([M.rohr_enhancement(h, N, Mt) for h in hits])),
                 "rohr_ef_std": _std([M.rohr_enhancement(h, N, Mt) for h in hits]),
                 "liang_ef": float(np.mean([M.liang_enhancement(h, N, Mt) for h in hits])),
