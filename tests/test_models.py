@@ -103,6 +103,14 @@ def test_xgb_ensemble_learns_and_is_reproducible(data):
     assert np.all(a.predict(X[200:], return_std=True)[1] > 0)
     # members differ (bootstrap + seeds), ensemble std is their spread
     assert np.ptp(members, axis=0).max() > 0
+    sub = XGBEnsembleRegressor(bootstrap=False, max_samples=0.5)
+    counts = sub._draw_counts(100, seed=3)
+    assert set(np.unique(counts)) == {0.0, 1.0} and counts.sum() == 50
+    boot = XGBEnsembleRegressor(max_samples=0.5)._draw_counts(100, seed=3)
+    assert boot.sum() == 50 and boot.max() >= 1
+    np.testing.assert_array_equal(XGBEnsembleRegressor(bootstrap=False)._draw_counts(7, 0), 1.0)
+    with pytest.raises(ValueError, match="'max_samples' parameter"):
+        XGBEnsembleRegressor(max_samples=1.5).fit(X, y)
     with pytest.raises(ValueError, match="'n_members' parameter of XGBEnsembleRegressor"):
         XGBEnsembleRegressor(n_members=0).fit(X, y)
 

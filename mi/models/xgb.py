@@ -84,8 +84,10 @@ def _seeds(random_state: int | np.random.RandomState | None, n: int) -> np.ndarr
 class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     """Ensemble of xgboost regressors on bootstrap resamples; spread of members = uncertainty.
 
-    Each member is a gradient-boosted tree model fitted on a bootstrap resample (or, with
-    ``bootstrap=False``, on the full data with its own seed for row/column subsampling). The
+    Each member is a gradient-boosted tree model fitted on a bootstrap resample of
+    ``max_samples`` rows (or, with ``bootstrap=False``, on a random subset of ``max_samples``
+    rows drawn without replacement, "subagging"; all rows when ``max_samples`` is None), with
+    its own seed for the per-tree row/column subsampling. The
     prediction is the members' mean, the uncertainty their standard deviation (ddof=1). The
     spread is an epistemic estimate and is usually too narrow: recalibrate it on out-of-fold
     predictions with :class:`mi.models.CalibratedRegressor`.
@@ -112,6 +114,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         Histogram bins.
     bootstrap : bool, default True
         Fit every member on a bootstrap resample (counts used as sample weights).
+    max_samples : float or None, default None
+        Fraction of rows drawn per member (None: ``n`` draws with replacement when
+        ``bootstrap``, else all rows).
     random_state : int, RandomState or None
         Seed of the bootstrap draws and member seeds.
     n_jobs : int or None
@@ -147,6 +152,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         reg_lambda: float = 1.0,
         max_bin: int = 256,
         bootstrap: bool = True,
+        max_samples: float | None = None,
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -160,6 +166,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.max_bin = max_bin
         self.bootstrap = bootstrap
+        self.max_samples = max_samples
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -187,6 +194,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         """
         self._check_booster_params()
         check_number(self, "n_members", self.n_members, kind=numbers.Integral, low=1)
+        check_number(
+            self, "max_samples", self.max_samples, low=0.0, high=1.0, low_open=True, allow_none=True
+        )
         X, y = validate_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, y_numeric=True
         )
@@ -200,12 +210,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         seeds = rng.randint(0, 2**31 - 1, size=self.n_members)
         self.members_ = []
         for seed in seeds:
-            weights = sw
-            if self.bootstrap and n > 1:
-                draw = np.random.RandomState(seed).randint(0, n, size=n)
-                weights = sw * np.bincount(draw, minlength=n)
-                if not np.any(weights > 0):  # all drawn rows had zero weight: use every row
-                    weights = sw
+            weights = sw * self._draw_counts(n, int(seed))
+            if not np.any(weights > 0):  # all drawn rows had zero weight: use every row
+                weights = sw
             keep = weights > 0
             member = xgb.XGBRegressor(
                 objective="reg:squarederror", **self._booster_kwargs(int(seed))
@@ -213,6 +220,18 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
             member.fit(X[keep], y[keep], sample_weight=weights[keep])
             self.members_.append(member)
         return self
+
+    def _draw_counts(self, n: int, seed: int) -> np.ndarray:
+        """How often each row enters one member's training set."""
+        size = n if self.max_samples is None else max(1, int(round(self.max_samples * n)))
+        rs = np.random.RandomState(seed)
+        if self.bootstrap and n > 1:
+            return np.bincount(rs.randint(0, n, size=size), minlength=n).astype(np.float64)
+        if size >= n:
+            return np.ones(n)
+        counts = np.zeros(n)
+        counts[rs.choice(n, size=size, replace=False)] = 1.0
+        return counts
 
     def predict_members(self, X: Any) -> np.ndarray:
         """Predictions of every member, shape (n_members, n)."""
