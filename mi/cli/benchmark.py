@@ -17,7 +17,9 @@ benchmark_app = typer.Typer(
 def discovery(
     case: Annotated[
         list[str] | None,
-        typer.Option("--case", help="Case to run (repeatable): supercon, expt_gap, curie_tc."),
+        typer.Option(
+            "--case", help="Case (repeatable): supercon, expt_gap, expt_gap_50, curie_tc."
+        ),
     ] = None,
     quick: Annotated[bool, typer.Option(help="Smoke test: 3 seeds, small budgets.")] = False,
     seeds: Annotated[int | None, typer.Option(help="Seeds per case (default 20).")] = None,
