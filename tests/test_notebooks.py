@@ -57,8 +57,13 @@ def test_notebooks_are_stripped_and_import_only_mi():
                     assert module in _ALLOWED_IMPORTS, f"{path.name}: imports {line!r}"
 
 
+def _param(path: Path) -> object:
+    marks = [pytest.mark.dask] if "dask" in path.stem else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", [_param(p) for p in NOTEBOOKS])
 def test_notebook_executes(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_datasets: Path
 ):
@@ -90,3 +95,15 @@ def test_notebook_executes(
         for out in cell.outputs
     )
     assert images >= 1, f"{path.name} displayed no figure"
+    # notebooks that run a workflow show its progress (tqdm.auto widget, or text without
+    # ipywidgets)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "run_workflow(" not in cell.source:
+            continue
+        shown = [
+            out
+            for out in cell.outputs
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+            or "screen" in out.get("text", "")
+        ]
+        assert shown, f"{path.name}: no progress shown for {cell.source[:60]!r}"
