@@ -99,3 +99,16 @@ def test_real_case_quick(shared_datasets):
     assert "curie_tc" in format_table([out])
     with pytest.raises(RegistryKeyError, match="Did you mean 'supercon'"):
         run_discovery_case("supercn")
+
+
+def test_cli_benchmark_discovery_quick(shared_datasets, capsys):
+    import json
+
+    from mi.cli import main
+
+    assert main(["benchmark", "discovery", "--quick", "--case", "curie_tc", "--seeds", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "shared, loaded machine" in lines[0]
+    record = json.loads(lines[-1])
+    assert record["case"] == "curie_tc" and record["protocol"]["quick"] is True
+    assert {r["acquisition"] for r in record["results"]} == {"ei", "greedy", "random"}
