@@ -142,6 +142,7 @@ def ternary_map(
                 ((0.5 * t, _H * t), (1 - 0.5 * t, _H * t)),
             ):
                 ax.plot([p[0], q[0]], [p[1], q[1]], color="0.85", lw=0.6, zorder=0)
+    artist: Any = None
     if vals is not None and kind == "contour":
         if n < 6:
             raise DataError(f"kind='contour' needs at least 6 compositions; got {n}")
@@ -150,7 +151,6 @@ def ternary_map(
     elif vals is not None:
         artist = ax.scatter(x, y, c=vals, cmap=cmap, s=22, lw=0, zorder=2)
     else:
-        artist = None
         ax.scatter(x, y, s=22, color="#0072B2", lw=0, zorder=2)
     if artist is not None:
         cb = fig.colorbar(artist, ax=ax, shrink=0.8)

@@ -253,7 +253,7 @@ def _importance(model_dir: Path, notes: list[str]) -> pd.Series | None:
     if values is None and members:
         per = [getattr(m, "feature_importances_", None) for m in members]
         if all(p is not None for p in per):
-            values = np.mean(np.vstack(per), axis=0)
+            values = np.mean(np.vstack([np.asarray(p, dtype=np.float64) for p in per]), axis=0)
     if values is None:
         return None
     values = np.asarray(values, dtype=np.float64)
