@@ -43,6 +43,8 @@ def main() -> None:
     if shared.is_dir():
         os.environ.setdefault("MI_DATA_DIR", str(shared))
     os.environ["JUPYTER_PATH"] = str(out / "jupyter")
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(out / "jupyter-runtime")
+    os.environ["IPYTHONDIR"] = str(out / "ipython")
     kernel = install_kernel(out / "jupyter")
     rows = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):

@@ -2,7 +2,8 @@
 
 The kernel is this test process's own interpreter (the project's venv): a throw-away
 kernelspec pointing at ``sys.executable`` is written to a temporary ``JUPYTER_PATH``, so a
-stale user-level ``python3`` kernel (another Python without ``mi``) can never be picked up.
+stale user-level ``python3`` kernel (another Python without ``mi``) can never be picked up;
+IPython's profile folder and Jupyter's runtime folder are temporary too.
 The kernel inherits the test environment: offline, the shared datasets as ``MI_DATA_DIR``, a
 private cache, one thread.
 """
@@ -73,6 +74,9 @@ def test_notebook_executes(
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    # no user profile, startup scripts or runtime files from the home folder
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     kernel = install_kernel(tmp_path / "jupyter")
     nb = nbformat.read(path, as_version=4)
