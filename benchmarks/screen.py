@@ -52,6 +52,8 @@ class PeakMemory:
         self.proc = psutil.Process()
         self.interval = interval
         self.peak = 0
+        self.cpu: dict[int, float] = {}  # pid -> latest user+system seconds seen
+        self.cpu0 = sum(self.proc.cpu_times()[:2])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -65,10 +67,17 @@ class PeakMemory:
         for p in procs:
             try:
                 total += p.memory_info().rss
+                t = p.cpu_times()
+                self.cpu[p.pid] = t.user + t.system
             except Exception:  # noqa: BLE001 - a child may exit between listing and reading
                 pass
         self.peak = max(self.peak, total)
         return total
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by this process (since start) and its children."""
+        own = self.proc.pid
+        return sum(v for k, v in self.cpu.items() if k != own) + self.cpu.get(own, 0) - self.cpu0
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -131,6 +140,7 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
     from mi.runner.screen import ChunkTask, screen_chunk
 
     cluster = client = None
+    t_setup = time.perf_counter()
     with PeakMemory() as mem:
         if mode == "local":
             handle = ExecutorHandle(SerialExecutor(), "local", "in this process", 1)
@@ -179,8 +189,23 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
                 start += matrix.n
                 index += 1
 
-        t_start = time.perf_counter()
+        # warm-up (not timed): imports, element data and the model on every worker
+        warm_matrix = next(Template(TEMPLATE, ranges=RANGES, sites=SITES).iter_chunks(2000))
+        warm = ChunkTask(10**9, warm_matrix, "warm-up", 0)
         shared = handle.share(ctx)
+        if client is not None:
+            futures = [
+                client.submit(screen_chunk, warm, shared, workers=[w], pure=False)
+                for w in client.scheduler_info()["workers"]
+            ]
+            client.gather(futures)
+        else:
+            screen_chunk(warm, ctx)
+        load_before = os.getloadavg()[0]
+        mem.sample()
+        cpu_start = mem.cpu_seconds()
+        t_start = time.perf_counter()
+        setup = t_start - t_setup
         best = pd.DataFrame()
         stage_s = dict.fromkeys(STAGES, 0.0)
         done = 0
@@ -197,6 +222,9 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
                 rate = done / (now - t_start)
                 print(f"  [{mode}] {done:,}/{n:,} candidates, {rate:,.0f}/s", flush=True)
         wall = time.perf_counter() - t_start
+        mem.sample()
+        cpu_used = mem.cpu_seconds() - cpu_start
+        load_after = os.getloadavg()[0]
         handle.executor.shutdown()
         if client is not None:
             client.close()
@@ -208,10 +236,13 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
         "mode": mode,
         "n": done,
         "wall_s": wall,
+        "setup_s": setup,
         "per_s": done / wall,
         "stage_per_s": per_stage,
         "stage_seconds": {**stage_s, "generate (driver)": gen_seconds[0]},
         "peak_rss_mb": mem.peak / 2**20,
+        "cores_used": cpu_used / wall,
+        "load_avg_1min": (load_before, load_after),
         "best": best.head(5)[["formula", "Tc_mean", "Tc_std", "supply_risk", "acquisition"]],
     }
 
@@ -247,8 +278,9 @@ def main() -> None:
         print(res["best"].to_string(index=False))
 
     stages = ["generate (driver)", *STAGES]
-    header = f"{'mode':<7} {'n':>11} {'wall s':>8} {'cand/s':>9} {'peak MB':>8}  " + " ".join(
-        f"{s.split()[0][:11]:>11}" for s in stages
+    header = (
+        f"{'mode':<7} {'n':>11} {'wall s':>8} {'cand/s':>9} {'peak MB':>8} {'cores':>5}  "
+        + " ".join(f"{s.split()[0][:11]:>11}" for s in stages)
     )
     print()
     print("end to end, and per stage (candidates / summed seconds of that stage, per core)")
@@ -257,8 +289,20 @@ def main() -> None:
         cells = " ".join(f"{r['stage_per_s'].get(s, 0) or 0:>11,.0f}" for s in stages)
         print(
             f"{r['mode']:<7} {r['n']:>11,} {r['wall_s']:>8.1f} {r['per_s']:>9,.0f} "
-            f"{r['peak_rss_mb']:>8.0f}  {cells}"
+            f"{r['peak_rss_mb']:>8.0f} {r['cores_used']:>5.2f}  {cells}"
         )
+    print(
+        "wall s = the screen itself; not included: training the surrogate and the set-up "
+        "(cluster start, warm-up): "
+        + ", ".join(f"{r['mode']} {r['setup_s']:.1f}s" for r in results)
+    )
+    print(
+        "cores = CPU seconds of this process and its workers / wall seconds (2 = both cores);"
+        " load = 1-minute load average before/after: "
+        + ", ".join(
+            f"{r['mode']} {r['load_avg_1min'][0]:.1f}/{r['load_avg_1min'][1]:.1f}" for r in results
+        )
+    )
     by_mode = {r["mode"]: r for r in results}
     speedup = None
     if "dask1" in by_mode and "dask2" in by_mode:
@@ -281,8 +325,11 @@ def main() -> None:
                 "modes": {
                     r["mode"]: {
                         "wall_s": round(r["wall_s"], 2),
+                        "setup_s": round(r["setup_s"], 2),
                         "candidates_per_s": round(r["per_s"], 1),
                         "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                        "cores_used": round(r["cores_used"], 2),
+                        "load_avg_1min": [round(v, 2) for v in r["load_avg_1min"]],
                         "stage_per_s": {
                             k: (round(v, 1) if v else None) for k, v in r["stage_per_s"].items()
                         },

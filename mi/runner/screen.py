@@ -255,6 +255,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     primary = ctx.targets[ctx.acquisition_target]
     acq = get_acquisition(ctx.acquisition, maximize=primary.maximize, **ctx.acquisition_params)
     risk = crit[ctx.risk_column].to_numpy(dtype=np.float64)
+    stats["n_risk_unknown"] = int(np.isnan(risk).sum())
     scores = acq(
         predictions[ctx.acquisition_target],
         risk=risk,

@@ -578,7 +578,7 @@ def _rank(
     from mi.runner.screen import describe_constraint
 
     frames = []
-    n_generated = n_passed = 0
+    n_generated = n_passed = n_risk_unknown = 0
     removed = np.zeros(len(spec.constraints), dtype=np.int64)
     stage_seconds: dict[str, float] = {}
     for index in sorted(cp.done_chunks()):
@@ -587,6 +587,7 @@ def _rank(
             frames.append(rows)
         n_generated += meta["n_generated"]
         n_passed += meta["n_passed"]
+        n_risk_unknown += meta.get("n_risk_unknown", 0)
         removed += np.asarray(meta["removed"], dtype=np.int64)
         for k, v in meta["seconds"].items():
             stage_seconds[k] = stage_seconds.get(k, 0.0) + v
@@ -628,6 +629,7 @@ def _rank(
         "scored": int(n_passed),
         "retained": int(n_retained),
         "duplicates_across_templates": int(n_dupes),
+        "risk_unknown_ranked_last": int(n_risk_unknown),
         "ranked": int(len(pool)),
     }
     constraints = [
