@@ -199,13 +199,13 @@ def builtin_dir(kind: str) -> Path:
     Returns
     -------
     Path
-        ``<repo>/<kind>`` in a source or editable install, else the copy shipped in the wheel.
+        ``mi/_data/<kind>``: the top-level ``<kind>/`` folder of a checkout (linked), or the copy
+        shipped inside the wheel.
     """
     if kind not in {"datasets", "featurizers", "workflows"}:
         raise ConfigError(f"Unknown definition folder {kind!r}; use datasets/featurizers/workflows.")
-    source = REPO_ROOT / kind
-    if source.is_dir():
-        return source
+    # mi/_data/<kind> is a symlink to the top-level <kind>/ folder in a checkout, and a real
+    # folder inside a built wheel (setuptools copies the linked files).
     return Path(__file__).resolve().parent / "_data" / kind
 
 
