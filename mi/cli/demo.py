@@ -1,43 +1,74 @@
 """``mi demo --out DIR``: the main job of ``make demo``.
 
-For now it loads a registered dataset, prints its summary and rejection report, and writes
-the cleaned table with its reports to ``DIR``.
+Runs the flagship workflow (``workflows/ndfeb_hree_reduction.toml``) end to end: shows the row
+accounting of every dataset it uses, trains and cross-validates the surrogates, screens the
+candidates, and prints the top candidates and where the results and the report are. With
+``--quick`` it runs the same workflow at small sizes (a first look in about a minute).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register", "run_demo"]
+__all__ = ["register", "run_demo", "FLAGSHIP"]
+
+#: The workflow the demo runs.
+FLAGSHIP = "ndfeb_hree_reduction"
 
 
-def run_demo(out: Path, dataset: str = "supercon") -> list[Path]:
-    """Load ``dataset``, print its summary and rejections, save it under ``out``.
+def run_demo(
+    out: Path, workflow: str = FLAGSHIP, quick: bool = False, show_data: bool = True
+) -> Any:
+    """Run a workflow end to end and print its results and report location.
 
     Parameters
     ----------
     out : Path
-        Output folder.
-    dataset : str, default "supercon"
-        Registered dataset name.
+        Output folder (rerunning resumes).
+    workflow : str, default "ndfeb_hree_reduction"
+        Workflow name or file.
+    quick : bool, default False
+        Small sizes (see :func:`mi.runner.spec.quick_spec`).
+    show_data : bool, default True
+        Print each dataset's summary and row accounting first (``mi datasets show NAME``
+        lists the rejected rows).
 
     Returns
     -------
-    list of Path
-        Files written.
+    mi.runner.RunResult
     """
-    from mi.cli.datasets import show_dataset
+    from mi.cli.run import _print_result
     from mi.data import load_dataset
+    from mi.runner.progress import Progress
+    from mi.runner.spec import load_spec, quick_spec
+    from mi.runner.validate import check_spec
+    from mi.runner.workflow import run_workflow
 
-    typer.echo(show_dataset(dataset))
-    ds = load_dataset(dataset)
-    written = ds.save(Path(out) / f"{dataset}.parquet")
-    for p in written:
-        typer.echo(f"wrote {p}")
-    return written
+    spec = load_spec(workflow)
+    if quick:
+        spec = quick_spec(spec)
+    check_spec(spec)
+    typer.echo(f"mi demo: workflow {spec.name!r}{' (quick sizes)' if quick else ''}")
+    typer.echo(spec.description)
+    if show_data:
+        for name in dict.fromkeys(t.dataset for t in spec.targets):
+            typer.echo("")
+            for line in load_dataset(name).summary().splitlines():
+                typer.echo(line if len(line) <= 160 else line[:157] + "...")
+    typer.echo("")
+    progress = Progress()
+    result = run_workflow(spec, out, progress=progress)
+    _print_result(result, progress)
+    report = result.report_path
+    typer.echo("")
+    if report is not None:
+        typer.echo(f"Open the report: {report.resolve()}")
+    else:
+        typer.echo(f"Results are in {Path(out).resolve()} (no report.html was written).")
+    return result
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +79,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
             "runs/demo"
         ),
-        dataset: Annotated[str, typer.Option(help="Registered dataset to load.")] = "supercon",
+        workflow: Annotated[
+            str, typer.Option("--workflow", help="Workflow name or file to run.")
+        ] = FLAGSHIP,
+        quick: Annotated[
+            bool, typer.Option("--quick", help="Small sizes: a first look in about a minute.")
+        ] = False,
     ) -> None:
-        """Run the demo: load a dataset, show its row accounting, write it to --out."""
-        run_demo(out, dataset)
+        """Run the flagship workflow end to end; print the top candidates and the report path."""
+        run_demo(out, workflow, quick)

@@ -59,6 +59,12 @@ def run(
         bool,
         typer.Option("--check", help="Only validate the workflow (and the scheduler), then exit."),
     ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Small sizes (few training rows, small models, 5000 candidates)."
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Run a workflow: load, featurize, train (+CV), screen candidates in chunks, rank, report."""
@@ -69,6 +75,10 @@ def run(
     from mi.runner.workflow import run_workflow
 
     spec = load_spec(workflow)
+    if quick:
+        from mi.runner.spec import quick_spec
+
+        spec = quick_spec(spec)
     overrides = {}
     if max_candidates is not None:
         overrides["candidates.max_candidates"] = max_candidates
