@@ -74,22 +74,16 @@ def vector_parse(
     if cand.size == 0:
         return empty
     try:
-        raw = np.asarray(sub, dtype=np.bytes_)
+        blob = "".join(sub.tolist()).encode("ascii")
     except UnicodeEncodeError:
         ascii_ok = np.fromiter((s.isascii() for s in sub), dtype=bool, count=len(sub))
         cand, sub = cand[ascii_ok], sub[ascii_ok]
         if cand.size == 0:
             return empty
-        raw = np.asarray(sub, dtype=np.bytes_)
-    width = raw.dtype.itemsize
-    if width == 0:
-        return empty
-    lens = np.strings.str_len(raw).astype(np.int64)
-    if int(lens.sum()) != sum(map(len, sub)):  # trailing NUL characters: let them fail
-        lens = np.fromiter(map(len, sub), dtype=np.int64, count=len(sub))
-    grid = raw.view(np.uint8).reshape(len(sub), width)
+        blob = "".join(sub.tolist()).encode("ascii")
+    lens = np.fromiter(map(len, sub), dtype=np.int64, count=len(sub))
     m = len(sub)
-    chars = grid[np.arange(width) < lens[:, None]]  # all characters, row after row
+    chars = np.frombuffer(blob, dtype=np.uint8)  # all characters, row after row
     n_chars = len(chars)
     row_start = np.zeros(n_chars, dtype=bool)
     starts_pos = np.concatenate([[0], np.cumsum(lens)[:-1]])
@@ -116,7 +110,7 @@ def vector_parse(
     prev_upper[1:] = upper[:-1]
     bad_char = (cls == 0) | (lower & ~prev_upper) | (row_start & ~upper)
     bad_tok = np.bincount(tok[bad_char], minlength=n_tok) > 0
-    bad_row = (lens == 0) | (lens > width)  # lens > width: trailing NUL characters
+    bad_row = lens == 0
 
     # element symbol of each token: capital + optional lowercase letter
     first = chars[tok_pos].astype(np.int64) - 65

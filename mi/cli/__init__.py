@@ -35,6 +35,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "campaign",
     "benchmark",
+    "features",
     "report",
 )
 

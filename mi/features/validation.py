@@ -65,22 +65,30 @@ def random_formulas(n: int, seed: int = 0, max_elements: int = 9) -> list[str]:
                        p=_size_weights(max_elements))  # fmt: skip
     total = int(sizes.sum())
     # distinct elements per row: rank random keys within each row
-    keys = rng.random((n, len(ELEMENTS)))
-    picks = np.argsort(keys, axis=1)[:, :max_elements]
+    picks = rng.integers(0, len(ELEMENTS), size=(n, max_elements))
+    while True:  # redraw repeated elements until every row's elements are distinct
+        dup = np.zeros(picks.shape, dtype=bool)
+        for j in range(1, max_elements):
+            dup[:, j] = (picks[:, :j] == picks[:, j : j + 1]).any(axis=1)
+        if not dup.any():
+            break
+        picks[dup] = rng.integers(0, len(ELEMENTS), size=int(dup.sum()))
     take = np.arange(max_elements) < sizes[:, None]
     z = picks[take]
+    # amount vocabulary: "" (1), integers 1-12, decimals 0.001-99.9 with 1-3 decimal digits
+    vocab = [""] + [str(i) for i in range(1, 13)]
+    vocab += [str(v / 10**d) for d in (1, 2, 3) for v in range(1, 1000)]
     kind = rng.integers(0, 4, size=total)
-    ints = rng.integers(1, 13, size=total)
-    decs = rng.integers(1, 1000, size=total) / 10 ** rng.integers(1, 4, size=total)
-    syms = np.asarray(ELEMENTS, dtype=object)[z]
-    amounts = np.where(kind == 0, "", np.where(kind == 1, ints.astype(str), decs.astype(str)))
-    tokens = (syms + amounts.astype(object)).tolist()
-    out: list[str] = []
-    pos = 0
-    for k in sizes.tolist():
-        out.append("".join(tokens[pos : pos + k]))
-        pos += k
-    return out
+    pick = np.where(
+        kind == 0,
+        0,
+        np.where(kind == 1, rng.integers(1, 13, size=total), rng.integers(13, len(vocab), total)),
+    )
+    sym_amt = np.asarray(ELEMENTS, dtype=object)[z] + np.asarray(vocab, dtype=object)[pick]
+    tokens = sym_amt.tolist()
+    ends = np.cumsum(sizes).tolist()
+    starts = [0, *ends[:-1]]
+    return ["".join(tokens[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
 def _size_weights(max_elements: int) -> np.ndarray:
