@@ -298,6 +298,7 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
     ]
     assert "could not be drawn" not in text
     assert "novamag-raw.csv" in text  # dataset hash table
+    assert "error bars ±1 predictive std (recalibrated, cross-fit)" in text
     for img in _images(text):
         assert min(img.size) > 150
     if _chromium() is not None:

@@ -375,11 +375,16 @@ def _target_figures(page: _Page, t: TargetReport) -> str:
     short = _short_units(t.units)
     if t.task == "regression" and t.cv_predictions is not None and len(t.cv_predictions):
         cv = t.cv_predictions
+        std_col, std_what = None, ""
+        if "y_std_calibrated" in cv.columns:
+            std_col, std_what = "y_std_calibrated", "predictive std (recalibrated, cross-fit)"
+        elif "y_std" in cv.columns:
+            std_col, std_what = "y_std", "predictive std"
         try:
             fig = parity(
                 cv["y_true"],
                 cv["y_pred"],
-                cv["y_std"] if "y_std" in cv.columns else None,
+                cv[std_col] if std_col else None,
                 label=t.name,
                 units=short,
                 metrics={k: v for k, v in t.metrics.items() if k.upper() in ("MAE", "RMSE", "R2")},
@@ -389,8 +394,8 @@ def _target_figures(page: _Page, t: TargetReport) -> str:
                 page.figure(
                     fig,
                     f"parity-{t.name}",
-                    f"Out-of-fold predicted vs observed {t.name}{unit}, "
-                    f"({t.cv_method or 'CV'}); error bars ±1 predictive std.",
+                    f"Out-of-fold predicted vs observed {t.name}{unit}; "
+                    f"{t.cv_method or 'cross-validation'}; error bars ±1 {std_what}.",
                 )
             )
         except Exception as exc:
