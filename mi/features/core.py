@@ -272,7 +272,7 @@ def featurize(
             if strings is not None:
                 from pymatgen.core import Composition
 
-                entries = [Composition(strings[i]) for i in todo]
+                entries: list[Any] = [Composition(strings[i]) for i in todo]
             else:
                 entries = matrix.take(todo).to_compositions()
             values = np.full((len(todo), len(labels)), np.nan)

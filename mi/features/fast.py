@@ -115,12 +115,6 @@ class Block:
         return self.rowsum(self.amounts)
 
     @cached_property
-    def mode_mask(self) -> np.ndarray:
-        """Entries tied for the largest amount: ``np.isclose(w, w.max())`` per row."""
-        wmax = self.repeat(self.rowreduce(np.maximum, self.amounts))
-        return np.abs(self.amounts - wmax) <= _ISCLOSE_ATOL + _ISCLOSE_RTOL * np.abs(wmax)
-
-    @cached_property
     def single(self) -> np.ndarray:
         """Rows with a single element."""
         return self.counts == 1
@@ -129,7 +123,8 @@ class Block:
         """Broadcast a per-row array to the entries."""
         return np.repeat(per_row, self.counts, axis=0)
 
-    def _views(self, per_entry: np.ndarray) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    def views(self, per_entry: np.ndarray) -> Iterator[tuple[int, int, int, np.ndarray]]:
+        """Yield ``(c, first row, end row, values as (rows, c, ...))`` per element-count group."""
         rest = per_entry.shape[1:]
         for c, r0, r1, e0, e1 in self.groups:
             yield c, r0, r1, per_entry[e0:e1].reshape((r1 - r0, c, *rest))
@@ -137,19 +132,11 @@ class Block:
     def rowsum(self, per_entry: np.ndarray) -> np.ndarray:
         """Sum an entry array (1-D or 2-D) per row, in numpy's 1-D summation order."""
         out = np.empty((self.m, *per_entry.shape[1:]), dtype=per_entry.dtype)
-        for c, r0, r1, v in self._views(per_entry):
+        for c, r0, r1, v in self.views(per_entry):
             out[r0:r1] = numpy_sum_rows(v, c)
         return out
 
-    def rowreduce(self, ufunc: np.ufunc, per_entry: np.ndarray) -> np.ndarray:
-        """Reduce an entry array per row with an order-independent ufunc (minimum, maximum)."""
-        out = np.empty((self.m, *per_entry.shape[1:]), dtype=per_entry.dtype)
-        for _c, r0, r1, v in self._views(per_entry):
-            out[r0:r1] = ufunc.reduce(v, axis=1)
-        return out
 
-
-# -- PropertyStats ---------------------------------------------------------------------------
 def _seq_reduce(ufunc: np.ufunc, v: np.ndarray, c: int) -> np.ndarray:
     """Reduce ``v`` of shape ``(m, c, ...)`` over axis 1 with an order-free ufunc (min/max)."""
     acc = v[:, 0].copy()
@@ -356,7 +343,7 @@ def band_center(featurizer: Any, block: Block) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         terms = base ** (block.amounts / block.repeat(block.total))
     out = np.empty(block.m)
-    for c, r0, r1, v in block._views(terms):  # sequential product, as matminer's loop
+    for c, r0, r1, v in block.views(terms):  # sequential product, as matminer's loop
         acc = v[:, 0].copy()
         for k in range(1, c):
             acc *= v[:, k]

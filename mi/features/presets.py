@@ -67,8 +67,9 @@ class FeaturizerSpec:
     preset: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def resolve_class(self) -> type:
+    def resolve_class(self) -> Any:
         """Import and return the featurizer class."""
+        modules: tuple[str, ...]
         if "." in self.cls:
             module_name, _, name = self.cls.rpartition(".")
             modules = (module_name,)
