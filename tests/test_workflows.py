@@ -222,3 +222,13 @@ def test_sigkill_during_screen_then_resume_equals_uninterrupted(tmp_path, shared
     reference = run_workflow(spec, tmp_path / "reference", progress=Progress(quiet=True))
     pd.testing.assert_frame_equal(resumed.candidates, reference.candidates)
     assert resumed.summary["counts"] == reference.summary["counts"]
+
+
+def test_thompson_acquisition_gets_ensemble_members(tmp_path, shared_datasets):
+    spec = small(load_spec(REPO / "workflows" / "superconductor_low_criticality.toml"), n=600)
+    spec = spec.with_overrides(**{"acquisition.name": "thompson", "outputs.campaign_pool": None})
+    result = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
+    top = result.top
+    assert top["acquisition"].is_monotonic_decreasing
+    # a posterior draw, not the mean: scores differ from the predicted means
+    assert not np.allclose(top["acquisition"], top["Tc_mean"])

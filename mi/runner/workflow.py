@@ -802,6 +802,7 @@ def _run(
         write_all=spec.outputs.write_all,
         seed=spec.seed,
         n_jobs=None if handle.kind == "local" else 1,
+        needs_members="thompson" in f"{spec.acquisition.name} {spec.acquisition.params}",
     )
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
