@@ -255,7 +255,7 @@ def run_discovery_case(
 def format_table(outputs: list[dict[str, Any]]) -> str:
     """Render the cases' summaries as one plain-text table with the anchors."""
     head = (
-        f"{'case':<9} {'acq':<7} {'AF_0.5 (Rohr) reached':>25} {'EF@B':>12} {'EF_L':>6} "
+        f"{'case':<12} {'acq':<7} {'AF_0.5 (Rohr) reached':>25} {'EF@B':>12} {'EF_L':>6} "
         f"{'AF_L':>6} {'DY@B':>6} {'DP@B':>5} {'DAF_1':>6} {'DAF_3':>6} {'DAF_5':>6}  anchor"
     )
     lines = [head, "-" * len(head)]
@@ -273,7 +273,7 @@ def format_table(outputs: list[dict[str, Any]]) -> str:
                 return f"{'<=' if unreached else ''}{v:.2f}"
 
             lines.append(
-                f"{case.name if i == 0 else '':<9} {r.acquisition:<7} {af:>25} "
+                f"{case.name if i == 0 else '':<12} {r.acquisition:<7} {af:>25} "
                 f"{r.rohr_ef:6.2f}+-{r.rohr_ef_std:4.2f} {r.liang_ef:6.2f} {r.liang_af:6.2f} "
                 f"{r.dy:6.3f} {r.dp:5.2f} {daf(r.daf_1, r.daf_1_unreached):>6} "
                 f"{daf(r.daf_3, r.daf_3_unreached):>6} {daf(r.daf_5, r.daf_5_unreached):>6}  "
