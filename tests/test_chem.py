@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 
 from mi.chem import (
@@ -281,3 +283,21 @@ def test_vectorised_parser_matches_exact_parser(shared_datasets):
             continue
         np.testing.assert_array_equal(np.flatnonzero(dense[i]), np.sort(keys))
         assert [dense[i, k] for k in keys] == list(amts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="FeOCaNHDXxlu0123456789.() -", max_size=12), max_size=20))
+def test_vectorised_and_exact_parsers_agree_on_arbitrary_text(values):
+    from mi.chem.parse import _parse_validated, _RowError
+
+    res = parse_formulas(values, on_error="report")
+    csr = res.matrix.to_csr()
+    for i, value in enumerate(values):
+        try:
+            keys, amounts = _parse_validated(value)
+        except _RowError:
+            assert not res.valid[i], value
+            continue
+        a, b = csr.indptr[i], csr.indptr[i + 1]
+        assert tuple(csr.indices[a:b].tolist()) == keys, value
+        assert tuple(csr.data[a:b].tolist()) == amounts, value

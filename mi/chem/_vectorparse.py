@@ -84,6 +84,8 @@ def vector_parse(
     lens = np.fromiter(map(len, sub), dtype=np.int64, count=len(sub))
     m = len(sub)
     chars = np.frombuffer(blob, dtype=np.uint8)  # all characters, row after row
+    if len(chars) == 0:  # only empty strings: the exact parser reports them
+        return empty
     n_chars = len(chars)
     row_start = np.zeros(n_chars, dtype=bool)
     starts_pos = np.concatenate([[0], np.cumsum(lens)[:-1]])
@@ -117,7 +119,7 @@ def vector_parse(
     second = np.zeros(n_tok, dtype=np.int64)
     nxt_pos = tok_pos + 1
     has_lower = nxt_pos < n_chars
-    has_lower[has_lower] = lower[nxt_pos[has_lower]]
+    has_lower[has_lower] = lower[nxt_pos[has_lower]] & ~row_start[nxt_pos[has_lower]]
     second[has_lower] = chars[nxt_pos[has_lower]].astype(np.int64) - 96
     first_ok = (first >= 0) & (first < 26)
     code = np.full(n_tok, -1, dtype=np.int32)
