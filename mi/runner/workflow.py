@@ -155,7 +155,10 @@ def _positive_mask(df: pd.DataFrame, target: TargetSpec, column: str) -> np.ndar
                     f"{target.dataset!r} ({', '.join(map(str, df.columns))}).{hint}"
                 )
             x = df[lhs].to_numpy(dtype=np.float64)
-            v = float(rhs)
+            try:
+                v = float(rhs)
+            except ValueError:
+                raise SpecError(f"targets: positive = {rule!r}: {rhs!r} is not a number.") from None
             return {
                 "==": x == v,
                 ">=": x >= v,
@@ -190,6 +193,15 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
     if target.task == "classification":
         y = _positive_mask(df, target, column).astype(np.int64)
         keep = np.ones(len(df), dtype=bool)
+        rule = target.positive or column
+        lhs = rule
+        for op in ("==", ">=", "<=", ">", "<"):
+            if op in rule:
+                lhs = rule.split(op, 1)[0].strip()
+                break
+        if lhs in df.columns and df[lhs].dtype != bool:
+            keep = df[lhs].notna().to_numpy()
+            dropped[f"{lhs} missing (no label)"] = int((~keep).sum())
     else:
         y = df[column].to_numpy(dtype=np.float64)
         keep = np.isfinite(y)
