@@ -189,6 +189,26 @@ def check_scheduler_address(address: str) -> str:
     return address
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Open (and close) a TCP connection to a tcp:// scheduler address, failing fast."""
+    import socket
+
+    scheme, rest = address.split("://", 1)
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=min(timeout, 5.0)):
+            pass
+    except OSError as exc:
+        raise SchedulerError(
+            f"Cannot reach the Dask scheduler at {address!r} ({exc.strerror or exc}). Check that "
+            "`dask scheduler` runs there and the port is open, or leave out --scheduler to run "
+            "locally."
+        ) from None
+
+
 def _client_or_fail(address: Any, timeout: float, what: str) -> Any:
     try:
         from distributed import Client
@@ -305,6 +325,7 @@ def make_executor(
         raise SpecError("Give either --scheduler or --cluster, not both.")
     if scheduler:
         check_scheduler_address(scheduler)
+        _probe(scheduler, timeout)
         client = _client_or_fail(scheduler, timeout, repr(scheduler))
         n = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
         handle = ExecutorHandle(
