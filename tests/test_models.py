@@ -75,18 +75,56 @@ def test_predict_distribution(data):
 
 
 def test_threads_never_exceed_quota(data, monkeypatch):
+    from mi.config import get_settings
+    from mi.models import _threads
+
     X, y = data
+    monkeypatch.setitem(_threads._STATE, "passive", True)
     assert xgb_threads(1) == 1
     assert 1 <= xgb_threads(10_000) <= cpu_quota()
     assert xgb_threads(-1) == cpu_quota()
     monkeypatch.delenv("MI_N_JOBS", raising=False)
-    from mi.config import get_settings
-
     get_settings(refresh=True)
     assert xgb_threads(None) == cpu_quota()
     model = XGBEnsembleRegressor(n_members=1, n_estimators=5, n_jobs=64).fit(X, y)
     assert model.members_[0].get_params()["n_jobs"] <= cpu_quota()
-    assert os.environ.get("OMP_WAIT_POLICY", "").upper() in {"PASSIVE", "ACTIVE"}
+
+
+def test_threads_fall_back_to_one_when_openmp_would_spin(monkeypatch):
+    from mi.exceptions import FallbackWarning
+    from mi.models import _threads
+
+    monkeypatch.setattr(_threads, "resolve_n_jobs", lambda n: 4)
+    monkeypatch.setitem(_threads._STATE, "passive", False)
+    monkeypatch.setitem(_threads._STATE, "user_policy", False)
+    monkeypatch.setitem(_threads._STATE, "warned", False)
+    with pytest.warns(FallbackWarning, match="OMP_WAIT_POLICY=PASSIVE"):
+        assert xgb_threads(4) == 1
+    monkeypatch.setitem(_threads._STATE, "user_policy", True)  # the user chose: respected
+    assert xgb_threads(4) == 4
+
+
+@pytest.mark.parametrize(
+    ("first", "env", "expected"),
+    [
+        ("", None, "True PASSIVE"),
+        ("import sklearn;", None, "False PASSIVE"),
+        ("import sklearn;", "PASSIVE", "True PASSIVE"),
+    ],
+)
+def test_passive_policy_detection_in_fresh_process(first, env, expected):
+    import subprocess
+    import sys
+
+    code = (
+        f"{first}import os, mi.models._threads as t; "
+        "print(t.omp_passive(), os.environ['OMP_WAIT_POLICY'])"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if env:
+        environ["OMP_WAIT_POLICY"] = env
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True)
+    assert out.stdout.strip() == expected, out.stderr
 
 
 # --- estimators -------------------------------------------------------------------------------
