@@ -18,6 +18,13 @@ from typing import IO, Any
 __all__ = ["Progress", "Stage"]
 
 
+def _columns() -> int:
+    """Terminal width (100 when unknown or reported as 0, e.g. under ``script``)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 20)).columns or 100
+
+
 def _in_notebook() -> bool:
     """Return True inside a Jupyter kernel (bars are drawn as widgets there)."""
     shell = sys.modules.get("IPython")
@@ -162,7 +169,7 @@ class Progress:
                 desc=name,
                 unit=f" {unit}",
                 file=self.stream,
-                dynamic_ncols=True,
+                ncols=None if self.notebook else _columns(),
                 unit_scale=total >= 10_000,
                 leave=True,
             )
