@@ -210,3 +210,17 @@ def test_progress_bar_in_terminal():
         st.update(5)
     assert "5/5" in stream.getvalue()
     assert "started" not in stream.getvalue()
+
+
+def test_library_layers_never_import_dask():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mi.chem, mi.data, mi.features, mi.models, mi.candidates, mi.criticality, "
+        "mi.active, mi.runner, mi.runner.workflow, mi.runner.screen, mi.runner.executors; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
