@@ -167,10 +167,12 @@ def main() -> None:
         return
 
     from mi.config import resolve_n_jobs
+    from mi.features.core import _threads
 
     print(f"# featurize benchmark, preset={args.preset}; shared, loaded machine "
           f"(load average {os.getloadavg()[0]:.1f}, CPU quota {resolve_n_jobs(-1)} cores, "
-          f"fast backend threads {resolve_n_jobs(args.n_jobs)})", flush=True)  # fmt: skip
+          f"fast backend threads {_threads(args.n_jobs)}: one while the load average reaches the "
+          "CPU count)", flush=True)  # fmt: skip
     if args.exactness:
         exactness(args.exact_real, args.exact_random, Path(args.data_dir))
 

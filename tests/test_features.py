@@ -274,3 +274,19 @@ def test_structure_preset_runs_matminer_with_fallback_warning():
     assert rep.attrs["errors"][0][0] == 1
     with pytest.raises(FeaturizationError, match="Structure"):
         featurize(parse_formulas(["NaCl"]), preset="structure_basic")
+
+
+def test_thread_count_respects_quota_and_a_saturated_machine(monkeypatch):
+    import os
+
+    from mi.config import cpu_quota
+    from mi.features.core import _threads
+
+    assert _threads(1) == 1
+    assert 1 <= _threads(64) <= cpu_quota()
+    monkeypatch.delenv("MI_N_JOBS")
+    get_settings(refresh=True)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1000.0, 0.0, 0.0))
+    assert _threads(None) == 1  # default on a saturated machine: one thread
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _threads(None) == cpu_quota()

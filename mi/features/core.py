@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,27 @@ OnError = Literal["raise", "nan", "report"]
 
 #: Rows per block of the fast backend (temporaries of ~10 MB for magpie stay in cache).
 DEFAULT_CHUNK_ROWS = 16_384
+
+
+def _threads(n_jobs: int | None) -> int:
+    """Threads for the fast backend: ``resolve_n_jobs``, and 1 on an already saturated machine.
+
+    With the default ``n_jobs=None``, a machine whose 1-minute load average already reaches its
+    CPU count gets one thread: extra threads there only queue behind other processes (measured
+    slower on the shared 2-core development machine). An explicit ``n_jobs`` is honoured
+    (capped at the CPU quota).
+    """
+    from mi.config import resolve_n_jobs
+
+    jobs = resolve_n_jobs(n_jobs)
+    if n_jobs is None and jobs > 1:
+        try:
+            busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+        except OSError:
+            busy = False
+        if busy:
+            return 1
+    return jobs
 
 
 def _check_args(backend: str, on_error: str) -> None:
@@ -203,7 +225,8 @@ def featurize(
         Output dtype (``np.float32`` halves memory; values are computed in float64).
     n_jobs : int, optional
         Threads for the fast backend, capped at the CPU quota (default: the ``n_jobs``
-        setting, else the quota). matminer always runs in one process.
+        setting, else the quota, but one thread while the machine's load average already
+        reaches its CPU count). matminer always runs in one process.
     chunk_size : int, default 16384
         Rows per block of the fast backend.
 
@@ -225,8 +248,6 @@ def featurize(
     >>> df.loc[0, "MagpieData mean Number"]  # doctest: +SKIP
     14.4
     """
-    from mi.config import resolve_n_jobs
-
     _check_args(backend, on_error)
     spec = get_preset(preset)
     labels = spec.feature_labels()
@@ -236,7 +257,7 @@ def featurize(
         featurizers = built_featurizers(spec)
         if all(has_fast_version(f) for f in featurizers):
             return _featurize_fast_chunked(
-                compositions, featurizers, labels, on_error, dtype, resolve_n_jobs(n_jobs),
+                compositions, featurizers, labels, on_error, dtype, _threads(n_jobs),
                 chunk_size,
             )  # fmt: skip
     matrix, errors, strings = _as_matrix(compositions, on_error)
@@ -264,7 +285,7 @@ def featurize(
         dest = np.arange(len(todo)) if cache_obj is not None else todo
         row_errors: list[tuple[int, object, str]] = []
         if backend == "fast":
-            jobs = resolve_n_jobs(n_jobs)
+            jobs = _threads(n_jobs)
             _run_fast(
                 featurizers, matrix, todo, computed, dest, jobs, chunk_size, row_errors, on_error
             )
