@@ -19,6 +19,7 @@ user preset with a built-in name overrides it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -151,8 +152,6 @@ class Preset:
 
     def fingerprint(self) -> str:
         """sha256 of the preset content and the mi / matminer versions (feature-cache key)."""
-        from importlib.metadata import version
-
         import mi
 
         payload = {
@@ -161,10 +160,17 @@ class Preset:
             "kind": self.kind,
             "featurizers": [s.as_dict() for s in self.featurizers],
             "mi": mi.__version__,
-            "matminer": version("matminer"),
+            "matminer": _matminer_version(),
         }
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _matminer_version() -> str:
+    from importlib.metadata import version
+
+    return version("matminer")
 
 
 _BUILD_LOCK = threading.Lock()
