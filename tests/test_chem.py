@@ -165,6 +165,8 @@ def test_fractions_and_mass_fractions_match_pymatgen():
     formulas = ["Fe2O3", "(Nd0.8Dy0.2)2Fe14B", "LiFePO4"]
     m = parse_formulas(formulas)
     frac, wt = m.fractions(), m.mass_fractions()
+    np.testing.assert_array_equal(m.fractions_csr().toarray(), frac)
+    np.testing.assert_array_equal(m.mass_fractions_csr().toarray(), wt)
     for i, f in enumerate(formulas):
         comp = Composition(f)
         for el in comp:

@@ -208,6 +208,10 @@ class CompositionMatrix:
         out[~self.valid] = np.nan
         return out
 
+    def mass_fractions_csr(self) -> sparse.csr_matrix:
+        """Mass fractions as CSR (memory-light version of :meth:`mass_fractions`)."""
+        return self._row_normalised(_MASSES)
+
     def canonical_keys(self) -> list[str]:
         """Canonical reduced-composition key per row (``""`` for invalid rows).
 
