@@ -242,7 +242,9 @@ class OutputSpec(_Strict):
         "acquisition",
         description=(
             "Order of the results: by acquisition value, or by Pareto rank over every target's "
-            "mean and the criticality objective (ties broken by acquisition)."
+            "mean and the criticality objective (ties broken by acquisition). Pareto ranks are "
+            "computed among the retained candidates (the keep_per_chunk best of every chunk by "
+            "acquisition), not over every generated candidate."
         ),
     )
     batch_size: int | None = Field(
