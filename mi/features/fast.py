@@ -21,6 +21,7 @@ features are bit-identical to matminer on the same composition; where matminer u
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = ["Block", "FAST_FEATURIZERS", "has_fast_version", "SUPPORTED_STATS"]
 
 _ISCLOSE_RTOL = 1e-5  # numpy.isclose defaults, used by matminer's mode/skewness/kurtosis
 _ISCLOSE_ATOL = 1e-8
+_MAX_COMBOS = 20_000  # oxidation-state combinations tested at once by IonProperty
 
 
 def numpy_sum_rows(v: np.ndarray, c: int) -> np.ndarray:
@@ -357,45 +359,74 @@ def _oxidation_table(data_source: Any) -> list[tuple[float, ...]]:
     return [tuple(data_source.get_oxidation_states(Element(s))) for s in ELEMENTS]
 
 
+_COMBO_CACHE: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+
+
+def _combinations(data_source: Any, key: tuple[int, ...], ox_table: list[Any]) -> np.ndarray:
+    """All choices of one oxidation state per element (rows), cached per element tuple."""
+    cache_key = (id(data_source), key)
+    combos = _COMBO_CACHE.get(cache_key)
+    if combos is None:
+        states = [ox_table[k] for k in key]
+        combos = np.array(list(itertools.product(*states)), dtype=np.float64)
+        if len(_COMBO_CACHE) > 100_000:
+            _COMBO_CACHE.clear()
+        _COMBO_CACHE[cache_key] = combos
+    return combos
+
+
 def ion_property(featurizer: Any, block: Block) -> np.ndarray:
     """``IonProperty(fast=True)``: compound possible, max and average ionic character."""
     elec = property_table(featurizer.data_source, "X")
     ox_table = _oxidation_table(featurizer.data_source)
     out = np.zeros((block.m, 3))
     out[:, 0] = 1.0
-    multi = np.flatnonzero(~block.single)
-    if multi.size == 0:
-        return out
-    # ionic character of every pair of elements within a row (padded to the largest row)
-    kmax = int(block.counts.max())
-    pos = np.arange(len(block.indices)) - block.repeat(block.starts)
-    z = np.full((block.m, kmax), -1, dtype=np.int64)
-    a = np.zeros((block.m, kmax))
-    row = np.repeat(np.arange(block.m), block.counts)
-    z[row, pos] = block.indices
-    a[row, pos] = block.amounts
-    xa = np.where(z >= 0, elec[np.maximum(z, 0)], np.nan)
-    frac = a / block.total[:, None]
-    max_ic = np.full(block.m, -np.inf)
-    avg_ic = np.zeros(block.m)
-    for i, j in itertools.combinations(range(kmax), 2):
-        ok = z[:, j] >= 0
-        ic = 1.0 - np.exp(-0.25 * ((xa[:, i] - xa[:, j]) ** 2))
-        max_ic = np.where(ok, _nanaware_max(max_ic, ic), max_ic)
-        avg_ic = np.where(ok, avg_ic + frac[:, i] * frac[:, j] * ic, avg_ic)
-    out[multi, 1] = max_ic[multi]
-    out[multi, 2] = avg_ic[multi]
-    # compound possible: some choice of one oxidation state per element balances the charge
-    ptr = block.indptr
-    for r in multi.tolist():
-        zs = block.indices[ptr[r] : ptr[r + 1]]
-        amts = block.amounts[ptr[r] : ptr[r + 1]]
-        found = False
-        for ox in itertools.product(*(ox_table[k] for k in zs)):
-            if abs(float(np.dot(ox, amts))) <= _ISCLOSE_ATOL:
-                found = True
-                break
-        out[r, 0] = float(found)
+    # ionic character of every pair of elements, group by group (rows of c elements)
+    for c, r0, r1, e0, e1 in block.groups:
+        if c < 2:
+            continue  # single element: compound possible, ionic characters 0
+        zs = block.indices[e0:e1].reshape(r1 - r0, c)
+        amts = block.amounts[e0:e1].reshape(r1 - r0, c)
+        xa = elec[zs]
+        frac = amts / amts.sum(axis=1, keepdims=True)
+        max_ic = np.full(r1 - r0, -np.inf)
+        avg_ic = np.zeros(r1 - r0)
+        for i, j in itertools.combinations(range(c), 2):
+            ic = 1.0 - np.exp(-0.25 * ((xa[:, i] - xa[:, j]) ** 2))
+            max_ic = _nanaware_max(max_ic, ic)
+            avg_ic += frac[:, i] * frac[:, j] * ic
+        out[r0:r1, 1] = max_ic
+        out[r0:r1, 2] = avg_ic
+    # compound possible: some choice of one oxidation state per element balances the charge.
+    # Rows with the same elements in the same order (candidates of one template) share the
+    # list of oxidation-state combinations: test all of their rows with one matrix product.
+    for c, r0, r1, e0, e1 in block.groups:
+        if c < 2:
+            continue
+        zs = block.indices[e0:e1].reshape(r1 - r0, c)
+        amts = block.amounts[e0:e1].reshape(r1 - r0, c)
+        uniq, inverse = np.unique(zs, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+        for u in range(len(uniq)):
+            rows = order[bounds[u] : bounds[u + 1]]
+            key = tuple(uniq[u].tolist())
+            states = [ox_table[k] for k in key]
+            n_combos = math.prod(len(st) for st in states)
+            if n_combos == 0:
+                out[r0 + rows, 0] = 0.0
+            elif n_combos <= _MAX_COMBOS:
+                combos = _combinations(featurizer.data_source, key, ox_table)
+                charge = amts[rows] @ combos.T
+                out[r0 + rows, 0] = (np.abs(charge) <= _ISCLOSE_ATOL).any(axis=1)
+            else:  # too many combinations to hold at once: matminer's loop, stops at a hit
+                for r in rows.tolist():
+                    found = any(
+                        abs(float(np.dot(ox, amts[r]))) <= _ISCLOSE_ATOL
+                        for ox in itertools.product(*states)
+                    )
+                    out[r0 + r, 0] = float(found)
     return out
 
 
