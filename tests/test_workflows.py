@@ -138,6 +138,12 @@ def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
     assert "resumed" not in log and third.summary["counts"]["generated"] == 1000
     assert len(list((tmp_path / "chunks").glob("chunk_*.json"))) >= 4
 
+    # an edited model redoes that model (its saved files are replaced) and the screen
+    retrained = edited.with_overrides(**{"targets.0.model_params": {"n_estimators": 10}})
+    stream = io.StringIO()
+    run_workflow(retrained, tmp_path, progress=Progress(stream=stream, tty=False))
+    assert stream.getvalue().count("[from checkpoint]") == 2  # load, featurize
+
     other = spec.with_overrides(name="another")
     with pytest.raises(SpecError, match="holds a run of workflow 'metal_screen'"):
         run_workflow(other, tmp_path, progress=Progress(quiet=True))

@@ -274,6 +274,10 @@ def _save_model(model: Any, path: Path, card: dict[str, Any]) -> bool:
         from mi.models import save_model
     except ImportError:
         return False
+    import shutil
+
+    # a model left by an interrupted save or by an earlier version of the step is replaced
+    shutil.rmtree(path, ignore_errors=True)
     save_model(model, path, card=card)
     return True
 
