@@ -289,7 +289,10 @@ def _load_model(path: Path) -> Any | None:
         return None
     if not path.exists():
         return None
-    return load_model(path)
+    try:
+        return load_model(path)
+    except (MIError, OSError, ValueError):  # unreadable: the step is simply redone
+        return None
 
 
 def _features(compositions: list[str], preset: str) -> pd.DataFrame:
