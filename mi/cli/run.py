@@ -22,8 +22,8 @@ def run(
         str | None,
         typer.Option(
             "--scheduler",
-            help="Run the screen on a Dask scheduler, e.g. tcp://10.0.0.5:8786.",
-            envvar="MI_DASK_ADDRESS",
+            help="Run the screen on a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: the "
+            "dask_address setting, env MI_DASK_ADDRESS or the config file).",
         ),
     ] = None,
     cluster: Annotated[
@@ -89,6 +89,10 @@ def run(
     if overrides:
         spec = spec.with_overrides(**overrides)
     check_spec(spec)
+    if scheduler is None and cluster is None and executor is None:
+        from mi.config import get_settings
+
+        scheduler = get_settings().dask_address
     handle = make_executor(
         spec.execution.executor,
         scheduler=scheduler,
