@@ -149,6 +149,7 @@ def main() -> None:
     ap.add_argument("--preset", default="magpie")
     ap.add_argument("--matminer-max", type=float, default=1e4)
     ap.add_argument("--n-jobs", type=int, default=None, help="threads for the fast backend")
+    ap.add_argument("--repeat", type=int, default=3, help="fast runs per size (median shown)")
     ap.add_argument("--stream", type=float, default=0, help="also stream N rows to Parquet")
     ap.add_argument("--stream-chunk", type=int, default=250_000)
     ap.add_argument("--exactness", action="store_true")
@@ -180,7 +181,8 @@ def main() -> None:
     rows = []
     mm_rate = None
     max_rel = 0.0
-    header = (f"{'n':>9} | {'matminer /s':>18} | {'fast /s':>9} | {'ratio':>7} | "
+    header = (f"{'n':>9} | {'matminer /s':>18} | {'fast /s':>9} | {'fast /s range':>17} | "
+              f"{'ratio':>7} | "
               f"{'fast s':>7} | {'fast CPU s':>10} | {'load':>5} | {'peak RSS MB':>11} | "
               f"{'max rel diff':>12}")  # fmt: skip
     print(header)
@@ -189,8 +191,16 @@ def main() -> None:
         for size in args.sizes:
             n = int(size)
             fast_out = str(Path(tmp) / f"fast{n}.npy") if n <= args.matminer_max else "-"
-            fast = _run(["--worker", str(n), "fast", fast_out, "--preset", args.preset, *jobs_args])
+            runs = [
+                _run(["--worker", str(n), "fast", fast_out if k == 0 else "-", "--preset",
+                      args.preset, *jobs_args])
+                for k in range(args.repeat)
+            ]  # fmt: skip
+            runs.sort(key=lambda r: r["seconds"])
+            fast = runs[len(runs) // 2]  # median run (the machine is shared: timings vary)
+            fast["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
             fast_rate = n / fast["seconds"]
+            spread = f"{n / runs[-1]['seconds']:,.0f}-{n / runs[0]['seconds']:,.0f}"
             label = ""
             rel = float("nan")
             if n <= args.matminer_max:
@@ -209,12 +219,13 @@ def main() -> None:
                 mm_text = f"{mm_rate:,.0f}*" if mm_rate else "n/a"
             ratio = fast_rate / mm_rate if mm_rate else float("nan")
             row = {"n": n, "matminer_per_s": mm_rate, "matminer_extrapolated": bool(label),
-                   "fast_per_s": fast_rate, "ratio": ratio, "fast_seconds": fast["seconds"],
+                   "fast_per_s": fast_rate, "fast_per_s_range": spread, "ratio": ratio,
+                   "fast_seconds": fast["seconds"],
                    "fast_cpu_seconds": fast["cpu_seconds"], "load": fast["load"],
                    "fast_warmup_s": fast["warmup_s"], "peak_rss_mb": fast["peak_rss_mb"],
                    "max_rel_diff": rel}  # fmt: skip
             rows.append(row)
-            print(f"{n:>9,} | {mm_text:>18} | {fast_rate:>9,.0f} | {ratio:>7,.0f} | "
+            print(f"{n:>9,} | {mm_text:>18} | {fast_rate:>9,.0f} | {spread:>17} | {ratio:>7,.0f} | "
                   f"{fast['seconds']:>7.2f} | {fast['cpu_seconds']:>10.2f} | "
                   f"{fast['load']:>5.1f} | "
                   f"{fast['peak_rss_mb']:>11,.0f} | {rel:>12.2g}"
@@ -222,8 +233,9 @@ def main() -> None:
     print("* matminer rate extrapolated from the largest measured size (matminer's cost is "
           "linear in n); timed fast output is float32, max rel diff compares its float64 run; "
           f"first-call warm-up (imports, element tables) {rows[-1]['fast_warmup_s']:.1f} s, "
-          "not included; 'fast CPU s' is the process CPU time (all threads) and 'load' the "
-          "1-minute load average of the shared 2-core machine when the run started.")  # fmt: skip
+          "not included; fast /s is the median of --repeat fresh-process runs (range: slowest-"
+          "fastest); 'fast CPU s' is that run's process CPU time (all threads) and 'load' the "
+          "1-minute load average of the shared 2-core machine when it started.")  # fmt: skip
     stream = None
     if args.stream:
         stream = _run(["--stream-worker", str(int(args.stream)), "--preset", args.preset,
@@ -235,7 +247,8 @@ def main() -> None:
     last = rows[-1]
     final = {"n": last["n"], "matminer_per_s": last["matminer_per_s"],
              "matminer_extrapolated": last["matminer_extrapolated"],
-             "fast_per_s": last["fast_per_s"], "ratio": last["ratio"], "max_rel_diff": max_rel,
+             "fast_per_s": last["fast_per_s"], "fast_per_s_range": last["fast_per_s_range"],
+             "ratio": last["ratio"], "max_rel_diff": max_rel,
              "fast_per_cpu_s": last["n"] / last["fast_cpu_seconds"],
              "peak_rss_mb": last["peak_rss_mb"], "preset": args.preset, "dtype": "float32",
              "machine": "shared 2-core, loaded"}  # fmt: skip
