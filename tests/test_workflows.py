@@ -163,6 +163,7 @@ def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
         ),
         ("acquisition.params", {"betta": 1.0}, ["betta", "Did you mean 'beta'?"]),
         ("criticality.objective", "supply_rsk", ["Did you mean 'supply_risk'?"]),
+        ("criticality.hree_convention", "eu_2032", ["usgs", "Did you mean 'eu_2023'?"]),
         (
             "constraints",
             [{"kind": "exclude_elements", "elements": ["Dx"]}],
@@ -181,6 +182,18 @@ def test_bad_names_fail_before_any_work(key, value, expected, tmp_path, shared_d
     for part in expected:
         assert part in str(info.value)
     assert not out.exists()
+
+
+def test_bad_classification_rule_fails_before_work(tmp_path, shared_datasets):
+    spec = load_spec(REPO / "workflows" / "metal_screen.toml")
+    for rule, part in [
+        ("is_metall", "Did you mean 'is_metal'?"),
+        ("Egg == 0", "'Eg'"),
+        ("Eg == zero", "'zero' is not a number"),
+    ]:
+        with pytest.raises(SpecError, match=part):
+            run_workflow(spec.with_overrides(**{"targets.0.positive": rule}), tmp_path / "no")
+    assert not (tmp_path / "no").exists()
 
 
 def test_bad_template_is_a_spec_error(tmp_path, shared_datasets):

@@ -88,27 +88,6 @@ def _check_params(key: str, params: dict[str, Any], allowed: Iterable[str]) -> N
             raise _choices(f"{key}.{name}", name, allowed, "parameter")
 
 
-def _dataset_targets(data: Any, name: str) -> list[str] | None:
-    """Target columns a registered dataset declares, without loading it (None if unknown)."""
-    getter = getattr(data, "get_manifest", None) or getattr(data, "dataset_info", None)
-    if getter is None:
-        return None
-    try:
-        info = getter(name)
-    except Exception:  # noqa: BLE001 - only a hint; load_dataset reports real problems
-        return None
-    targets = getattr(info, "targets", None)
-    if targets is None:
-        targets = getattr(getattr(info, "table", None), "targets", None)
-    if targets is None and isinstance(info, dict):
-        targets = info.get("targets")
-    if targets is None:
-        return None
-    if isinstance(targets, dict):
-        return [str(t) for t in targets]
-    return [str(getattr(t, "name", t)) for t in targets]
-
-
 def check_spec(spec: RunSpec) -> None:
     """Check every registry name and parameter of a spec; raise on the first problem.
 
@@ -130,11 +109,9 @@ def check_spec(spec: RunSpec) -> None:
         key = f"targets[{i}]"
         if target.dataset not in datasets:
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
-        columns = _dataset_targets(data, target.dataset)
-        if target.column is not None and columns is not None and target.column not in columns:
-            raise _choices(f"{key}.column", target.column, columns, f"target of {target.dataset}")
         if target.preset not in presets:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
+        _check_columns(data, key, target)
         cls = model_class(target.model)
         allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
         _check_params(f"{key}.model_params", target.model_params, allowed)
@@ -143,6 +120,33 @@ def check_spec(spec: RunSpec) -> None:
     _check_constraints(spec)
     _check_criticality(spec)
     _check_templates(spec)
+
+
+def _check_columns(data: Any, key: str, target: Any) -> None:
+    """Target column and classification rule against the dataset's real columns."""
+    ds = data.load_dataset(target.dataset)  # memoised by mi.data: the run reuses it
+    if target.column is not None and target.column not in ds.targets:
+        raise _choices(f"{key}.column", target.column, ds.targets, f"target of {target.dataset}")
+    if target.positive is not None:
+        lhs = target.positive
+        for op in ("==", ">=", "<=", ">", "<"):
+            if op in lhs:
+                lhs, rhs = (part.strip() for part in lhs.split(op, 1))
+                try:
+                    float(rhs)
+                except ValueError:
+                    raise SpecError(
+                        f"{key}.positive = {target.positive!r}: {rhs!r} is not a number; write "
+                        "'<column> <op> <number>', e.g. 'Eg == 0'."
+                    ) from None
+                break
+        if lhs not in ds.df.columns:
+            raise _choices(
+                f"{key}.positive",
+                lhs,
+                [str(c) for c in ds.df.columns],
+                f"column of {target.dataset}",
+            )
 
 
 def _check_acquisition(spec: RunSpec) -> None:
