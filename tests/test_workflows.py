@@ -245,7 +245,13 @@ def test_sigkill_during_screen_then_resume_equals_uninterrupted(tmp_path, shared
 
 def test_thompson_acquisition_gets_ensemble_members(tmp_path, shared_datasets):
     spec = small(load_spec(REPO / "workflows" / "superconductor_low_criticality.toml"), n=600)
-    spec = spec.with_overrides(**{"acquisition.name": "thompson", "outputs.campaign_pool": None})
+    spec = spec.with_overrides(
+        **{
+            "acquisition.name": "thompson",
+            "outputs.campaign_pool": None,
+            "outputs.rank_by": "acquisition",
+        }
+    )
     result = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
     top = result.top
     assert top["acquisition"].is_monotonic_decreasing
