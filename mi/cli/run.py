@@ -154,7 +154,7 @@ def _print_result(result: object, progress: object) -> None:
     scored = counts.get("scored") or 0
     if worker:
         typer.echo("")
-        typer.echo("screen, per stage (seconds summed over workers; candidates/s per core):")
+        typer.echo("screen, per stage (seconds summed over workers; candidates per worker-second):")
         for stage, sec in worker.items():
             n = counts["generated"] if stage in ("criticality", "constraints") else scored
             rate = f"{n / sec:>12,.0f}/s" if sec > 0 and n else ""
