@@ -85,13 +85,15 @@ def build_features(
 
 def regressor(quick: bool, n_jobs: int, **overrides: Any) -> XGBEnsembleRegressor:
     params: dict[str, Any] = dict(
-        n_members=5,
-        n_estimators=600,
-        learning_rate=0.05,
+        n_members=4,
+        n_estimators=300,
+        learning_rate=0.1,
         max_depth=8,
         subsample=0.8,
         colsample_bytree=0.5,
         min_child_weight=1.0,
+        bootstrap=False,  # subagging: each member sees 80 % of the rows (bootstrap cost accuracy)
+        max_samples=0.8,
     )
     params.update(overrides)
     if quick:
@@ -99,9 +101,14 @@ def regressor(quick: bool, n_jobs: int, **overrides: Any) -> XGBEnsembleRegresso
     return XGBEnsembleRegressor(random_state=SEED, n_jobs=n_jobs, **params)
 
 
+def supercon_regressor(quick: bool, n_jobs: int, n_members: int = 4) -> XGBEnsembleRegressor:
+    # deeper trees on all rows (measured: RMSE 7.39 vs 7.79 for a bootstrap ensemble, depth 8)
+    return regressor(quick, n_jobs, max_depth=10, max_samples=None, n_members=n_members)
+
+
 def classifier(quick: bool, n_jobs: int, **overrides: Any) -> XGBClassifierModel:
     params: dict[str, Any] = dict(
-        n_estimators=600, learning_rate=0.05, max_depth=6, subsample=0.8, colsample_bytree=0.5
+        n_estimators=300, learning_rate=0.1, max_depth=6, subsample=0.8, colsample_bytree=0.5
     )
     params.update(overrides)
     if quick:
@@ -216,7 +223,7 @@ TASKS: list[Task] = [
         "expt_gap",
         "is_metal",
         "roc_auc",
-        "magpie",
+        "conductor",
         True,
         prep_metal,
         lambda q, j: classifier(q, j),
@@ -228,7 +235,7 @@ TASKS: list[Task] = [
         "expt_gap",
         "Eg (eV)",
         "mae",
-        "magpie",
+        "conductor",
         True,
         prep_gap,
         lambda q, j: TwoStageRegressor(classifier(q, j), regressor(q, j), combine="hard"),
@@ -243,7 +250,7 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_pos,
-        lambda q, j: regressor(q, j),
+        supercon_regressor,
         "Hamidieh xgb ~9.5 (UCI, dups); CatBoost 2024 6.45; plain xgb-magpie (here) 7.57",
         ("<=", 6.5),
     ),
@@ -255,7 +262,7 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_all,
-        lambda q, j: TwoStageRegressor(classifier(q, j), regressor(q, j)),
+        lambda q, j: TwoStageRegressor(classifier(q, j), supercon_regressor(q, j, n_members=3)),
         "plain xgb-magpie on all rows (here) 10.7",
         loco=False,
     ),
@@ -267,7 +274,7 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_all,
-        lambda q, j: regressor(q, j),
+        lambda q, j: supercon_regressor(q, j, n_members=3),
         "plain xgb-magpie on all rows (here) 10.7",
         loco=False,
     ),
@@ -279,7 +286,8 @@ TASKS: list[Task] = [
         "magnet",
         True,
         prep_curie,
-        lambda q, j: regressor(q, j),
+        # absolute-error loss: robust to wrongly mined labels, aims at the MAE (125 vs 127 K)
+        lambda q, j: regressor(q, j, objective="reg:absoluteerror"),
         "Nelson & Sanvito ~50 K MAE (2,500 curated magnets)",
         ("<=", 60.0),
     ),
@@ -406,9 +414,19 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 f"  {r['task']:<19} cov95 {raw['coverage_95']:.3f} -> {cal['coverage_95']:.3f}  "
                 f"cov68 {raw['coverage_68']:.3f} -> {cal['coverage_68']:.3f}  "
                 f"miscal.area {raw['miscalibration_area']:.3f} -> {cal['miscalibration_area']:.3f}"
-                f"  NLL {raw['nll']:.3f} -> {cal['nll']:.3f}  Spearman(|err|,std) "
+                f"  NLL {raw['nll']:.4g} -> {cal['nll']:.4g}  Spearman(|err|,std) "
                 f"{cal['spearman']:.3f}"
             )
+        elif raw:
+            print(
+                f"  {r['task']:<19} cov95 {raw['coverage_95']:.3f}  cov68 {raw['coverage_68']:.3f}"
+                f"  miscal.area {raw['miscalibration_area']:.3f}  NLL {raw['nll']:.4g}  Spearman "
+                f"{raw['spearman']:.3f}  (std calibrated inside the model, test split only)"
+            )
+    print(
+        "  (hard two-stage gap model: correctly classified metals have error 0 and std 0 before "
+        "recalibration, which inflates raw NLL and the miscalibration area)"
+    )
     print()
     print("Protocols / cleaning:")
     for r in results:
@@ -459,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
                 "loco": {m: v["mean"] for m, v in r["loco"]["metrics"].items()}
                 if "loco" in r
                 else None,
-                "coverage_95": (r["kfold"].get("calibration") or {}).get("coverage_95"),
+                "coverage_95": (
+                    r["kfold"].get("calibration") or r["kfold"].get("calibration_raw") or {}
+                ).get("coverage_95"),
                 "goal_met": r.get("goal_met"),
             }
             for r in results

@@ -16,12 +16,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from mi.models._threads import set_passive_omp_default, xgb_threads
-from mi.models._validation import check_number
+from mi.models._validation import check_choice, check_number
 
 set_passive_omp_default()
 import xgboost as xgb  # noqa: E402  (after the OpenMP wait policy is set)
 
 __all__ = ["XGBEnsembleRegressor", "XGBClassifierModel"]
+
+_OBJECTIVES = ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror")
 
 
 class _XGBParamsMixin:
@@ -117,6 +119,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     max_samples : float or None, default None
         Fraction of rows drawn per member (None: ``n`` draws with replacement when
         ``bootstrap``, else all rows).
+    objective : {"reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror"}
+        Loss of every member (default squared error). The absolute and pseudo-Huber losses are
+        robust to wrong labels (e.g. text-mined values) and aim at the median / MAE.
     random_state : int, RandomState or None
         Seed of the bootstrap draws and member seeds.
     n_jobs : int or None
@@ -153,6 +158,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         max_bin: int = 256,
         bootstrap: bool = True,
         max_samples: float | None = None,
+        objective: str = "reg:squarederror",
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -167,6 +173,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         self.max_bin = max_bin
         self.bootstrap = bootstrap
         self.max_samples = max_samples
+        self.objective = objective
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -194,6 +201,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         """
         self._check_booster_params()
         check_number(self, "n_members", self.n_members, kind=numbers.Integral, low=1)
+        check_choice(self, "objective", self.objective, _OBJECTIVES)
         check_number(
             self, "max_samples", self.max_samples, low=0.0, high=1.0, low_open=True, allow_none=True
         )
@@ -214,9 +222,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
             if not np.any(weights > 0):  # all drawn rows had zero weight: use every row
                 weights = sw
             keep = weights > 0
-            member = xgb.XGBRegressor(
-                objective="reg:squarederror", **self._booster_kwargs(int(seed))
-            )
+            member = xgb.XGBRegressor(objective=self.objective, **self._booster_kwargs(int(seed)))
             member.fit(X[keep], y[keep], sample_weight=weights[keep])
             self.members_.append(member)
         return self
