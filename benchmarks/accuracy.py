@@ -342,7 +342,24 @@ def _fmt(summary: dict[str, Any], metric: str, digits: int = 3) -> str:
     return f"{s['mean']:.{digits}f} +- {s['std']:.{digits}f}"
 
 
-def run_task(task: Task, quick: bool, loco: bool, n_jobs: int) -> dict[str, Any]:
+def plain_xgb(classification: bool, n_jobs: int) -> Any:
+    """The issue's baseline: one xgboost model with the library's default hyperparameters."""
+    common = dict(n_estimators=100, learning_rate=0.3, max_depth=6, subsample=1.0)
+    if classification:
+        return XGBClassifierModel(colsample_bytree=1.0, random_state=SEED, n_jobs=n_jobs, **common)
+    return XGBEnsembleRegressor(
+        n_members=1,
+        bootstrap=False,
+        colsample_bytree=1.0,
+        random_state=SEED,
+        n_jobs=n_jobs,
+        **common,
+    )
+
+
+def run_task(
+    task: Task, quick: bool, loco: bool, n_jobs: int, baseline: bool = True
+) -> dict[str, Any]:
     start = time.perf_counter()
     ds = load_dataset(task.dataset, **task.load_options)
     df, y, cleaning, cv = task.prepare(ds, quick)
@@ -368,6 +385,15 @@ def run_task(task: Task, quick: bool, loco: bool, n_jobs: int) -> dict[str, Any]
     if loco and task.loco:
         res = evaluate(model, X, y, groups=groups, cv="loco", n_splits=5, random_state=SEED)
         out["loco"] = res.to_dict()
+    if baseline:
+        magpie = X[[c for c in X.columns if c.startswith("MagpieData ")]]
+        base = plain_xgb(kfold.task == "classification", n_jobs)
+        res = evaluate(base, magpie, y, groups=groups, cv=cv, n_splits=5, random_state=SEED)
+        out["baseline"] = {
+            "model": "plain xgboost (library defaults: 100 trees, lr 0.3, depth 6), magpie "
+            "features only, same folds",
+            "metrics": res.to_dict()["metrics"],
+        }
     headline = out["kfold"]["metrics"][task.metric]["mean"]
     if task.goal is not None:
         op, value = task.goal
@@ -381,7 +407,7 @@ def run_task(task: Task, quick: bool, loco: bool, n_jobs: int) -> dict[str, Any]
 def print_table(results: list[dict[str, Any]]) -> None:
     head = (
         f"{'task':<19} {'n':>6} {'metric':<8} {'k-fold (mean +- std)':<22} {'LOCO':<22} "
-        f"{'cov68':>6} {'cov95':>6} {'goal':<14} anchors"
+        f"{'plain xgb':<10} {'cov68':>6} {'cov95':>6} {'goal':<14} anchors"
     )
     print(head)
     print("-" * len(head))
@@ -393,6 +419,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         for i, m in enumerate(metrics):
             k = _fmt(r["kfold"]["metrics"], m)
             lo = _fmt(r["loco"]["metrics"], m) if "loco" in r else "-"
+            bl = _fmt(r["baseline"]["metrics"], m).split(" ")[0] if "baseline" in r else "-"
             cal = r["kfold"].get("calibration") or r["kfold"].get("calibration_raw")
             c68 = f"{cal['coverage_68']:.3f}" if (cal and i == 0) else ""
             c95 = f"{cal['coverage_95']:.3f}" if (cal and i == 0) else ""
@@ -403,7 +430,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
             n = str(r["n"]) if i == 0 else ""
             anchors = r["anchors"] if i == 0 else ""
             print(
-                f"{name:<19} {n:>6} {m:<8} {k:<22} {lo:<22} {c68:>6} {c95:>6} {goal:<14} {anchors}"
+                f"{name:<19} {n:>6} {m:<8} {k:<22} {lo:<22} {bl:<10} {c68:>6} {c95:>6} "
+                f"{goal:<14} {anchors}"
             )
     print()
     print("Calibration (pooled out-of-fold, k-fold): raw ensemble std -> cross-fit recalibrated")
@@ -442,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default="", help="comma-separated task names (default all)")
     parser.add_argument("--no-loco", action="store_true", help="skip leave-one-cluster-out")
     parser.add_argument("--n-jobs", type=int, default=None, help="xgboost threads (<= quota)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the plain xgboost-on-magpie baseline"
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     names = [t for t in args.tasks.split(",") if t]
@@ -459,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     total = time.perf_counter()
     for task in tasks:
-        r = run_task(task, args.quick, not args.no_loco, n_jobs)
+        r = run_task(task, args.quick, not args.no_loco, n_jobs, not args.no_baseline)
         results.append(r)
         print(json.dumps(r, default=float), flush=True)
     print()
@@ -476,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
                 "kfold_std": {m: v["std"] for m, v in r["kfold"]["metrics"].items()},
                 "loco": {m: v["mean"] for m, v in r["loco"]["metrics"].items()}
                 if "loco" in r
+                else None,
+                "baseline": {m: v["mean"] for m, v in r["baseline"]["metrics"].items()}
+                if "baseline" in r
                 else None,
                 "coverage_95": (
                     r["kfold"].get("calibration") or r["kfold"].get("calibration_raw") or {}
