@@ -69,10 +69,3 @@ def test_ingest_writes_parquet_and_reports(tmp_path, capsys):
         )
         == 1
     )
-
-
-def test_demo_loads_supercon(tmp_path, capsys, shared_datasets):
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
-    assert "dataset  : supercon" in out and "rejection entries" in out
-    assert (tmp_path / "demo" / "supercon.parquet").is_file()
