@@ -324,7 +324,7 @@ TASKS: list[Task] = [
         lambda q, j: CalibratedRegressor(
             regressor(q, j, max_depth=4, min_child_weight=2.0), method="linear", cv=5
         ),
-        "OBELiX paper baselines ~1.5-2 log10 MAE (from memory, not checked)",
+        "no anchor quoted (the OBELiX paper baselines were not checked here)",
         load_options={"merge": "none"},
     ),
 ]
@@ -333,9 +333,26 @@ TASKS: list[Task] = [
 # ---------------------------------------------------------------------------- running
 
 
+def _json(value: Any) -> str:
+    """Strict JSON (NaN and infinities become null)."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        if isinstance(v, float | np.floating):
+            return float(v) if math.isfinite(v) else None
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    return json.dumps(clean(value), allow_nan=False)
+
+
 def _fmt(summary: dict[str, Any], metric: str, digits: int = 3) -> str:
     s = summary.get(metric)
-    if s is None or s["mean"] is None or math.isnan(s["mean"]):
+    if s is None or s["mean"] is None or not math.isfinite(s["mean"]):
         return "-"
     if s["std"] is None or math.isnan(s["std"]):
         return f"{s['mean']:.{digits}f}"
@@ -492,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     for task in tasks:
         r = run_task(task, args.quick, not args.no_loco, n_jobs, not args.no_baseline)
         results.append(r)
-        print(json.dumps(r, default=float), flush=True)
+        print(_json(r), flush=True)
     print()
     print_table(results)
     summary = {
@@ -519,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in results
         },
     }
-    print(json.dumps(summary, default=float))
+    print(_json(summary))
     return 0
 
 
