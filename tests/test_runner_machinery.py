@@ -150,6 +150,7 @@ def test_cluster_needs_submit_command(monkeypatch):
 
 
 def test_jobqueue_script_carries_resources():
+    pytest.importorskip("dask_jobqueue", reason="dask-jobqueue (extra 'cluster') not installed")
     from mi.runner.executors import jobqueue_cluster
     from mi.runner.spec import ClusterSpec
 
