@@ -1,0 +1,31 @@
+"""mi.models on a small slice of the real band-gap data (through mi.data and mi.features)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mi.chem import parse_formulas
+from mi.data import load_dataset
+from mi.features import featurize
+from mi.models import XGBClassifierModel, XGBEnsembleRegressor, evaluate
+
+
+def test_metal_classifier_and_gap_regressor_on_real_slice(shared_datasets):
+    df = load_dataset("expt_gap").df.sample(n=800, random_state=0).reset_index(drop=True)
+    X = featurize(list(df["composition"]), preset="magpie").reset_index(drop=True)
+    groups = parse_formulas(list(df["composition"])).canonical_keys()
+    small = {"n_estimators": 60, "learning_rate": 0.2, "n_jobs": 1, "random_state": 0}
+    clf = evaluate(XGBClassifierModel(**small), X, df["is_metal"].to_numpy(), groups=groups)
+    assert clf.summary["roc_auc"]["mean"] > 0.9
+    nonmetal = ~df["is_metal"].to_numpy()
+    Xn, yn = X[nonmetal], df.loc[nonmetal, "Eg"].to_numpy(float)
+    gn = np.asarray(groups)[nonmetal]
+    model = XGBEnsembleRegressor(n_members=3, **small)
+    kfold = evaluate(model, Xn, yn, groups=gn, n_splits=3)
+    trivial = np.mean(np.abs(yn - yn.mean()))  # about 1.1 eV
+    assert kfold.summary["mae"]["mean"] < 0.75 * trivial
+    assert 0.85 <= kfold.calibration.coverage_95 <= 0.99
+    loco = evaluate(model, Xn, yn, groups=gn, cv="loco", n_splits=3)
+    assert isinstance(loco.oof, pd.DataFrame) and loco.oof["fold"].notna().all()
+    assert loco.summary["mae"]["n_folds"] == 3
