@@ -99,6 +99,17 @@ def test_card_saved_and_read(data, tmp_path):
     assert ModelCard.from_dict(back.to_dict()) == back
 
 
+def test_dict_card_keeps_unknown_keys(data, tmp_path):
+    X, y = data
+    model = XGBEnsembleRegressor(n_members=1, **SMALL).fit(X, y)
+    card = {"dataset": "supercon", "dataset_sha256": {"f.csv": "ab"}, "units": "K", "preset": "m"}
+    back = load_card(save_model(model, tmp_path / "m", card=card))
+    assert back.dataset == {"name": "supercon"}
+    assert back.extra == {"dataset_sha256": {"f.csv": "ab"}, "units": "K"}
+    assert back.preset == "m" and back.params["n_members"] == 1
+    assert back.feature_names == list(X.columns)
+
+
 def test_refuses_unknown_class_and_bad_paths(data, tmp_path):
     X, y = data
     model = XGBEnsembleRegressor(n_members=1, **SMALL).fit(X, y)

@@ -83,6 +83,8 @@ class ModelCard:
         ISO timestamp.
     notes : str
         Free text (protocol, caveats).
+    extra : dict
+        Any other caller-supplied metadata (kept verbatim, JSON-converted).
     """
 
     model_class: str
@@ -99,6 +101,7 @@ class ModelCard:
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
     notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -106,9 +109,11 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelCard:
-        """Rebuild from :meth:`to_dict` output (unknown keys are ignored)."""
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """Rebuild from :meth:`to_dict` output; unknown keys are kept in ``extra``.
+
+        A string ``dataset`` becomes ``{"name": dataset}``.
+        """
+        return cls(**_split_fields(data))
 
     def to_markdown(self) -> str:
         """Render a short human-readable card."""
@@ -127,9 +132,23 @@ class ModelCard:
         if self.calibration:
             lines += ["", "## Calibration", "", "```json", json.dumps(self.calibration, indent=1)]
             lines.append("```")
+        if self.extra:
+            lines += ["", "## Other metadata", "", "```json", json.dumps(self.extra, indent=1)]
+            lines.append("```")
         if self.notes:
             lines += ["", "## Notes", "", self.notes]
         return "\n".join(lines) + "\n"
+
+
+def _split_fields(data: dict[str, Any]) -> dict[str, Any]:
+    known = set(ModelCard.__dataclass_fields__)
+    out = {k: v for k, v in data.items() if k in known}
+    extra = dict(out.get("extra") or {})
+    extra.update({k: v for k, v in data.items() if k not in known})
+    out["extra"] = _jsonable(extra)
+    if isinstance(out.get("dataset"), str):
+        out["dataset"] = {"name": out["dataset"]}
+    return out
 
 
 def make_card(model: Any, **fields: Any) -> ModelCard:
@@ -140,7 +159,8 @@ def make_card(model: Any, **fields: Any) -> ModelCard:
     model : estimator
         The (fitted) model.
     **fields
-        Any :class:`ModelCard` field (``dataset``, ``preset``, ``target``, ``metrics`` ...).
+        Any :class:`ModelCard` field (``dataset``, ``preset``, ``target``, ``metrics`` ...);
+        other keys go to ``extra``.
 
     Returns
     -------
@@ -156,4 +176,6 @@ def make_card(model: Any, **fields: Any) -> ModelCard:
     params = _jsonable(model.get_params(deep=True)) if hasattr(model, "get_params") else {}
     names = getattr(model, "feature_names_in_", None)
     fields.setdefault("feature_names", [] if names is None else [str(c) for c in names])
-    return ModelCard(model_class=type(model).__name__, params=params, **fields)
+    fields.setdefault("params", params)
+    fields.pop("model_class", None)
+    return ModelCard(model_class=type(model).__name__, **_split_fields(fields))

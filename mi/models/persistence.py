@@ -279,8 +279,8 @@ def save_model(
     path : str or Path
         Folder to create (it must not exist, or be empty).
     card : ModelCard or dict, optional
-        Model card; by default one is made with :func:`make_card` (class, params, features,
-        versions).
+        Model card; a dict goes through :func:`make_card` (class, params, features and versions
+        filled in; keys that are not card fields are kept under ``extra``).
 
     Returns
     -------
@@ -305,7 +305,7 @@ def save_model(
     if card is None:
         card = make_card(model)
     elif isinstance(card, dict):
-        card = ModelCard.from_dict({"model_class": type(model).__name__, **card})
+        card = make_card(model, **card)
     folder.mkdir(parents=True, exist_ok=True)
     writer = _Writer(folder)
     tree = _dump(model, writer)
