@@ -29,8 +29,21 @@ def show_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     names = [
-        "mi", "numpy", "scipy", "pandas", "pyarrow", "pymatgen", "matminer", "scikit-learn",
-        "xgboost-cpu", "xgboost", "ase", "dask", "distributed", "pydantic", "typer",
+        "mi",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "pymatgen",
+        "matminer",
+        "scikit-learn",
+        "xgboost-cpu",
+        "xgboost",
+        "ase",
+        "dask",
+        "distributed",
+        "pydantic",
+        "typer",
     ]
     out: dict[str, str] = {}
     for name in names:

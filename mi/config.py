@@ -133,7 +133,7 @@ def get_settings(refresh: bool = False) -> Settings:
 
 
 def cpu_quota() -> int:
-    """Number of CPUs this process may really use (cgroup quota, affinity, cpu_count).
+    """Return the number of CPUs this process may really use (cgroup quota, affinity, count).
 
     Returns
     -------
@@ -203,7 +203,9 @@ def builtin_dir(kind: str) -> Path:
         shipped inside the wheel.
     """
     if kind not in {"datasets", "featurizers", "workflows"}:
-        raise ConfigError(f"Unknown definition folder {kind!r}; use datasets/featurizers/workflows.")
+        raise ConfigError(
+            f"Unknown definition folder {kind!r}; use datasets, featurizers or workflows."
+        )
     # mi/_data/<kind> is a symlink to the top-level <kind>/ folder in a checkout, and a real
     # folder inside a built wheel (setuptools copies the linked files).
     return Path(__file__).resolve().parent / "_data" / kind

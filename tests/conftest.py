@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATASETS = Path(os.environ.get("MI_TEST_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
+SHARED_DATASETS = Path(
+    os.environ.get("MI_TEST_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets")
+)
 SHARED_CRITICALITY = REPO_ROOT.parent / "shared" / "criticality"
 
 # Tests use one thread everywhere (xgboost/OpenMP oversubscription is slow on small containers).
@@ -22,7 +24,9 @@ os.environ.setdefault("MI_N_JOBS", "1")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_mi_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+def _isolated_mi_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+):
     """Every test gets its own writable cache, offline mode, and the shared data as mirror."""
     from mi.config import get_settings
 
