@@ -266,6 +266,16 @@ def main() -> None:
         f"{args.depth}), preset magpie, acquisition ehvi"
     )
     print("NOTE: timings taken on a shared machine under load from other users; they vary.")
+    try:
+        autogroup = open("/proc/sys/kernel/sched_autogroup_enabled").read().strip() == "1"
+    except OSError:
+        autogroup = False
+    if autogroup:
+        print(
+            "NOTE: Linux autogroup scheduling is on: the CPU is shared per session, so while "
+            "another session is busy this benchmark gets about one core however many workers "
+            "it starts (see the 'cores' column)."
+        )
     model, columns, y_obs, r_obs, fit_s, n_train = train_surrogate(
         args.members, args.trees, args.depth, "magpie"
     )
