@@ -9,13 +9,6 @@ import the submodules you need (``mi.data``, ``mi.features``, ``mi.models`` ...)
 
 from __future__ import annotations
 
-import os as _os
-
-# xgboost/OpenMP threads busy-wait by default; on a small shared container two threads were
-# measured 2-6x slower than one. PASSIVE must be set before OpenMP is first loaded, which may
-# happen through any other import (scikit-learn), so it is set here. A user's value wins.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "show_versions"]
