@@ -451,16 +451,19 @@ def _train_target(
                 model_path,
                 card={
                     "target": target.name,
-                    "dataset": target.dataset,
-                    "dataset_sha256": record.get("sha256", {}),
-                    "column": record.get("column"),
-                    "units": record.get("units"),
+                    "task": target.task,
+                    "dataset": {
+                        "name": target.dataset,
+                        "column": record.get("column"),
+                        "units": record.get("units"),
+                        "sha256": record.get("sha256", {}),
+                        "n_train": len(y),
+                    },
                     "preset": target.preset,
-                    "features": columns,
-                    "model": target.model,
-                    "params": target.model_params,
+                    "feature_names": columns,
                     "metrics": cv.get("metrics", {}),
                     "workflow": spec.name,
+                    "workflow_model": target.model,
                 },
             )
             cp.mark_done(step, time.perf_counter() - t0, keys["model"], saved=saved)
