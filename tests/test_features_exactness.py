@@ -1,7 +1,7 @@
 """Fast backend == matminer on real compositions from the shared datasets plus random ones.
 
 matminer runs at ~250-300 compositions/s on one core, so each preset uses a fixed subset:
-magpie 5,000 real + 1,000 random (~20 s), magnet and conductor 800 real + 200 random each.
+5,000 real + 1,000 random compositions for every composition preset (magpie, magnet, conductor).
 ``benchmarks/featurize.py --exactness`` runs larger sets.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from mi.features import featurize
 from mi.features.validation import compare_features, random_formulas, real_formulas
 
-SIZES = {"magpie": (5_000, 1_000), "magnet": (800, 200), "conductor": (800, 200)}
+SIZES = {"magpie": (5_000, 1_000), "magnet": (5_000, 1_000), "conductor": (5_000, 1_000)}
 
 
 @pytest.fixture(scope="module")
