@@ -43,7 +43,7 @@ def test_merge_median_keeps_count_and_spread():
     assert row["Eg_n"] == 2 and row["Eg_std"] == pytest.approx(0.2)
     assert row["note"] == "a"  # other columns: first row of the group
     merged = ds.report.merged
-    assert len(merged) == 1 and merged.loc[0, "sources"] == "<DataFrame>:0;<DataFrame>:1"
+    assert len(merged) == 1 and merged.loc[0, "sources"] == "<DataFrame> row 0; <DataFrame> row 1"
     assert merged.loc[0, "Eg_values"] == "2; 2.4"
 
 
@@ -159,4 +159,4 @@ def test_isotope_rows_are_noted_and_single_target_string_accepted():
     raw = pd.DataFrame({"f": ["PdD0.8", "Fe"], "Tc": [9.0, 0.5]})
     ds = read_table(raw, composition_col="f", targets="Tc")
     assert ds.targets == ["Tc"]
-    assert any("1 accepted rows use D/T" in n and "<DataFrame>:0" in n for n in ds.report.notes)
+    assert any("1 accepted rows use D/T" in n and "<DataFrame> row 0" in n for n in ds.report.notes)

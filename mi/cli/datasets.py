@@ -56,9 +56,12 @@ def show_dataset(name: str, n_rejected: int = 10) -> str:
     lines = [ds.summary(), f"manifest : {manifest.path}"]
     rej = ds.report.rejected
     if len(rej):
-        lines.append(f"first {min(n_rejected, len(rej))} of {len(rej)} rejection entries:")
+        lines.append(
+            f"first {min(n_rejected, len(rej))} of {len(rej)} rejection entries "
+            "(rows are 0-based data rows; the header is not counted):"
+        )
         for r in rej.head(n_rejected).itertuples(index=False):
-            lines.append(f"  {r.file}:{r.row} [{r.column}] {r.value!r}: {r.reason}")
+            lines.append(f"  {r.file} row {r.row} [{r.column}] {r.value!r}: {r.reason}")
     merged = ds.report.merged
     if len(merged):
         lines.append(f"first {min(3, len(merged))} of {len(merged)} merged groups:")

@@ -190,7 +190,7 @@ def clean_frames(
         else:
             comp_cells, comp_col = s_formulas, str(spec.structure_col)
         check = check_formulas(comp_cells)
-        isotope_rows.extend(f"{frame.file}:{row} {comp_cells[row]!r}" for row in check.isotopes)
+        isotope_rows.extend(f"{frame.file} row {row} {comp_cells[row]!r}" for row in check.isotopes)
         for row, reason in check.errors.items():
             if spec.composition_col is not None or structures[row] is not None:
                 log.add(frame.file, row, comp_col, comp_cells[row], reason)
@@ -279,7 +279,7 @@ def clean_frames(
                 "composition": first.formula,
                 **{c: first.kept.get(c) for c in spec.merge_by},
                 "n_rows": len(members),
-                "sources": ";".join(f"{m.file}:{m.row}" for m in members),
+                "sources": "; ".join(f"{m.file} row {m.row}" for m in members),
             }
             for t in spec.targets:
                 entry[f"{t.name}_values"] = "; ".join(_show(m.values[t.name]) for m in members)

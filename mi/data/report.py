@@ -70,7 +70,7 @@ class ValidationReport:
         row in ``file``). A row with two bad cells appears twice but counts once.
     merged : pandas.DataFrame
         One line per group of accepted rows merged into one output row: ``composition``,
-        ``n_rows``, ``sources`` (``file:row;...``), per target the input values and the merged
+        ``n_rows``, ``sources`` (``file row N; ...``), per target the input values and the merged
         value, and ``rule``.
     n_output : int
         Rows of the resulting dataset (after merging).
