@@ -67,10 +67,10 @@ def suggest(
     ] = None,
 ) -> None:
     """Suggest the next batch; write it as a CSV for the lab to fill in the target column."""
-    from rich.console import Console
     from rich.table import Table
 
     from mi.active import Campaign
+    from mi.cli._console import make_console
 
     campaign = Campaign(directory)
     table = campaign.suggest(n)
@@ -85,7 +85,7 @@ def suggest(
         view.add_column(header, overflow="fold", no_wrap=col != "composition")
     for row in table.itertuples(index=False):
         view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
-    Console(width=max(100, Console().width)).print(view)
+    make_console().print(view)
     typer.echo(
         f"Wrote {out}. Fill in the {campaign.spec.target!r} column, then run "
         f"`mi campaign observe {directory} {out}`."

@@ -56,9 +56,9 @@ def _parse_weights(items: list[str]) -> dict[str, float] | None:
 
 
 def _print_list() -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from mi.cli._console import make_console
     from mi.criticality import data_dir, list_tables
 
     frame = list_tables()
@@ -67,7 +67,7 @@ def _print_list() -> None:
         table.add_column(col, overflow="fold", max_width=None if col != "source" else 70)
     for row in frame.itertuples(index=False):
         table.add_row(row.name, row.year, row.kind, str(row.rows), row.source)
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print(f"Files, citations and caveats: {data_dir()} (README.md, SHA256SUMS)")
 
@@ -128,8 +128,9 @@ def criticality(
         typer.echo(frame.to_json(orient="records", indent=2))
         return
 
-    from rich.console import Console
     from rich.table import Table
+
+    from mi.cli._console import make_console
 
     table = Table(title="Criticality scores (fractions in %)")
     table.add_column("composition", no_wrap=True)
@@ -144,7 +145,7 @@ def criticality(
         if has_missing:
             cells.append(str(frame["missing_elements"].iloc[i]))
         table.add_row(*cells)
-    console = Console()
+    console = make_console()
     console.print(table)
     attrs = frame.attrs
     console.print(

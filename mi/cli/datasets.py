@@ -17,10 +17,10 @@ datasets_app = typer.Typer(
 @datasets_app.command("list")
 def list_cmd() -> None:
     """List registered datasets (name, kind, targets, rows, availability, licence)."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
+    from mi.cli._console import make_console
     from mi.data import list_datasets
 
     df = list_datasets()
@@ -32,7 +32,7 @@ def list_cmd() -> None:
         licence = row.licence if len(row.licence) <= 60 else row.licence[:57] + "..."
         cells = (row.name, row.kind, row.targets, rows, row.available, licence)
         table.add_row(*(escape(str(c)) for c in cells))
-    Console(width=160).print(table)
+    make_console().print(table)
 
 
 def show_dataset(name: str, n_rejected: int = 10) -> str:

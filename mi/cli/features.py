@@ -18,10 +18,10 @@ features_app = typer.Typer(
 @features_app.command("presets")
 def presets_cmd() -> None:
     """List the featurizer presets (name, kind, number of features, featurizers)."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
+    from mi.cli._console import make_console
     from mi.features import get_preset, list_presets
 
     table = Table(title="mi featurizer presets")
@@ -31,7 +31,7 @@ def presets_cmd() -> None:
         n = get_preset(row.name).n_features
         cells = (row.name, row.kind, str(n), row.featurizers, row.source)
         table.add_row(*(escape(str(c)) for c in cells))
-    Console(width=160).print(table)
+    make_console().print(table)
 
 
 @features_app.command("run")
