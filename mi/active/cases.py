@@ -64,6 +64,24 @@ class DiscoveryCase:
     quick: dict[str, Any] = field(default_factory=dict)
 
 
+_EXPT_GAP = DiscoveryCase(
+    name="expt_gap",
+    dataset="expt_gap",
+    target="Eg",
+    maximize=False,
+    pool_filter="positive",
+    target_quantile=0.10,
+    n_initial=200,
+    batch_size=1,
+    budget=20,
+    headline="daf_1",
+    anchor="Borg EI DAF_1 ~3.7, random 1.0; target >= 4",
+    goal=4.0,
+    transform="log",
+    quick={"budget": 8},
+)
+
+
 DISCOVERY_CASES: dict[str, DiscoveryCase] = {
     c.name: c
     for c in (
@@ -82,37 +100,12 @@ DISCOVERY_CASES: dict[str, DiscoveryCase] = {
             goal=10.0,
             quick={"budget": 200, "batch_size": 50},
         ),
-        DiscoveryCase(
-            name="expt_gap",
-            dataset="expt_gap",
-            target="Eg",
-            maximize=False,
-            pool_filter="positive",
-            target_quantile=0.10,
-            n_initial=200,
-            batch_size=1,
-            budget=20,
-            headline="daf_1",
-            anchor="Borg EI DAF_1 ~3.7, random 1.0; target >= 4",
-            goal=4.0,
-            transform="log",
-            quick={"budget": 8},
-        ),
-        DiscoveryCase(
+        _EXPT_GAP,
+        replace(
+            _EXPT_GAP,
             name="expt_gap_50",
-            dataset="expt_gap",
-            target="Eg",
-            maximize=False,
-            pool_filter="positive",
-            target_quantile=0.10,
             n_initial=50,
-            batch_size=1,
-            budget=20,
-            headline="daf_1",
             anchor="sensitivity: as expt_gap with 50 initial compositions",
-            goal=4.0,
-            transform="log",
-            quick={"budget": 8},
         ),
         DiscoveryCase(
             name="curie_tc",
