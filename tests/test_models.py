@@ -175,6 +175,31 @@ def test_random_forest_uncertainty(data, uncertainty):
     assert rf.inbag_.shape == (40, 200)
 
 
+def test_extra_trees_mode(data):
+    X, y = data
+    kw = dict(n_estimators=30, max_features=0.5, random_state=0, n_jobs=1)
+    extra = RandomForestUncertaintyRegressor(splitter="random", bootstrap=False, **kw)
+    extra.fit(X[:200], y[:200])
+    best = RandomForestUncertaintyRegressor(**kw).fit(X[:200], y[:200])
+    assert extra.score(X[200:], y[200:]) > 0.6
+    assert np.all(extra.inbag_ == 1)  # every tree saw every row
+    # random thresholds: trees differ although all see the same rows
+    mean, std = extra.predict(X[200:], return_std=True)
+    assert np.all(std > 0)
+    assert not np.allclose(mean, best.predict(X[200:]))
+    again = RandomForestUncertaintyRegressor(splitter="random", bootstrap=False, **kw)
+    np.testing.assert_array_equal(again.fit(X[:200], y[:200]).predict(X[200:]), mean)
+
+
+def test_jackknife_needs_bootstrap(data):
+    X, y = data
+    rf = RandomForestUncertaintyRegressor(n_estimators=5, bootstrap=False, uncertainty="jackknife")
+    with pytest.raises(ValueError, match="needs bootstrap=True"):
+        rf.fit(X, y)
+    with pytest.raises(ValueError, match="splitter"):
+        RandomForestUncertaintyRegressor(n_estimators=5, splitter="fast").fit(X, y)
+
+
 def test_jackknife_matches_direct_formula(data):
     X, y = data
     rf = RandomForestUncertaintyRegressor(

@@ -40,6 +40,9 @@ REGRESSORS = {
     "rf_jackknife": lambda: RandomForestUncertaintyRegressor(
         n_estimators=8, uncertainty="jackknife", random_state=0, n_jobs=1
     ),
+    "extra_trees": lambda: RandomForestUncertaintyRegressor(
+        n_estimators=8, splitter="random", bootstrap=False, random_state=0, n_jobs=1
+    ),
     "gp": lambda: GPRegressor(n_restarts_optimizer=0, random_state=0),
     "two_stage": lambda: TwoStageRegressor(
         XGBClassifierModel(**SMALL), XGBEnsembleRegressor(n_members=2, **SMALL)

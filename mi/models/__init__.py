@@ -4,7 +4,8 @@ Estimators follow the scikit-learn contract and pass its ``parametrize_with_chec
 
 - :class:`XGBEnsembleRegressor` (default surrogate): bootstrap ensemble of xgboost models,
   ``predict(X, return_std=True)`` and ``predict_members(X)``;
-- :class:`RandomForestUncertaintyRegressor`: tree spread or infinitesimal jackknife;
+- :class:`RandomForestUncertaintyRegressor`: tree spread or infinitesimal jackknife (or extra
+  trees: ``splitter="random", bootstrap=False``);
 - :class:`GPRegressor`: ARD Matern + white noise Gaussian process for small data;
 - :class:`XGBClassifierModel`: probabilities (metal / non-metal, superconductor or not ...);
 - :class:`TwoStageRegressor`: classifier, then regressor on the positives (Stanev et al. 2018);
@@ -12,6 +13,8 @@ Estimators follow the scikit-learn contract and pass its ``parametrize_with_chec
 
 :func:`evaluate` cross-validates with grouped k-fold or leave-one-cluster-out splits;
 :func:`save_model` / :func:`load_model` store models without pickle, with a :class:`ModelCard`.
+:func:`replicate_noise` / :func:`near_duplicate_noise` measure the label noise, the error floor
+under any model.
 xgboost thread counts never exceed the container's CPU quota (see :mod:`mi.models._threads`).
 """
 
@@ -41,6 +44,7 @@ from mi.models.evaluation import (  # noqa: E402
 )
 from mi.models.forest import RandomForestUncertaintyRegressor  # noqa: E402
 from mi.models.gp import GPRegressor  # noqa: E402
+from mi.models.noise import NoiseEstimate, near_duplicate_noise, replicate_noise  # noqa: E402
 from mi.models.persistence import load_card, load_model, save_model  # noqa: E402
 from mi.models.prediction import Prediction, predict_distribution  # noqa: E402
 from mi.models.splits import GroupedKFold, LeaveOneClusterOut  # noqa: E402
@@ -77,4 +81,7 @@ __all__ = [
     "make_card",
     "package_versions",
     "xgb_threads",
+    "NoiseEstimate",
+    "replicate_noise",
+    "near_duplicate_noise",
 ]

@@ -1,4 +1,4 @@
-"""Random forest regressor with uncertainty (tree spread or infinitesimal jackknife)."""
+"""Random forest (or extra-trees) regressor with uncertainty (tree spread or jackknife)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
 
     with ``N_bi`` the number of times row ``i`` is in tree ``b``'s bootstrap sample.
 
+    ``splitter="random", bootstrap=False`` gives extremely randomized trees (Geurts, Ernst &
+    Wehenkel, Mach. Learn. 63, 2006): random split thresholds, every tree on all rows. On
+    SuperCon Tc > 0 (magpie + element fractions, 5-fold grouped) they measured RMSE 7.17 K
+    against 7.63 K for the bootstrap forest (``benchmarks/accuracy.py``).
+
     Parameters
     ----------
     n_estimators : int, default 200
@@ -43,6 +48,11 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         Minimum rows per leaf.
     max_depth : int or None, default None
         Maximum tree depth.
+    splitter : {"best", "random"}, default "best"
+        ``"random"``: one random threshold per candidate feature (extra trees).
+    bootstrap : bool, default True
+        Fit each tree on a bootstrap resample; ``False``: on all rows (needs
+        ``uncertainty="trees"``).
     uncertainty : {"trees", "jackknife"}, default "trees"
         Which spread ``predict(..., return_std=True)`` returns.
     random_state : int or None
@@ -55,7 +65,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
     estimators_ : list of DecisionTreeRegressor
         Fitted trees.
     inbag_ : ndarray of shape (n_estimators, n_samples)
-        Bootstrap counts (needed by the jackknife).
+        Bootstrap counts (needed by the jackknife; all ones when ``bootstrap=False``).
 
     Examples
     --------
@@ -72,6 +82,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         max_features: float | int | str | None = 0.33,
         min_samples_leaf: int = 1,
         max_depth: int | None = None,
+        splitter: str = "best",
+        bootstrap: bool = True,
         uncertainty: str = "trees",
         random_state: int | None = None,
         n_jobs: int | None = None,
@@ -80,6 +92,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
+        self.splitter = splitter
+        self.bootstrap = bootstrap
         self.uncertainty = uncertainty
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -89,10 +103,11 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             "max_features": self.max_features,
             "min_samples_leaf": self.min_samples_leaf,
             "max_depth": self.max_depth,
+            "splitter": self.splitter,
         }
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RandomForestUncertaintyRegressor:
-        """Fit the trees on bootstrap resamples.
+        """Fit the trees (on bootstrap resamples unless ``bootstrap=False``).
 
         Parameters
         ----------
@@ -113,6 +128,13 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             self, "max_depth", self.max_depth, kind=numbers.Integral, low=1, allow_none=True
         )
         check_choice(self, "uncertainty", self.uncertainty, ("trees", "jackknife"))
+        check_choice(self, "splitter", self.splitter, ("best", "random"))
+        check_choice(self, "bootstrap", self.bootstrap, (True, False))
+        if self.uncertainty == "jackknife" and not self.bootstrap:
+            raise ValueError(
+                "RandomForestUncertaintyRegressor: uncertainty='jackknife' needs bootstrap=True "
+                "(the jackknife is built from the bootstrap counts); use uncertainty='trees'."
+            )
         if not (
             self.max_features in (None, "sqrt", "log2")
             or (isinstance(self.max_features, numbers.Real) and self.max_features > 0)
@@ -129,7 +151,11 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         seeds = rng.randint(0, 2**31 - 1, size=self.n_estimators)
         inbag = np.empty((self.n_estimators, n), dtype=np.uint16)
         for b, seed in enumerate(seeds):
-            inbag[b] = np.bincount(np.random.RandomState(seed).randint(0, n, size=n), minlength=n)
+            if self.bootstrap:
+                draw = np.random.RandomState(seed).randint(0, n, size=n)
+                inbag[b] = np.bincount(draw, minlength=n)
+            else:
+                inbag[b] = 1
         params = self._tree_params()
         self.estimators_ = Parallel(n_jobs=xgb_threads(self.n_jobs), prefer="threads")(
             delayed(_fit_tree)(params, X, y, sw * inbag[b], int(seeds[b]))

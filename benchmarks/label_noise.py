@@ -1,0 +1,149 @@
+"""Label noise of the accuracy-benchmark datasets: the error floor under any model.
+
+A model is scored against labels, and labels carry errors of their own. Where one compound has
+several independent labels, their disagreement measures that error (``mi.models.noise``):
+
+- Curie temperatures (curie_tc, text-mined): every value comes with the paper it was mined from;
+  values of one compound from different papers are compared (one median per paper first). The
+  same value range as the accuracy benchmark is used (0 < Tc <= 1400 K).
+- SuperCon Tc > 0: rows with the same reduced composition (exact replicates), and rows whose
+  atomic fractions differ by at most 0.005 or 0.01 in L1 distance (near-duplicates; part of that
+  difference is real, e.g. oxygen content in cuprates, so it is an upper estimate).
+- Experimental band gaps (expt_gap): the same two checks, as a comparison where the goal was met.
+
+Under independent, zero-mean label errors a perfect model scores ``RMSE = rmse_pair / sqrt(2)``
+and ``MAE >= mae_pair / 2`` (``mae_pair / sqrt(2)`` for Gaussian errors) against one label.
+
+Usage::
+
+    .venv/bin/python benchmarks/label_noise.py        # about 10 s
+
+Prints a table and one JSON line per estimate. Everything is read through the registry
+(``../shared/datasets`` as the pre-filled cache).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any
+
+import numpy as np
+
+_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "datasets")
+if "MI_DATA_DIR" not in os.environ and os.path.isdir(_SHARED):
+    os.environ["MI_DATA_DIR"] = os.path.normpath(_SHARED)  # as the Makefile does
+
+from mi.chem import parse_formulas  # noqa: E402
+from mi.data import load_dataset  # noqa: E402
+from mi.data.registry import get_manifest  # noqa: E402
+from mi.data.sources.files import load_files  # noqa: E402
+from mi.data.spec import TargetSpec  # noqa: E402
+from mi.data.values import parse_target_cell  # noqa: E402
+from mi.models.noise import NoiseEstimate, near_duplicate_noise, replicate_noise  # noqa: E402
+
+CURIE_MAX_K = 1400.0  # the accuracy benchmark's cleaning (above every known Curie temperature)
+_DOI = re.compile(r"'([^']*)'")
+
+
+def curie_by_paper() -> tuple[NoiseEstimate, dict[str, Any]]:
+    """Disagreement between papers on the Curie temperature of one compound."""
+    frames, _ = load_files(get_manifest("curie_tc"))
+    raw = frames[0].df
+    keys = parse_formulas(list(raw["compound"].astype(str))).canonical_keys()
+    spec = TargetSpec(name="Tc", kind="array")
+    values: list[float] = []
+    groups: list[str] = []
+    papers: list[str] = []
+    skipped = {"not a formula": 0, "values and sources differ in number": 0}
+    for key, cell, source in zip(keys, raw["Tc"], raw["source"].astype(str), strict=True):
+        if not key:
+            skipped["not a formula"] += 1
+            continue
+        tc = parse_target_cell(cell, spec).values
+        dois = _DOI.findall(source)
+        if len(dois) != tc.size:
+            skipped["values and sources differ in number"] += 1
+            continue
+        for value, doi in zip(tc, dois, strict=True):
+            if 0.0 < value <= CURIE_MAX_K:
+                values.append(float(value))
+                groups.append(key)
+                papers.append(doi)
+    per_compound = {}
+    for key, doi in zip(groups, papers, strict=True):
+        per_compound.setdefault(key, set()).add(doi)
+    n_papers = np.array([len(v) for v in per_compound.values()])
+    info = {
+        "source_rows": len(raw),
+        "rows_skipped": skipped,
+        "compounds": int(n_papers.size),
+        "compounds_with_one_paper": int((n_papers == 1).sum()),
+        "compounds_with_2plus_papers": int((n_papers >= 2).sum()),
+    }
+    return replicate_noise(values, groups, sources=papers), info
+
+
+def composition_checks(name: str, target: str, positive_only: bool) -> list[NoiseEstimate]:
+    """Exact-replicate and near-duplicate noise of one dataset's target."""
+    df = load_dataset(name, merge="none").df
+    if positive_only:
+        df = df[df[target] > 0]
+    matrix = parse_formulas(list(df["composition"]))
+    y = df[target].to_numpy(float)
+    out = [replicate_noise(y, matrix.canonical_keys())]
+    # near-duplicates among distinct compositions (exact replicates are the check above)
+    merged = load_dataset(name).df
+    if positive_only:
+        merged = merged[merged[target] > 0]
+    fractions = parse_formulas(list(merged["composition"])).fractions()
+    for distance in (0.005, 0.01):
+        out.append(near_duplicate_noise(fractions, merged[target].to_numpy(float), distance))
+    return out
+
+
+def main() -> int:
+    rows: list[tuple[str, str, NoiseEstimate, str]] = []
+    curie, info = curie_by_paper()
+    print(
+        f"curie_tc: {info['compounds']} compounds from {info['source_rows']} source rows "
+        f"(skipped {info['rows_skipped']}); {info['compounds_with_one_paper']} have values "
+        f"from one paper only, {info['compounds_with_2plus_papers']} from two or more"
+    )
+    rows.append(("curie_tc", "Tc (K)", curie, "MAE <= 60 (ours 126)"))
+    for est in composition_checks("supercon", "Tc", positive_only=True):
+        rows.append(("supercon Tc>0", "Tc (K)", est, "RMSE <= 6.5 (ours 7.39)"))
+    for est in composition_checks("expt_gap", "Eg", positive_only=False):
+        rows.append(("expt_gap", "Eg (eV)", est, "MAE <= 0.35 (ours 0.273)"))
+
+    head = (
+        f"{'dataset':<14} {'method':<44} {'items':>6} {'pairs':>6} {'MAE pair':>9} "
+        f"{'RMSE pair':>9} {'floor RMSE':>10} {'floor MAE':>15}  target"
+    )
+    print(head)
+    print("-" * len(head))
+    for dataset, _, est, goal in rows:
+        mae = f"{est.label_mae_low:.3g}-{est.label_mae_gaussian:.3g}"
+        print(
+            f"{dataset:<14} {est.method:<44} {est.n_groups:>6} {est.n_pairs:>6} "
+            f"{est.mae_pair:>9.3g} {est.rmse_pair:>9.3g} {est.label_rmse:>10.3g} {mae:>15}  {goal}"
+        )
+    print(
+        "floor RMSE = RMSE pair / sqrt(2); floor MAE = MAE pair / 2 (a lower bound) to "
+        "MAE pair / sqrt(2) (Gaussian errors): what a perfect model would score against one "
+        "label, if label errors are independent with mean zero. Near-duplicates count real "
+        "differences as noise (upper estimate)."
+    )
+    for dataset, unit, est, goal in rows:
+        line = {"benchmark": "label_noise", "dataset": dataset, "unit": unit, "goal": goal}
+        line.update(est.to_dict())
+        if dataset == "curie_tc":
+            line.update(info)
+        print(json.dumps(line))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
