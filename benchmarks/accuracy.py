@@ -18,7 +18,9 @@ Protocol (per task, printed with the results):
 
 Models (all with explicit thread counts): classification ``XGBClassifierModel`` (300 trees,
 lr 0.1, depth 6); regression ``XGBEnsembleRegressor`` with 4 members, each on 80 % of the rows
-(subagging) or all rows (SuperCon, depth 10), 300 trees, lr 0.1, depth 8; band gap: hard
+(subagging) or all rows (SuperCon on all rows, depth 10), 300 trees, lr 0.1, depth 8; SuperCon
+Tc > 0: extra trees (``RandomForestUncertaintyRegressor`` with random splits, no bootstrap, 300
+trees, max_features 0.5, std = spread of the trees); band gap: hard
 two-stage (metal classifier, then regressor on non-metals); Curie: absolute-error loss (robust to
 wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std recalibrated on the training rows).
 Features: conductor preset for the band-gap tasks and OBELiX, magnet preset for Curie and Ms,
@@ -61,6 +63,7 @@ from mi.data import load_dataset  # noqa: E402
 from mi.features import featurize  # noqa: E402
 from mi.models import (  # noqa: E402
     CalibratedRegressor,
+    RandomForestUncertaintyRegressor,
     TwoStageRegressor,
     XGBClassifierModel,
     XGBEnsembleRegressor,
@@ -115,6 +118,22 @@ def regressor(quick: bool, n_jobs: int, **overrides: Any) -> XGBEnsembleRegresso
 def supercon_regressor(quick: bool, n_jobs: int, n_members: int = 4) -> XGBEnsembleRegressor:
     # deeper trees on all rows (measured: RMSE 7.39 vs 7.79 for a bootstrap ensemble, depth 8)
     return regressor(quick, n_jobs, max_depth=10, max_samples=None, n_members=n_members)
+
+
+def extra_trees(quick: bool, n_jobs: int) -> RandomForestUncertaintyRegressor:
+    """Extremely randomized trees on all rows; std = spread of the trees (then recalibrated).
+
+    Chosen for SuperCon Tc > 0 on other folds (seed 1) by ``benchmarks/supercon_variants.py``;
+    on the reported folds (seed 0) RMSE 7.22 K against 7.39 K for the depth-10 xgboost ensemble.
+    """
+    return RandomForestUncertaintyRegressor(
+        n_estimators=100 if quick else 300,
+        max_features=0.5,
+        splitter="random",
+        bootstrap=False,
+        random_state=SEED,
+        n_jobs=n_jobs,
+    )
 
 
 def classifier(quick: bool, n_jobs: int, **overrides: Any) -> XGBClassifierModel:
@@ -261,7 +280,7 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_pos,
-        supercon_regressor,
+        extra_trees,
         "Hamidieh xgb ~9.5 (UCI, dups); CatBoost 2024 6.45; plain xgb-magpie (here) 7.57",
         ("<=", 6.5),
     ),
