@@ -379,3 +379,36 @@ def test_evaluate_model_without_std(data):
     X, y = data
     res = evaluate(LinearRegression(), X, y, n_splits=3)
     assert res.calibration is None and res.calibration_raw is None
+
+
+def test_calibrated_regressor_from_out_of_fold(data, tmp_path):
+    from mi.models import get_calibrator, load_model, save_model
+
+    X, y = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    fitted = XGBEnsembleRegressor(n_members=4, **SMALL).fit(frame, y)
+    result = evaluate(XGBEnsembleRegressor(n_members=4, **SMALL), frame, y, n_splits=3)
+    oof = result.oof
+    model = CalibratedRegressor.from_out_of_fold(
+        fitted, oof["y"], oof["mean"], oof["std"], method="linear", cv=3
+    )
+    assert model.estimator_ is fitted and model.get_params()["cv"] == 3
+    expected = get_calibrator("linear").fit(oof["y"], oof["mean"], oof["std"])
+    assert model.calibrator_.to_dict() == pytest.approx(expected.to_dict())
+    mean, std = model.predict(frame.iloc[:20], return_std=True)
+    raw_mean, raw_std = fitted.predict(frame.iloc[:20], return_std=True)
+    np.testing.assert_allclose(mean, raw_mean)
+    np.testing.assert_allclose(std, expected.transform(raw_std))
+    # the members are spread to the recalibrated std (Thompson draws match the intervals)
+    members = model.predict_members(frame.iloc[:20])
+    np.testing.assert_allclose(members.std(axis=0, ddof=1), std, rtol=1e-6)
+    save_model(model, tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    np.testing.assert_allclose(again.predict(frame.iloc[:20], return_std=True)[1], std)
+    with pytest.raises(Exception, match="not fitted"):
+        CalibratedRegressor.from_out_of_fold(XGBEnsembleRegressor(), y, y, np.ones_like(y))
+
+
+def test_calibrated_regressor_has_members_only_when_wrapped_model_has():
+    assert hasattr(CalibratedRegressor(XGBEnsembleRegressor()), "predict_members")
+    assert not hasattr(CalibratedRegressor(GPRegressor()), "predict_members")

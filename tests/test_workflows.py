@@ -257,3 +257,34 @@ def test_thompson_acquisition_gets_ensemble_members(tmp_path, shared_datasets):
     assert top["acquisition"].is_monotonic_decreasing
     # a posterior draw, not the mean: scores differ from the predicted means
     assert not np.allclose(top["acquisition"], top["Tc_mean"])
+
+
+def test_screened_std_is_recalibrated_on_the_cross_validation(tmp_path, shared_datasets):
+    from mi.models import CalibratedRegressor, get_calibrator, load_card, load_model
+
+    spec = small(load_spec(REPO / "workflows" / "superconductor_low_criticality.toml"), n=600)
+    spec = spec.with_overrides(**{"outputs.top_n": 600, "outputs.keep_per_chunk": 600})
+    calibrated = run_workflow(spec, tmp_path / "cal", progress=Progress(quiet=True))
+    model = load_model(tmp_path / "cal" / "models" / "Tc")
+    assert isinstance(model, CalibratedRegressor)
+    # the map is the one fitted on the out-of-fold predictions the run wrote
+    oof = pd.read_parquet(tmp_path / "cal" / "cv" / "Tc_oof.parquet")
+    expected = get_calibrator("linear").fit(oof["y_true"], oof["y_pred"], oof["y_std"])
+    assert model.calibrator_.to_dict() == pytest.approx(expected.to_dict())
+    card = load_card(tmp_path / "cal" / "models" / "Tc")
+    assert card.extra["std_calibration"]["name"] == "linear"
+
+    none = {"n_splits": 2, "calibration": "none"}
+    raw = run_workflow(
+        spec.with_overrides(**{"targets.0.cv": none}),
+        tmp_path / "raw",
+        progress=Progress(quiet=True),
+    )
+    assert not isinstance(load_model(tmp_path / "raw" / "models" / "Tc"), CalibratedRegressor)
+    both = calibrated.top.merge(raw.top, on="formula", suffixes=("_cal", "_raw"))
+    assert len(both) > 100
+    np.testing.assert_allclose(both["Tc_mean_cal"], both["Tc_mean_raw"], rtol=1e-6)
+    np.testing.assert_allclose(
+        both["Tc_std_cal"], model.calibrator_.transform(both["Tc_std_raw"]), rtol=1e-5
+    )
+    assert not np.allclose(both["Tc_std_cal"], both["Tc_std_raw"])

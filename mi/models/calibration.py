@@ -17,6 +17,7 @@ from scipy.optimize import minimize
 from scipy.stats import norm, spearmanr
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.isotonic import IsotonicRegression
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mi.exceptions import ModelError, RegistryKeyError
@@ -446,6 +447,73 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         self.estimator_ = clone(base).fit(X, y, **fit_params)
         return self
 
+    @classmethod
+    def from_out_of_fold(
+        cls,
+        fitted: Any,
+        y_true: Any,
+        mean: Any,
+        std: Any,
+        method: str = "linear",
+        cv: int = 5,
+    ) -> CalibratedRegressor:
+        """Wrap an already fitted regressor with a calibrator fitted on given out-of-fold data.
+
+        For when the cross-validation already ran (e.g. :func:`~mi.models.evaluate` in a
+        workflow): nothing is refitted, the calibrator is fitted on the pooled out-of-fold
+        ``(y_true, mean, std)`` triples of that cross-validation.
+
+        Parameters
+        ----------
+        fitted : regressor
+            Fitted on all rows; ``predict(X, return_std=True)`` must work.
+        y_true, mean, std : array-like of shape (n,)
+            Out-of-fold targets, predicted means and raw standard deviations.
+        method : {"scale", "linear", "isotonic"}, default "linear"
+            Calibrator.
+        cv : int, default 5
+            Number of folds of that cross-validation (recorded as the ``cv`` parameter).
+
+        Returns
+        -------
+        CalibratedRegressor
+            Fitted: ``estimator_`` is ``fitted`` itself.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mi.models import XGBEnsembleRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 2)); y = X[:, 0]
+        >>> fitted = XGBEnsembleRegressor(n_members=3, n_estimators=20, n_jobs=1).fit(X, y)
+        >>> oof_mean, oof_std = y + 0.2, np.full(100, 0.1)
+        >>> model = CalibratedRegressor.from_out_of_fold(fitted, y, oof_mean, oof_std)
+        >>> model.estimator_ is fitted
+        True
+        """
+        check_is_fitted(fitted)
+        model = cls(estimator=clone(fitted), method=method, cv=cv)
+        y_true, mean, std = (np.asarray(a, dtype=np.float64) for a in (y_true, mean, std))
+        model.calibration_before_ = calibration_report(y_true, mean, std)
+        model.calibrator_ = get_calibrator(method).fit(y_true, mean, std)
+        model.estimator_ = fitted
+        model.n_features_in_ = fitted.n_features_in_
+        if hasattr(fitted, "feature_names_in_"):
+            model.feature_names_in_ = fitted.feature_names_in_
+        return model
+
+    def _inner_input(self, X: Any) -> Any:
+        """Validate ``X``; hand the wrapped model a table when it was fitted on one."""
+        checked = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite()
+        )
+        if hasattr(self.estimator_, "feature_names_in_") and hasattr(X, "columns"):
+            return X  # from_out_of_fold wrapped a model fitted on a DataFrame
+        return checked
+
+    def _has_members(self) -> bool:
+        return hasattr(getattr(self, "estimator_", None) or self._base(), "predict_members")
+
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Mean of the refitted estimator and, optionally, the recalibrated std.
 
@@ -462,16 +530,21 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         std : ndarray of shape (n,), only when ``return_std``
         """
         check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite())
+        X = self._inner_input(X)
         if not return_std:
             return self.estimator_.predict(X)
         mean, std = self.estimator_.predict(X, return_std=True)
         return mean, self.calibrator_.transform(std)
 
+    @available_if(_has_members)
     def predict_members(self, X: Any) -> np.ndarray:
-        """Return the members, spread around the mean so their std is recalibrated."""
+        """Return the members, spread around the mean so their std is recalibrated.
+
+        Only present when the wrapped estimator has ``predict_members``; points whose members
+        agree exactly keep them as they are.
+        """
         check_is_fitted(self, "estimator_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite())
+        X = self._inner_input(X)
         members = self.estimator_.predict_members(X)
         mean = members.mean(axis=0)
         raw = members.std(axis=0, ddof=1) if members.shape[0] > 1 else np.zeros_like(mean)

@@ -248,6 +248,7 @@ def _importance(model_dir: Path, notes: list[str]) -> pd.Series | None:
         notes.append(f"model in {model_dir.name!r} could not be read for importances: {exc}")
         return None
     names = getattr(model, "feature_names_in_", None)
+    model = getattr(model, "estimator_", model)  # a recalibrated wrapper: its inner model
     values = getattr(model, "feature_importances_", None)
     members = getattr(model, "members_", None)
     if values is None and members:

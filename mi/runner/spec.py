@@ -80,6 +80,13 @@ class CVSpec(_Strict):
         "kfold", description="Grouped k-fold, or leave-one-cluster-out (Meredig et al. 2018)."
     )
     n_splits: int = Field(5, ge=2, le=20, description="Number of folds.")
+    calibration: Literal["linear", "isotonic", "scale", "none"] = Field(
+        "linear",
+        description=(
+            "Recalibrate the surrogate's std on this cross-validation's out-of-fold predictions "
+            "before screening (mi.models calibrators); 'none' keeps the raw ensemble spread."
+        ),
+    )
 
 
 class TargetSpec(_Strict):

@@ -319,9 +319,37 @@ def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
         spec.seed,
     )
     features = _key("features", data, t["preset"])
-    model = _key("model", features, t["model"], t["model_params"], spec.seed)
-    cv = _key("cv", model, t["cv"])
+    fit = _key("model", features, t["model"], t["model_params"], spec.seed)
+    cv = _key("cv", fit, t["cv"])
+    # the saved model carries the std calibration fitted on the cross-validation
+    model = _key("calibrated", fit, cv) if _calibrates(target) else fit
     return {"data": data, "features": features, "model": model, "cv": cv}
+
+
+def _calibrates(target: TargetSpec) -> bool:
+    """Whether the screened model's std is recalibrated on the cross-validation."""
+    return target.task == "regression" and target.cv.enabled and target.cv.calibration != "none"
+
+
+def _calibrated(model: Any, target: TargetSpec, out_dir: Path) -> Any:
+    """Wrap ``model`` so its std is recalibrated on the cross-validation's out-of-fold rows."""
+    if not _calibrates(target):
+        return model
+    path = out_dir / "cv" / f"{target.name}_oof.parquet"
+    oof = pd.read_parquet(path) if path.exists() else None
+    if oof is None or "y_std" not in oof.columns:
+        return model  # a model without uncertainty: nothing to calibrate
+    oof = oof[oof["fold"].notna()]
+    from mi.models import CalibratedRegressor
+
+    return CalibratedRegressor.from_out_of_fold(
+        model,
+        oof["y_true"].to_numpy(float),
+        oof["y_pred"].to_numpy(float),
+        oof["y_std"].to_numpy(float),
+        method=target.cv.calibration,
+        cv=target.cv.n_splits,
+    )
 
 
 def screen_key(spec: RunSpec) -> str:
@@ -407,6 +435,7 @@ def _train_target(
                     cv=target.cv.method,
                     n_splits=target.cv.n_splits,
                     random_state=spec.seed,
+                    calibration=None if target.cv.calibration == "none" else target.cv.calibration,
                 )
                 cv = result.to_dict()
                 cv["protocol"] = result.protocol
@@ -446,6 +475,7 @@ def _train_target(
             t0 = time.perf_counter()
             model = _make_model(target, spec.seed)
             model.fit(X, y)
+            model = _calibrated(model, target, spec_out(cp))
             saved = _save_model(
                 model,
                 model_path,
@@ -464,6 +494,9 @@ def _train_target(
                     "metrics": cv.get("metrics", {}),
                     "workflow": spec.name,
                     "workflow_model": target.model,
+                    "std_calibration": (
+                        model.calibrator_.to_dict() if hasattr(model, "calibrator_") else None
+                    ),
                 },
             )
             cp.mark_done(step, time.perf_counter() - t0, keys["model"], saved=saved)
