@@ -404,6 +404,17 @@ def plain_xgb(classification: bool, n_jobs: int) -> Any:
     )
 
 
+def error_tail(oof: pd.DataFrame) -> dict[str, float]:
+    """How much of the out-of-fold squared error the worst 1 % of rows carry."""
+    tested = oof[oof["fold"].notna()]
+    sq = np.sort(((tested["mean"] - tested["y"]) ** 2).to_numpy())[::-1]
+    k = max(1, len(sq) // 100)
+    return {
+        "worst_1pct_share_of_squared_error": float(sq[:k].sum() / sq.sum()),
+        "rmse_without_worst_1pct": float(np.sqrt(sq[k:].mean())),
+    }
+
+
 def run_task(
     task: Task, quick: bool, loco: bool, n_jobs: int, baseline: bool = True
 ) -> dict[str, Any]:
@@ -429,6 +440,8 @@ def run_task(
         "anchors": task.anchors,
         "quick": quick,
     }
+    if kfold.task == "regression":
+        out["error_tail"] = error_tail(kfold.oof)
     if loco and task.loco:
         res = evaluate(model, X, y, groups=groups, cv="loco", n_splits=5, random_state=SEED)
         out["loco"] = res.to_dict()
@@ -502,6 +515,15 @@ def print_table(results: list[dict[str, Any]]) -> None:
         "  (hard two-stage gap model: correctly classified metals have error 0 and std 0 before "
         "recalibration, which inflates raw NLL and the miscalibration area)"
     )
+    print()
+    print("Error tails (k-fold, out of fold): share of the squared error in the worst 1 % of rows")
+    for r in results:
+        if "error_tail" in r:
+            tail = r["error_tail"]
+            print(
+                f"  {r['task']:<19} {100 * tail['worst_1pct_share_of_squared_error']:.0f} %; "
+                f"RMSE without them {tail['rmse_without_worst_1pct']:.4g}"
+            )
     print()
     print("Protocols / cleaning:")
     for r in results:

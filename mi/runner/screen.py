@@ -161,15 +161,15 @@ def predict_target(
         classes = list(target.model.classes_)
         col = classes.index(1) if 1 in classes else len(classes) - 1
         p = np.asarray(proba[:, col], dtype=np.float64)
-        members = None
+        member_proba = None
         if hasattr(target.model, "predict_members_proba"):
-            members = np.asarray(target.model.predict_members_proba(X), dtype=np.float64)
+            member_proba = np.asarray(target.model.predict_members_proba(X), dtype=np.float64)
         std = (
-            members.std(axis=0, ddof=1)
-            if members is not None and len(members) > 1
-            else (np.zeros_like(p))
+            member_proba.std(axis=0, ddof=1)
+            if member_proba is not None and len(member_proba) > 1
+            else np.zeros_like(p)
         )
-        return p, std, Prediction(p, std, members)
+        return p, std, Prediction(p, std, member_proba)
     if members:
         pred = predict_distribution(target.model, X)
     else:
