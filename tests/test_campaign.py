@@ -269,3 +269,23 @@ def test_status_reports_the_observed_pareto_front(campaign):
         strictly = (obs["Ms"].to_numpy() > p["Ms"]) | (risk < p["supply_risk"])
         assert not (better & strictly).any()
     assert max(p["Ms"] for p in front) == obs["Ms"].max()
+
+
+def test_calibrated_surrogate_is_opt_in(tmp_path):
+    oracle = CallableOracle(toy_property)
+    model = make_spec()["model"]
+    raw = Campaign.init(tmp_path / "raw", make_spec())
+    cal = Campaign.init(tmp_path / "cal", make_spec(model={**model, "calibration": "linear"}))
+    for c in (raw, cal):
+        run_loop(c, oracle, iterations=3, batch_size=4)  # 12 observations >= 2 x 5 folds
+    # below 10 observations both fit the raw model: the same results so far
+    cols = ["key", "Ms", "iteration"]
+    pd.testing.assert_frame_equal(raw.observations[cols], cal.observations[cols])
+    # with 12, only the calibrated campaign wraps the model: its reported spread differs
+    a, b = raw.suggest(4), cal.suggest(4)
+    assert np.isfinite(b["predicted_std"]).all()
+    assert not np.allclose(
+        np.sort(a["predicted_std"].to_numpy()), np.sort(b["predicted_std"].to_numpy())
+    )
+    with pytest.raises(SpecError, match="calibration"):
+        Campaign.init(tmp_path / "bad", make_spec(model={**model, "calibration": "liner"}))

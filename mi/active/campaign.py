@@ -310,6 +310,13 @@ class Campaign:
 
             X = self._feature_matrix()
             model = make_model(spec.model.name, spec.model.params, model_seed)
+            folds = spec.model.calibration_folds
+            if spec.model.calibration != "none" and len(obs_rows) >= 2 * folds:
+                from mi.models import CalibratedRegressor
+
+                model = CalibratedRegressor(
+                    model, method=spec.model.calibration, cv=folds, random_state=model_seed
+                )
             model.fit(X[obs_rows], y_obs)
             prediction = predict_distribution(model, X[avail_idx])
             acq = get_acquisition(

@@ -45,7 +45,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -106,6 +106,16 @@ class ModelSpec(_Strict):
 
     name: str = Field(default="xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
     params: dict[str, Any] = Field(default_factory=dict)
+    calibration: Literal["none", "linear", "isotonic", "scale"] = Field(
+        default="none",
+        description=(
+            "Recalibrate the surrogate's std by an internal k-fold CV on the observations "
+            "(mi.models.CalibratedRegressor) once there are at least calibration_folds * 2 of "
+            "them; 'none' scores with the raw ensemble spread (what benchmarks/discovery.py "
+            "measured)."
+        ),
+    )
+    calibration_folds: int = Field(default=5, ge=2, le=20)
 
 
 class AcquisitionSpec(_Strict):
