@@ -28,6 +28,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check mi tests benchmarks
 	$(BIN)/ruff format --check mi tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

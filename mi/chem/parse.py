@@ -25,7 +25,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -203,6 +203,16 @@ def _as_object_array(formulas: Iterable[object]) -> np.ndarray:
     arr = np.empty(len(formulas), dtype=object)
     arr[:] = formulas
     return arr
+
+
+@overload
+def parse_formulas(
+    formulas: Iterable[object], on_error: Literal["raise", "nan"] = "raise"
+) -> CompositionMatrix: ...
+
+
+@overload
+def parse_formulas(formulas: Iterable[object], on_error: Literal["report"]) -> ParseResult: ...
 
 
 def parse_formulas(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -79,7 +79,7 @@ def run(
         from mi.runner.spec import quick_spec
 
         spec = quick_spec(spec)
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if max_candidates is not None:
         overrides["candidates.max_candidates"] = max_candidates
     if chunk_size is not None:

@@ -13,9 +13,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mi.data.dataset import Dataset, DatasetMeta
 from mi.data.report import ValidationReport
 from mi.data.tables import read_raw_table, read_table
+
+if TYPE_CHECKING:  # imported lazily at run time (see __getattr__), typed for checkers
+    from mi.data.registry import get_manifest, list_datasets, load_dataset
+    from mi.data.structures import StructureCollection, read_structures
 
 __all__ = [
     "Dataset",

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -505,7 +506,7 @@ _CONSTRAINT_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _format_error(err: dict[str, Any]) -> str:
+def _format_error(err: Mapping[str, Any]) -> str:
     loc = tuple(err.get("loc", ()))
     key = _loc_to_str(loc) or "(top level)"
     kind = err.get("type", "")

@@ -113,7 +113,7 @@ def check_spec(spec: RunSpec) -> None:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
         _check_columns(data, key, target)
         cls = model_class(target.model)
-        allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        allowed = list(inspect.signature(cls).parameters)
         _check_params(f"{key}.model_params", target.model_params, allowed)
 
     _check_acquisition(spec)

@@ -253,7 +253,7 @@ def _make_model(target: TargetSpec, seed: int) -> Any:
     params = dict(target.model_params)
     import inspect
 
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = inspect.signature(cls).parameters
     if "random_state" in accepted and "random_state" not in params:
         params["random_state"] = seed
     return cls(**params)
