@@ -81,14 +81,8 @@ def xgb_model(n_jobs: int, **overrides: Any) -> Any:
 
 
 def extra_trees(n_jobs: int, bootstrap: bool = False) -> RandomForestUncertaintyRegressor:
-    return RandomForestUncertaintyRegressor(
-        n_estimators=300,
-        max_features=0.5,
-        splitter="random",
-        bootstrap=bootstrap,
-        random_state=0,
-        n_jobs=n_jobs,
-    )
+    """The accuracy benchmark's SuperCon model, optionally with bootstrap resamples."""
+    return accuracy.extra_trees(quick=False, n_jobs=n_jobs).set_params(bootstrap=bootstrap)
 
 
 def oof_predictions(
@@ -169,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 verbose=0,
                 thread_count=n_jobs,
                 random_seed=0,
+                allow_writing_files=False,  # no catboost_info/ folder in the working tree
             ),
             X,
             None,

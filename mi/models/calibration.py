@@ -512,7 +512,8 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         return checked
 
     def _has_members(self) -> bool:
-        return hasattr(getattr(self, "estimator_", None) or self._base(), "predict_members")
+        inner = getattr(self, "estimator_", None)
+        return hasattr(self._base() if inner is None else inner, "predict_members")
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Mean of the refitted estimator and, optionally, the recalibrated std.
