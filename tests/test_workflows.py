@@ -113,6 +113,29 @@ def test_flagship_dy_budget_removes_candidates(tmp_path, shared_datasets):
     assert "Dy+Tb" in dy["description"] and dy["removed"] > 0
 
 
+def test_campaign_seeded_from_the_flagship_keeps_its_dytb_cap(tmp_path, shared_datasets):
+    """Regression: the seeded campaign used to lose the workflow's Dy+Tb <= 1 % constraint."""
+    from mi.active import Campaign
+
+    spec = small(load_spec(REPO / "workflows" / "ndfeb_hree_reduction.toml"), n=800)
+    assert spec.outputs.campaign_pool
+    run_workflow(spec, tmp_path, progress=Progress(quiet=True))
+    campaign = Campaign(tmp_path / "campaign" / "state")
+    rules = campaign.spec.constraints.rules
+    assert [r.describe() for r in rules] == [c.describe() for c in spec.constraints]
+    pool = campaign.pool
+    over_cap = pool["dytb_mass_fraction"].to_numpy() > 0.01 + 1e-12
+    assert over_cap.any(), "the seeded known results include Dy/Tb compounds"
+    assert not pool.loc[over_cap, "feasible"].any()
+    status = campaign.status()
+    assert any("Dy+Tb" in c["constraint"] and c["removed"] > 0 for c in status["constraints"])
+    best = status["best_feasible"]["composition"]
+    row = pool.loc[pool["composition"] == best].iloc[0]
+    assert row["dytb_mass_fraction"] <= 0.01 + 1e-12
+    table = campaign.suggest(4)
+    assert (table["dytb_mass_fraction"] <= 0.01 + 1e-12).all()
+
+
 def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
     import io
 
@@ -175,10 +198,9 @@ def test_bad_names_fail_before_any_work(key, value, expected, tmp_path, shared_d
     spec = load_spec(REPO / "workflows" / "superconductor_low_criticality.toml")
     if key == "acquisition.params":
         spec = spec.with_overrides(**{"acquisition.name": "ucb"})
-    bad = spec.with_overrides(**{key: value})
     out = tmp_path / "never"
-    with pytest.raises(SpecError) as info:
-        run_workflow(bad, out)
+    with pytest.raises(SpecError) as info:  # element symbols fail when the spec is read
+        run_workflow(spec.with_overrides(**{key: value}), out)
     for part in expected:
         assert part in str(info.value)
     assert not out.exists()

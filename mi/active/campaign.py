@@ -38,6 +38,7 @@ from mi.active.state import (
     read_state,
     write_state,
 )
+from mi.candidates.constraint_spec import feasible_mask
 from mi.exceptions import CampaignError, DataWarning, ObservationError, SpecError
 
 __all__ = ["Campaign", "run_loop", "MODELS", "make_model", "CRITICALITY_COLUMNS"]
@@ -735,6 +736,11 @@ def _build_pool(
     if c.exclude_elements:
         rule = exclude_elements(c.exclude_elements)
         rules.append((rule.description, np.asarray(rule(matrix), bool)))
+    if c.rules:
+        risk_values = frame[c.risk if c.risk in frame else "supply_risk"].to_numpy(np.float64)
+        for rule_spec in c.rules:
+            ok_rule, _ = feasible_mask([rule_spec], matrix, risk_values)
+            rules.append((rule_spec.describe(), ok_rule))
     for desc, ok in rules:
         removed = int((feasible & ~ok).sum())
         feasible &= ok

@@ -49,6 +49,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError
 
 __all__ = ["CampaignSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
@@ -140,6 +141,10 @@ class ConstraintsSpec(_Strict):
     max_hree_mass_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
     max_supply_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     exclude_elements: list[str] = Field(default_factory=list)
+    rules: list[ConstraintSpec] = Field(
+        default_factory=list,
+        description="Constraints in the workflow grammar ([[constraints.rules]] kind = ...).",
+    )
     risk: str = Field(
         default="supply_risk", description="Criticality column used as the known risk."
     )
@@ -223,4 +228,6 @@ def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
 def spec_hash(spec: CampaignSpec) -> str:
     """sha256 of the spec's canonical JSON (without ``base_dir``)."""
     data = spec.model_dump(mode="json", exclude={"base_dir"})
+    if not data["constraints"]["rules"]:  # campaigns made before 'rules' existed keep their hash
+        del data["constraints"]["rules"]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -115,35 +115,21 @@ class ChunkTask:
 
 
 def build_constraint(spec: dict[str, Any]) -> Any:
-    """Turn a workflow constraint table into a predicate from :mod:`mi.criticality`.
+    """Turn a workflow constraint table into its predicate (:mod:`mi.candidates.constraint_spec`).
 
     ``max_supply_risk`` is applied to the scores computed with the workflow's own weights
     (see :func:`screen_chunk`) and returns None here.
     """
-    from mi.criticality import allow_elements, exclude_elements, max_mass_fraction
+    from mi.candidates.constraint_spec import parse_constraint
 
-    kind = spec["kind"]
-    if kind == "max_mass_fraction":
-        return max_mass_fraction(set(spec["elements"]), spec["limit"])
-    if kind == "exclude_elements":
-        return exclude_elements(spec["elements"])
-    if kind == "allow_elements":
-        return allow_elements(spec["elements"])
-    if kind == "max_supply_risk":
-        return None
-    raise ValueError(f"unknown constraint kind {kind!r}")  # pragma: no cover - schema checks it
+    return parse_constraint(spec).build()
 
 
 def describe_constraint(spec: dict[str, Any]) -> str:
     """One readable line for a constraint table."""
-    kind = spec["kind"]
-    if kind == "max_mass_fraction":
-        return f"mass fraction of {'+'.join(spec['elements'])} <= {spec['limit']:g}"
-    if kind == "exclude_elements":
-        return f"no {', '.join(spec['elements'])}"
-    if kind == "allow_elements":
-        return f"only {', '.join(spec['elements'])}"
-    return f"supply risk <= {spec['limit']:g}"
+    from mi.candidates.constraint_spec import parse_constraint
+
+    return str(parse_constraint(spec).describe())
 
 
 def predict_target(

@@ -43,6 +43,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mi.candidates.constraint_spec import CONSTRAINT_KINDS, ConstraintSpec
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -178,41 +179,6 @@ class CandidatesSpec(_Strict):
     max_candidates: int | None = Field(
         None, ge=1, description="Stop after this many generated candidates (quick runs)."
     )
-
-
-class MaxMassFraction(_Strict):
-    """Keep candidates whose summed mass fraction of ``elements`` is <= ``limit``."""
-
-    kind: Literal["max_mass_fraction"]
-    elements: list[str] = Field(..., min_length=1)
-    limit: float = Field(..., ge=0, le=1)
-
-
-class ExcludeElements(_Strict):
-    """Drop candidates containing any of ``elements``."""
-
-    kind: Literal["exclude_elements"]
-    elements: list[str] = Field(..., min_length=1)
-
-
-class AllowElements(_Strict):
-    """Keep only candidates made solely of ``elements``."""
-
-    kind: Literal["allow_elements"]
-    elements: list[str] = Field(..., min_length=1)
-
-
-class MaxSupplyRisk(_Strict):
-    """Keep candidates whose supply risk is <= ``limit``."""
-
-    kind: Literal["max_supply_risk"]
-    limit: float = Field(..., ge=0, le=1)
-
-
-ConstraintSpec = Annotated[
-    MaxMassFraction | ExcludeElements | AllowElements | MaxSupplyRisk,
-    Field(discriminator="kind"),
-]
 
 
 class CriticalitySpec(_Strict):
@@ -498,12 +464,7 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-_CONSTRAINT_MODELS: dict[str, type[BaseModel]] = {
-    "max_mass_fraction": MaxMassFraction,
-    "exclude_elements": ExcludeElements,
-    "allow_elements": AllowElements,
-    "max_supply_risk": MaxSupplyRisk,
-}
+_CONSTRAINT_MODELS: dict[str, type[BaseModel]] = CONSTRAINT_KINDS
 
 
 def _format_error(err: Mapping[str, Any]) -> str:

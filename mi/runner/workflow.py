@@ -584,7 +584,10 @@ def _seed_campaign(
         },
         "acquisition": {"name": spec.acquisition.name, "params": dict(spec.acquisition.params)},
         "batch": {"method": spec.outputs.batch_method, "min_distance": spec.outputs.min_distance},
-        "constraints": {"risk": spec.criticality.objective},
+        "constraints": {
+            "risk": spec.criticality.objective,
+            "rules": [c.model_dump(mode="json") for c in spec.constraints],
+        },
         "base_dir": str(folder.resolve()),
     }
     (folder / "campaign.json").write_text(json.dumps(cspec, indent=2))
