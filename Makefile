@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff check mi tests benchmarks
 	$(BIN)/ruff format --check mi tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,7 +1,7 @@
 """Active learning: acquisitions, batch selection, criticality-aware objectives, campaigns.
 
 - acquisitions (``get_acquisition(name, **kw)``, ``list_acquisitions()``): greedy, ucb, ei, pi,
-  max_std, thompson, random; criticality-aware constrained, penalized and ehvi (closed-form
+  max_std, thompson, random, lcb; criticality-aware constrained, penalized and ehvi (closed-form
   expected hypervolume improvement for property vs known supply risk) with :func:`pareto_front`;
 - :func:`select_batch`: ``q`` diverse candidates (no near-duplicate compositions);
 - :class:`Campaign`: directory-backed loop, ``suggest(n)`` / ``observe(df)`` / ``status()``,
@@ -34,6 +34,7 @@ from mi.active.analytic import (
 from mi.active.base import Acquisition
 from mi.active.batch import BatchSelection, composition_distance, select_batch
 from mi.active.constrained import Constrained, PenalizedScalarization
+from mi.active.lcb import LowerConfidenceBound
 from mi.active.pareto import (
     ExpectedHypervolumeImprovement,
     hypervolume_2d,
@@ -47,6 +48,7 @@ __all__ = [
     "Acquisition",
     "GreedyMean",
     "UpperConfidenceBound",
+    "LowerConfidenceBound",
     "ExpectedImprovement",
     "ProbabilityOfImprovement",
     "MaxStd",

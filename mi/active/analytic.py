@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from mi.active.base import Acquisition, as_arrays, incumbent
+from mi.active.registry import register_acquisition
 
 __all__ = [
     "GreedyMean",
@@ -55,6 +56,7 @@ def expected_improvement(mean: ArrayLike, std: ArrayLike, threshold: ArrayLike) 
     return out
 
 
+@register_acquisition
 @dataclass
 class GreedyMean(Acquisition):
     """Pure exploitation: ``a(x) = s * mu(x)``."""
@@ -67,6 +69,7 @@ class GreedyMean(Acquisition):
         return self.sign * mean
 
 
+@register_acquisition
 @dataclass
 class UpperConfidenceBound(Acquisition):
     """Optimism under uncertainty: ``a(x) = s * mu(x) + beta * sigma(x)``.
@@ -91,6 +94,7 @@ class UpperConfidenceBound(Acquisition):
         return self.sign * mean + self.beta * std
 
 
+@register_acquisition
 @dataclass
 class ExpectedImprovement(Acquisition):
     """Expected improvement over the incumbent ``f*`` (Jones et al. 1998).
@@ -123,6 +127,7 @@ class ExpectedImprovement(Acquisition):
         return expected_improvement(self.sign * mean, std, self.sign * best + self.xi)
 
 
+@register_acquisition
 @dataclass
 class ProbabilityOfImprovement(Acquisition):
     """Probability of improving on the incumbent by at least ``xi`` (Kushner 1964).
@@ -151,6 +156,7 @@ class ProbabilityOfImprovement(Acquisition):
         return out
 
 
+@register_acquisition
 @dataclass
 class MaxStd(Acquisition):
     """Pure exploration: ``a(x) = sigma(x)`` (the direction does not matter)."""

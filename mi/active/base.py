@@ -122,6 +122,15 @@ class Acquisition:
     #: Whether the score depends on a random draw (``rng`` in the context).
     stochastic = False
 
+    @property
+    def needs_members(self) -> bool:
+        """Whether the score uses the ensemble members' predictions (``prediction.members``).
+
+        The scoring path asks the surrogate for members only when this is True (it doubles
+        the prediction cost); composite acquisitions answer for their base.
+        """
+        return False
+
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:  # pragma: no cover
         """Score each candidate; higher is better."""
         raise NotImplementedError

@@ -319,10 +319,11 @@ class Campaign:
                     model, method=spec.model.calibration, cv=folds, random_state=model_seed
                 )
             model.fit(X[obs_rows], y_obs)
-            prediction = predict_distribution(model, X[avail_idx])
             acq = get_acquisition(
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
             )
+            members = acq.needs_members or spec.batch.method == "thompson"
+            prediction = predict_distribution(model, X[avail_idx], members=members)
             feas_obs = feasible[obs_rows]
             ctx = {
                 "y_observed": y_obs[feas_obs] if feas_obs.any() else y_obs,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from mi.active.base import Acquisition, as_arrays
+from mi.active.registry import register_acquisition
 from mi.exceptions import CampaignError
 
 __all__ = ["Constrained", "PenalizedScalarization"]
@@ -38,6 +39,7 @@ def _risk(ctx: dict[str, Any], n: int, key: str = "risk") -> np.ndarray:
     return risk
 
 
+@register_acquisition
 @dataclass
 class Constrained(Acquisition):
     """A base acquisition restricted to feasible candidates.
@@ -63,6 +65,11 @@ class Constrained(Acquisition):
     base_params: dict[str, Any] = field(default_factory=dict)
     name = "constrained"
     needs_incumbent = True
+
+    @property
+    def needs_members(self) -> bool:
+        """Whether the base acquisition needs the ensemble members."""
+        return _base(self.base, self.maximize, self.base_params).needs_members
 
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
         """Score each candidate; higher is better, infeasible ones get ``-inf``."""
@@ -93,6 +100,7 @@ class _ShiftedPrediction:
     members: np.ndarray | None = None
 
 
+@register_acquisition
 @dataclass
 class PenalizedScalarization(Acquisition):
     """A base acquisition on the scalarized objective ``g(x) = s y(x) - lam * scale * r(x)``.
@@ -123,6 +131,11 @@ class PenalizedScalarization(Acquisition):
     base_params: dict[str, Any] = field(default_factory=dict)
     name = "penalized"
     needs_incumbent = True
+
+    @property
+    def needs_members(self) -> bool:
+        """Whether the base acquisition needs the ensemble members."""
+        return _base(self.base, self.maximize, self.base_params).needs_members
 
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
         """Score each candidate; higher is better."""

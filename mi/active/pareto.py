@@ -15,6 +15,7 @@ import numpy as np
 
 from mi.active.analytic import expected_improvement
 from mi.active.base import Acquisition, as_arrays
+from mi.active.registry import register_acquisition
 from mi.exceptions import CampaignError
 
 __all__ = [
@@ -120,6 +121,7 @@ def hypervolume_improvement(
     return np.sum(widths * np.maximum(np.asarray(y, float)[:, None] - heights[None, :], 0.0), 1)
 
 
+@register_acquisition
 @dataclass
 class ExpectedHypervolumeImprovement(Acquisition):
     """Closed-form EHVI for (predicted property, known risk), risk minimized.

@@ -1,44 +1,30 @@
-"""Registry of acquisition functions: ``get_acquisition(name, **kw)``, ``list_acquisitions()``."""
+"""Registry of acquisition functions: ``get_acquisition(name, **kw)``, ``list_acquisitions()``.
+
+The registry imports no acquisition: each acquisition module decorates its classes with
+:func:`register_acquisition`, so adding one is a new module (imported by ``mi.active``) and
+its test.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from mi.active.analytic import (
-    ExpectedImprovement,
-    GreedyMean,
-    MaxStd,
-    ProbabilityOfImprovement,
-    UpperConfidenceBound,
-)
 from mi.active.base import Acquisition
-from mi.active.constrained import Constrained, PenalizedScalarization
-from mi.active.pareto import ExpectedHypervolumeImprovement
-from mi.active.sampling import RandomSearch, ThompsonSampling
 from mi.exceptions import RegistryKeyError
 
 __all__ = ["ACQUISITIONS", "get_acquisition", "list_acquisitions", "register_acquisition"]
 
-ACQUISITIONS: dict[str, type[Acquisition]] = {
-    cls.name: cls
-    for cls in (
-        GreedyMean,
-        UpperConfidenceBound,
-        ExpectedImprovement,
-        ProbabilityOfImprovement,
-        MaxStd,
-        ThompsonSampling,
-        RandomSearch,
-        Constrained,
-        PenalizedScalarization,
-        ExpectedHypervolumeImprovement,
-    )
-}
+#: Name -> acquisition class. Each acquisition module registers its classes with
+#: :func:`register_acquisition` when it is imported (``mi.active`` imports the built-in ones).
+ACQUISITIONS: dict[str, type[Acquisition]] = {}
 
 
-def register_acquisition(cls: type[Acquisition]) -> type[Acquisition]:
+_A = TypeVar("_A", bound=type[Acquisition])
+
+
+def register_acquisition(cls: _A) -> _A:
     """Add an acquisition class under ``cls.name`` (usable as a decorator)."""
     ACQUISITIONS[cls.name] = cls
     return cls

@@ -123,7 +123,7 @@ def run_one(
             t0 = time.perf_counter()
             model = model_factory(int(rng.integers(2**31 - 1)))
             model.fit(X[observed], fwd(np.asarray(y_obs)))
-            prediction = _predict(model, X[idx], need_members=acq.stochastic)
+            prediction = _predict(model, X[idx], need_members=acq.needs_members)
             fit_time += time.perf_counter() - t0
         sel = select_batch(
             acq,

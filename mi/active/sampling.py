@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 
 from mi.active.base import Acquisition, as_arrays, get_rng
+from mi.active.registry import register_acquisition
 
 __all__ = ["ThompsonSampling", "RandomSearch"]
 
 
+@register_acquisition
 @dataclass
 class ThompsonSampling(Acquisition):
     """Thompson sampling: score with one posterior draw, ``a(x) = s * f~(x)``.
@@ -25,6 +27,11 @@ class ThompsonSampling(Acquisition):
     name = "thompson"
     stochastic = True
 
+    @property
+    def needs_members(self) -> bool:
+        """True: a draw is one member's prediction (a joint sample over the candidates)."""
+        return True
+
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, std, members = as_arrays(prediction)
@@ -36,6 +43,7 @@ class ThompsonSampling(Acquisition):
         return self.sign * (mean + std * rng.standard_normal(mean.size))
 
 
+@register_acquisition
 @dataclass
 class RandomSearch(Acquisition):
     """Random search: ``a(x) ~ Uniform(0, 1)`` independently; the baseline of every benchmark."""

@@ -84,11 +84,11 @@ class Prediction:
         return Prediction(self.mean[index], self.std[index], members)
 
 
-def predict_distribution(model: Any, X: Any) -> Prediction:
+def predict_distribution(model: Any, X: Any, members: bool = True) -> Prediction:
     """Ask a fitted regressor for a :class:`Prediction`.
 
-    Uses ``model.predict(X, return_std=True)`` and, when the model has it,
-    ``model.predict_members(X)``.
+    Uses ``model.predict(X, return_std=True)`` and, when the model has it and ``members`` is
+    True, ``model.predict_members(X)``.
 
     Parameters
     ----------
@@ -96,6 +96,9 @@ def predict_distribution(model: Any, X: Any) -> Prediction:
         Fitted regressor whose ``predict`` accepts ``return_std``.
     X : array-like of shape (n, n_features)
         Features.
+    members : bool, default True
+        Also ask for the members' predictions (Thompson sampling needs them; they cost about
+        as much again as the mean and std).
 
     Returns
     -------
@@ -114,5 +117,7 @@ def predict_distribution(model: Any, X: Any) -> Prediction:
             "uncertainty. Use XGBEnsembleRegressor, RandomForestUncertaintyRegressor or "
             "GPRegressor from mi.models."
         ) from exc
-    members = model.predict_members(X) if hasattr(model, "predict_members") else None
-    return Prediction(mean, std, members)
+    member_values = (
+        model.predict_members(X) if members and hasattr(model, "predict_members") else None
+    )
+    return Prediction(mean, std, member_values)

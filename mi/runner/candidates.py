@@ -29,14 +29,7 @@ def build_template(spec: TemplateSpec) -> Any:
     -------
     mi.candidates.Template
     """
-    from mi.runner.validate import require
-
-    candidates = require("mi.candidates", "candidate templates")
-    ranges: dict[str, Any] = {k: tuple(v) for k, v in spec.ranges.items()}
-    ranges.update({k: list(v) for k, v in spec.values.items()})
-    return candidates.Template(
-        spec.formula, ranges=ranges, sites=dict(spec.sites), constraints=list(spec.where)
-    )
+    return spec.build()
 
 
 def family_label(spec: TemplateSpec) -> str:

@@ -171,6 +171,21 @@ class TemplateSpec(_Strict):
                 raise ValueError(f"range of {key!r} has stop < start: {r}")
         return v
 
+    def build(self) -> Any:
+        """Create the :class:`mi.candidates.Template` this table describes (nothing generated).
+
+        Returns
+        -------
+        mi.candidates.Template
+        """
+        from mi.candidates import Template
+
+        ranges: dict[str, Any] = {k: tuple(v) for k, v in self.ranges.items()}
+        ranges.update({k: list(v) for k, v in self.values.items()})
+        return Template(
+            self.formula, ranges=ranges, sites=dict(self.sites), constraints=list(self.where)
+        )
+
 
 class CandidatesSpec(_Strict):
     """How candidates are generated."""
@@ -378,15 +393,13 @@ def quick_spec(
     -------
     RunSpec
     """
-    from mi.runner.candidates import build_template
-
     share = max(1, max_candidates // len(spec.candidates.templates))
     templates = []
     for tpl in spec.candidates.templates:
         ranges = {k: list(v) for k, v in tpl.ranges.items()}
         for _ in range(12):
             candidate = tpl.model_copy(update={"ranges": ranges})
-            if not ranges or build_template(candidate).size <= share:
+            if not ranges or candidate.build().size <= share:
                 break
             ranges = {k: [a, b, min(2 * c, max(b - a, c))] for k, (a, b, c) in ranges.items()}
         templates.append(tpl.model_copy(update={"ranges": ranges}).model_dump())

@@ -595,6 +595,14 @@ def _seed_campaign(
     return folder / "state"
 
 
+def _needs_members(spec: RunSpec) -> bool:
+    """Whether screening must ask the surrogates for their members' predictions."""
+    from mi.active import get_acquisition
+
+    acquisition = get_acquisition(spec.acquisition.name, **dict(spec.acquisition.params))
+    return bool(acquisition.needs_members)
+
+
 def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
     """Batch order (1..q, 0 = not in the batch) of a diverse batch from the best-ranked rows."""
     from mi.active import get_acquisition, select_batch
@@ -860,7 +868,7 @@ def _run(
         write_all=spec.outputs.write_all,
         seed=spec.seed,
         n_jobs=None if handle.kind == "local" else 1,
-        needs_members="thompson" in f"{spec.acquisition.name} {spec.acquisition.params}",
+        needs_members=_needs_members(spec),
     )
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
