@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from test_campaign import grid_formulas, toy_property  # tests/ is on sys.path
 
@@ -53,3 +55,39 @@ max_dytb_mass_fraction = 0.3
     assert "iteration 2, 6 observed, 0 pending" in out and "best feasible" in out
     assert main(["campaign", "status", str(tmp_path / "nope")]) == 1
     assert "No campaign" in capsys.readouterr().err
+
+
+def test_cli_multi_objective_campaign_from_the_shipped_example(tmp_path, capsys):
+    """init -> suggest -> observe -> status with three objectives, as the example file says."""
+    import numpy as np
+
+    from mi.chem import element_index, parse_formulas
+
+    spec = Path(__file__).resolve().parents[1] / "workflows" / "campaigns"
+    spec = spec / "ndfeb_multi_objective.toml"
+    camp = tmp_path / "camp"
+    assert main(["campaign", "init", str(camp), "--spec", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "Dy+Tb <= 0.03: removed" in out
+
+    def lab(table):  # a stand-in for the lab: Co raises Tc, Dy lowers Js, Ce lowers both
+        fr = parse_formulas(table["composition"].tolist()).fractions()
+        co, dy, ce = (fr[:, element_index(e)] for e in ("Co", "Dy", "Ce"))
+        return table.assign(
+            Tc_K=585 + 900 * co - 300 * ce + 20 * dy, Js_T=1.61 - 6 * dy - 1.5 * ce + 0.5 * co
+        )
+
+    for it in (1, 2, 3):
+        assert main(["campaign", "suggest", str(camp), "-n", "4"]) == 0
+        out = capsys.readouterr().out
+        assert "Fill in the 'Tc_K' and 'Js_T' columns" in out
+        csv = camp / "suggestions" / f"iteration-{it:04d}.csv"
+        lab(pd.read_csv(csv)).to_csv(csv, index=False)
+        assert main(["campaign", "observe", str(camp), str(csv)]) == 0
+    assert "weights" in pd.read_csv(csv).columns  # model-based from the 3rd batch on
+    assert np.isfinite(pd.read_csv(csv)["Js_T_mean"]).all()
+    capsys.readouterr()
+    assert main(["campaign", "status", str(camp)]) == 0
+    out = capsys.readouterr().out
+    assert "objectives    maximize Tc_K, maximize Js_T, minimize supply_risk" in out
+    assert "Pareto front of the feasible results (Tc_K, Js_T, supply_risk;" in out

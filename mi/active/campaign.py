@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,13 @@ class Campaign:
             formulas = _candidate_formulas(spec)
             initial = _read_initial(spec)
             pool, fractions, elements = _build_pool(spec, formulas, initial)
+            unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]
+            if unknown:
+                known = [c for c in pool.columns if c in CRITICALITY_COLUMNS]
+                raise SpecError(
+                    f"objectives name pool column(s) {unknown} that do not exist; known columns "
+                    f"are {known}."
+                )
             features = _featurize(spec, pool, fractions, elements)
             campaign_id = f"{spec.name}-{uuid.uuid4().hex[:8]}"
             meta = {
@@ -177,13 +184,13 @@ class Campaign:
             atomic_write_parquet(directory / POOL_FILE, pool)
             atomic_write_parquet(directory / FEATURES_FILE, features)
             atomic_write_json(directory / CAMPAIGN_FILE, meta)
-            obs = empty_observations(spec.target)
+            obs = empty_observations(*spec.targets)
             if initial is not None:
                 obs = pd.DataFrame(
                     {
                         "key": initial["key"],
                         "composition": initial["composition"],
-                        spec.target: initial["value"].astype(np.float64),
+                        **{t: initial[t].astype(np.float64) for t in spec.targets},
                         "iteration": np.zeros(len(initial), np.int64),
                         "step": np.zeros(len(initial), np.int64),
                         "source": "initial",
@@ -306,18 +313,13 @@ class Campaign:
             acq = RandomSearch()
             prediction = _Nan(len(avail_idx))
             ctx: dict[str, Any] = {}
+        elif spec.objectives:
+            return self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
         else:
             from mi.models import predict_distribution
 
             X = self._feature_matrix()
-            model = make_model(spec.model.name, spec.model.params, model_seed)
-            folds = spec.model.calibration_folds
-            if spec.model.calibration != "none" and len(obs_rows) >= 2 * folds:
-                from mi.models import CalibratedRegressor
-
-                model = CalibratedRegressor(
-                    model, method=spec.model.calibration, cv=folds, random_state=model_seed
-                )
+            model = self._surrogate(model_seed, len(obs_rows))
             model.fit(X[obs_rows], y_obs)
             acq = get_acquisition(
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
@@ -363,7 +365,7 @@ class Campaign:
                 "predicted_mean": mean,
                 "predicted_std": std,
                 "acquisition": selection.values,
-                spec.target: np.nan,
+                **{t: np.nan for t in spec.targets},
                 "feasible": feasible[rows],
             }
         )
@@ -371,6 +373,127 @@ class Campaign:
             if col in pool:
                 out[col] = pool[col].to_numpy()[rows]
         return out
+
+    def _surrogate(self, seed: int, n_observations: int) -> Any:
+        """Return the unfitted surrogate, recalibrated when asked and enough results exist."""
+        spec = self.spec
+        model = make_model(spec.model.name, spec.model.params, seed)
+        folds = spec.model.calibration_folds
+        if spec.model.calibration != "none" and n_observations >= 2 * folds:
+            from mi.models import CalibratedRegressor
+
+            model = CalibratedRegressor(
+                model, method=spec.model.calibration, cv=folds, random_state=seed
+            )
+        return model
+
+    def _objective_values(self, rows: np.ndarray) -> np.ndarray:
+        """Known objective columns of pool ``rows`` (NaN for measured objectives)."""
+        pool = self.pool
+        out = np.full((len(rows), len(self.spec.objectives)), np.nan)
+        for j, objective in enumerate(self.spec.objectives):
+            if objective.column is not None:
+                out[:, j] = pool[objective.column].to_numpy(np.float64)[rows]
+        return out
+
+    def _suggest_pareto(
+        self,
+        state: CampaignState,
+        n: int,
+        rng: np.random.Generator,
+        obs_rows: np.ndarray,
+        avail_idx: np.ndarray,
+        model_seed: int,
+    ) -> pd.DataFrame:
+        """Multi-objective batch: one surrogate per measured objective, qParEGO selection."""
+        from mi.active.multi import select_pareto_batch
+        from mi.models import predict_distribution
+
+        spec = self.spec
+        pool = self.pool
+        X = self._feature_matrix()
+        obs = state.observations
+        mean = self._objective_values(avail_idx)
+        std = np.zeros_like(mean)
+        observed = self._objective_values(obs_rows)
+        for j, objective in enumerate(spec.objectives):
+            if objective.target is None:
+                continue
+            y = obs[objective.target].to_numpy(np.float64)
+            model = self._surrogate(model_seed + j, len(obs_rows))
+            model.fit(X[obs_rows], y)
+            prediction = predict_distribution(model, X[avail_idx], members=False)
+            mean[:, j] = prediction.mean
+            std[:, j] = prediction.std
+            observed[:, j] = y
+        feasible_obs = pool["feasible"].to_numpy(bool)[obs_rows]
+        reference = observed[feasible_obs] if feasible_obs.any() else observed
+        chosen, values, weights = select_pareto_batch(
+            mean,
+            std,
+            reference,
+            [o.maximize for o in spec.objectives],
+            n,
+            rng,
+            fractions=self._fraction_matrix()[avail_idx],
+            min_distance=spec.batch.min_distance,
+        )
+        state.rng_state = dict(rng.bit_generator.state)
+        if len(chosen) == 0:
+            raise CampaignError("No candidate could be chosen (no finite objective values).")
+        rows = avail_idx[chosen]
+        first = next(j for j, o in enumerate(spec.objectives) if o.target == spec.target)
+        out = pd.DataFrame(
+            {
+                "campaign_id": self.campaign_id,
+                "iteration": state.iteration + 1,
+                "rank": np.arange(1, len(rows) + 1),
+                "composition": pool["composition"].to_numpy()[rows],
+                "key": pool["key"].to_numpy()[rows],
+                "predicted_mean": mean[chosen, first],
+                "predicted_std": std[chosen, first],
+                "acquisition": values,
+                "weights": [
+                    ", ".join(
+                        f"{o.label} {w:.2f}" for o, w in zip(spec.objectives, ws, strict=True)
+                    )
+                    for ws in weights
+                ],
+            }
+        )
+        for j, objective in enumerate(spec.objectives):
+            if objective.target is not None:
+                out[f"{objective.target}_mean"] = mean[chosen, j]
+                out[f"{objective.target}_std"] = std[chosen, j]
+        for target in spec.targets:
+            out[target] = np.nan
+        out["feasible"] = pool["feasible"].to_numpy(bool)[rows]
+        for col in CRITICALITY_COLUMNS:
+            if col in pool:
+                out[col] = pool[col].to_numpy()[rows]
+        return out
+
+    def _observed_front(self, obs: pd.DataFrame) -> list[dict[str, Any]]:
+        """Feasible observations that no other feasible observation dominates (all objectives)."""
+        from mi.active.multi import pareto_mask
+
+        spec = self.spec
+        index = self._pool_index()
+        rows = np.array([index[k] for k in obs["key"]], dtype=np.int64)
+        values = self._objective_values(rows)
+        for j, objective in enumerate(spec.objectives):
+            if objective.target is not None:
+                values[:, j] = obs[objective.target].to_numpy(np.float64)
+        feasible = self.pool["feasible"].to_numpy(bool)[rows]
+        mask = np.zeros(len(rows), bool)
+        mask[feasible] = pareto_mask(values[feasible], [o.maximize for o in spec.objectives])
+        return [
+            {
+                "composition": obs["composition"].iloc[i],
+                **{o.label: float(values[i, j]) for j, o in enumerate(spec.objectives)},
+            }
+            for i in np.flatnonzero(mask)
+        ]
 
     def observe(self, results: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Record measured results; all-or-nothing.
@@ -431,15 +554,16 @@ class Campaign:
     ) -> pd.DataFrame:
         from mi.chem import parse_formulas
 
-        target = self.spec.target
+        targets = self.spec.targets
         label = "line" if offset else "row"
         if len(df) == 0:
             raise ObservationError(f"{where}: no results in the table.")
         comp_col = "composition" if "composition" in df else ("key" if "key" in df else None)
-        missing = [c for c in ("composition", target) if c not in df]
-        if comp_col is None or target not in df:
+        missing = [c for c in ("composition", *targets) if c not in df]
+        if comp_col is None or any(t not in df for t in targets):
+            expected = " and ".join(repr(c) for c in ("composition", *targets))
             raise ObservationError(
-                f"{where}: missing column(s) {missing}; expected 'composition' and {target!r} "
+                f"{where}: missing column(s) {missing}; expected {expected} "
                 f"(found {list(df.columns)})."
             )
         problems: list[str] = []
@@ -479,15 +603,19 @@ class Campaign:
             problems.append(
                 f"already measured at {label}s {_rows(again, offset)} (e.g. {formulas[again[0]]!r})"
             )
-        raw = df[target]
-        values = pd.to_numeric(raw.astype(str).str.strip().replace("", np.nan), errors="coerce")
-        values = values.to_numpy(np.float64)
-        bad_val = np.flatnonzero(~np.isfinite(values))
-        if bad_val.size:
-            problems.append(
-                f"missing or non-numeric {target!r} at {label}s {_rows(bad_val, offset)} "
-                f"(e.g. {str(raw.iloc[bad_val[0]])!r})"
+        values: dict[str, np.ndarray] = {}
+        for target in targets:
+            raw = df[target]
+            numbers = pd.to_numeric(
+                raw.astype(str).str.strip().replace("", np.nan), errors="coerce"
             )
+            values[target] = numbers.to_numpy(np.float64)
+            bad_val = np.flatnonzero(~np.isfinite(values[target]))
+            if bad_val.size:
+                problems.append(
+                    f"missing or non-numeric {target!r} at {label}s {_rows(bad_val, offset)} "
+                    f"(e.g. {str(raw.iloc[bad_val[0]])!r})"
+                )
         if problems:
             raise ObservationError(
                 f"{where}: " + "; ".join(problems) + ". Nothing was recorded; fix the table and "
@@ -499,7 +627,7 @@ class Campaign:
             {
                 "key": keys.astype(str),
                 "composition": pool["composition"].to_numpy()[rows],
-                target: values,
+                **values,
             }
         )
 
@@ -557,6 +685,12 @@ class Campaign:
                     }
                     for i in front
                 ]
+        if spec.objectives and len(obs):
+            out["objectives"] = [
+                {"name": o.label, "direction": "maximize" if o.maximize else "minimize"}
+                for o in spec.objectives
+            ]
+            out["pareto_front"] = self._observed_front(obs)
         out["last_steps"] = [
             {k: h[k] for k in ("action", "step", "iteration", "time")} for h in state.history[-5:]
         ]
@@ -643,31 +777,34 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
     if not path.is_file():
         raise SpecError(f"initial.file {str(path)!r} does not exist.")
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    tcol = init.target_col or spec.target
-    if init.composition_col not in df or tcol not in df:
-        raise ObservationError(
-            f"{path.name}: needs columns {init.composition_col!r} and {tcol!r} "
-            f"(found {list(df.columns)})."
-        )
+    # the file's column of each measured target (target_col renames a single target)
+    columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
+    needed = [init.composition_col, *columns.values()]
+    if any(c not in df for c in needed):
+        raise ObservationError(f"{path.name}: needs columns {needed} (found {list(df.columns)}).")
     formulas = df[init.composition_col].str.strip().tolist()
     parsed = _report(parse_formulas(formulas, on_error="report"))
-    values = pd.to_numeric(df[tcol].str.strip().replace("", np.nan), errors="coerce").to_numpy(
-        np.float64
-    )
+    values = {
+        t: pd.to_numeric(df[c].str.strip().replace("", np.nan), errors="coerce").to_numpy(
+            np.float64
+        )
+        for t, c in columns.items()
+    }
     problems = []
     bad = np.flatnonzero(~np.asarray(parsed.valid, bool))
     if bad.size:
         problems.append(f"unparsable compositions at lines {_rows(bad, 2)}")
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        problems.append(f"missing or non-numeric {tcol!r} at lines {_rows(bad, 2)}")
+    for t, column in columns.items():
+        bad = np.flatnonzero(~np.isfinite(values[t]))
+        if bad.size:
+            problems.append(f"missing or non-numeric {column!r} at lines {_rows(bad, 2)}")
     keys = pd.Series(parsed.matrix.canonical_keys())
     dup = np.flatnonzero(keys.duplicated(keep=False).to_numpy() & np.asarray(parsed.valid, bool))
     if dup.size:
         problems.append(f"duplicate compositions at lines {_rows(dup, 2)} (merge them first)")
     if problems:
         raise ObservationError(f"{path.name}: " + "; ".join(problems) + ".")
-    return pd.DataFrame({"key": keys, "composition": formulas, "value": values})
+    return pd.DataFrame({"key": keys, "composition": formulas, **values})
 
 
 def _build_pool(
@@ -770,25 +907,41 @@ def _featurize(
 
 # ---------------------------------------------------------------------- loop
 def run_loop(
-    campaign: Campaign, oracle: Oracle, *, iterations: int, batch_size: int = 8
+    campaign: Campaign,
+    oracle: Oracle | Mapping[str, Oracle],
+    *,
+    iterations: int,
+    batch_size: int = 8,
 ) -> Campaign:
     """Run ``suggest -> oracle -> observe`` until ``iterations`` suggest steps are observed.
 
     Resumable: pending suggestions (from a run that was interrupted after suggesting) are
     evaluated before anything new is suggested, so calling this again after a crash continues
     exactly where the committed state stands.
+
+    Parameters
+    ----------
+    campaign : Campaign
+    oracle : Oracle, or mapping of target name to Oracle
+        What measures the suggestions; a multi-objective campaign needs one per target.
+    iterations : int
+        Suggest steps to reach.
+    batch_size : int, default 8
     """
+    oracles = dict(oracle) if isinstance(oracle, Mapping) else {campaign.spec.target: oracle}
+    missing = [t for t in campaign.spec.targets if t not in oracles]
+    if missing:
+        raise CampaignError(f"run_loop needs an oracle for every target; missing {missing}.")
     while True:
         state = campaign.state
         if state.pending:
             formulas = [p["composition"] for p in state.pending]
-            values = oracle(formulas)
             campaign.observe(
                 pd.DataFrame(
                     {
                         "campaign_id": campaign.campaign_id,
                         "composition": formulas,
-                        campaign.spec.target: values,
+                        **{t: oracles[t](formulas) for t in campaign.spec.targets},
                     }
                 )
             )

@@ -37,6 +37,20 @@ Example file (paths are relative to the spec file)::
     max_supply_risk = 0.6
     exclude_elements = ["Co"]
     risk = "supply_risk"          # criticality column used as the known risk by penalized/ehvi
+    [[constraints.rules]]         # any constraint of the workflow grammar (mi.candidates)
+    kind = "max_elements"
+    n = 4
+
+A multi-objective campaign replaces ``target`` / ``maximize`` by objectives (one surrogate per
+measured target; known columns such as ``supply_risk`` enter exactly)::
+
+    [[objectives]]
+    target = "Tc"
+    [[objectives]]
+    target = "Js"
+    [[objectives]]
+    column = "supply_risk"
+    maximize = false
 """
 
 from __future__ import annotations
@@ -52,7 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError
 
-__all__ = ["CampaignSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
+__all__ = ["CampaignSpec", "ObjectiveSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
 
 SPEC_VERSION = 1
 
@@ -150,13 +164,46 @@ class ConstraintsSpec(_Strict):
     )
 
 
+class ObjectiveSpec(_Strict):
+    """One objective of a multi-objective campaign: a measured property or a known column."""
+
+    target: str | None = Field(
+        default=None, description="Property measured by the lab (learned by a surrogate)."
+    )
+    column: str | None = Field(
+        default=None,
+        description="Known per-candidate column of the pool (e.g. supply_risk): no surrogate.",
+    )
+    maximize: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ObjectiveSpec:
+        if (self.target is None) == (self.column is None):
+            raise ValueError("an objective names exactly one of 'target' or 'column'")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The target or column name."""
+        return str(self.target or self.column)
+
+
 class CampaignSpec(_Strict):
-    """A campaign: the property, the pool, the surrogate, the acquisition and the constraints."""
+    """A campaign: the property, the pool, the surrogate, the acquisition and the constraints.
+
+    A single-objective campaign names ``target`` and ``maximize``. A multi-objective one lists
+    ``[[objectives]]`` instead (each a measured ``target`` with its own surrogate, or a known
+    ``column`` such as ``supply_risk``) and is suggested by :mod:`mi.active.multi`.
+    """
 
     version: int = Field(default=SPEC_VERSION, description="Spec format version.")
     name: str = Field(..., min_length=1)
     target: str = Field(..., min_length=1, description="Property column in the lab results.")
     maximize: bool = True
+    objectives: list[ObjectiveSpec] = Field(
+        default_factory=list,
+        description="Several objectives (multi-objective campaign); 'target' is then the first.",
+    )
     seed: int = 0
     min_observations: int = Field(
         default=5, ge=0, description="Below this many results, suggestions are random (feasible)."
@@ -169,6 +216,46 @@ class CampaignSpec(_Strict):
     batch: BatchSpec = Field(default_factory=lambda: BatchSpec())
     constraints: ConstraintsSpec = Field(default_factory=lambda: ConstraintsSpec())
     base_dir: str | None = Field(default=None, description="Folder that relative paths refer to.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _target_from_objectives(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("objectives") and not data.get("target"):
+            learned = [o for o in data["objectives"] if isinstance(o, dict) and o.get("target")]
+            if not learned:
+                raise ValueError(
+                    "objectives needs at least two entries, at least one of them a measured "
+                    "'target'"
+                )
+            data = {**data, "target": learned[0]["target"]}
+            data["maximize"] = bool(learned[0].get("maximize", True))
+        return data
+
+    @model_validator(mode="after")
+    def _check_objectives(self) -> CampaignSpec:
+        if not self.objectives:
+            return self
+        learned = [o for o in self.objectives if o.target is not None]
+        if len(self.objectives) < 2 or not learned:
+            raise ValueError(
+                "objectives needs at least two entries, at least one of them a measured 'target'"
+            )
+        labels = [o.label for o in self.objectives]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"objectives repeat a name: {labels}")
+        if learned[0].target != self.target or learned[0].maximize != self.maximize:
+            raise ValueError(
+                "with objectives, leave out 'target' and 'maximize' (the first measured "
+                "objective is the campaign's target)"
+            )
+        return self
+
+    @property
+    def targets(self) -> list[str]:
+        """The measured properties (one surrogate each); ``[target]`` for one objective."""
+        if not self.objectives:
+            return [self.target]
+        return [str(o.target) for o in self.objectives if o.target is not None]
 
     @model_validator(mode="after")
     def _check_version(self) -> CampaignSpec:
@@ -230,4 +317,6 @@ def spec_hash(spec: CampaignSpec) -> str:
     data = spec.model_dump(mode="json", exclude={"base_dir"})
     if not data["constraints"]["rules"]:  # campaigns made before 'rules' existed keep their hash
         del data["constraints"]["rules"]
+    if not data["objectives"]:  # likewise for single-objective campaigns
+        del data["objectives"]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -106,13 +106,22 @@ class CampaignState:
         )
 
 
-def empty_observations(target: str) -> pd.DataFrame:
-    """Return the empty observations table with its columns and dtypes."""
+def empty_observations(target: str, *more_targets: str) -> pd.DataFrame:
+    """Return the empty observations table with its columns and dtypes.
+
+    Parameters
+    ----------
+    target : str
+        The (first) measured property.
+    *more_targets : str
+        Further measured properties of a multi-objective campaign.
+    """
     return pd.DataFrame(
         {
             "key": pd.Series(dtype=str),
             "composition": pd.Series(dtype=str),
             target: pd.Series(dtype=np.float64),
+            **{t: pd.Series(dtype=np.float64) for t in more_targets},
             "iteration": pd.Series(dtype=np.int64),
             "step": pd.Series(dtype=np.int64),
             "source": pd.Series(dtype=str),

@@ -80,14 +80,23 @@ def suggest(
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
     view = Table(title=f"{campaign.campaign_id}: iteration {iteration}")
-    cols = [c for c in _SHOW if c[0] in table]
+    show = list(_SHOW)
+    if campaign.spec.objectives:  # one mean/std pair per measured objective, and the weights
+        per_target = [
+            spec
+            for t in campaign.spec.targets
+            for spec in ((f"{t}_mean", t, "{:.4g}"), (f"{t}_std", "±", "{:.3g}"))
+        ]
+        show = [show[0], show[1], *per_target, ("weights", "weights", "{}"), *show[4:]]
+    cols = [c for c in show if c[0] in table]
     for col, header, _ in cols:
         view.add_column(header, overflow="fold", no_wrap=col != "composition")
     for row in table.itertuples(index=False):
         view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
     make_console().print(view)
     typer.echo(
-        f"Wrote {out}. Fill in the {campaign.spec.target!r} column, then run "
+        f"Wrote {out}. Fill in the {' and '.join(map(repr, campaign.spec.targets))} "
+        f"column{'s' if len(campaign.spec.targets) > 1 else ''}, then run "
         f"`mi campaign observe {directory} {out}`."
     )
 
@@ -124,7 +133,11 @@ def status(
         typer.echo(json.dumps(st, indent=2, default=str))
         return
     typer.echo(f"campaign      {st['campaign_id']} ({st['name']})")
-    typer.echo(f"objective     {st['direction']} {st['target']} with {st['acquisition']}")
+    if "objectives" in st:
+        goals = ", ".join(f"{o['direction']} {o['name']}" for o in st["objectives"])
+        typer.echo(f"objectives    {goals} (qParEGO: random Chebyshev scalarisations)")
+    else:
+        typer.echo(f"objective     {st['direction']} {st['target']} with {st['acquisition']}")
     typer.echo(
         f"pool          {st['n_pool']} candidates, {st['n_feasible']} feasible"
         + "".join(f"; {r['constraint']} removed {r['removed']}" for r in st["constraints"])
@@ -143,7 +156,12 @@ def status(
             )
 
     front = st.get("pareto_front", [])
-    if front:
+    if front and "objectives" in st:
+        names = [o["name"] for o in st["objectives"]]
+        typer.echo(f"Pareto front of the feasible results ({', '.join(names)}; {len(front)}):")
+        for p in front:
+            typer.echo(f"  {p['composition']:<32} " + "  ".join(f"{k} = {p[k]:.4g}" for k in names))
+    elif front:
         risk = next(k for k in front[0] if k not in ("composition", st["target"]))
         typer.echo(f"Pareto front ({st['target']} vs {risk}, {len(front)} points):")
         for p in front:
