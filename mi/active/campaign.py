@@ -26,7 +26,7 @@ import pandas as pd
 
 from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
 from mi.active.base import Acquisition
-from mi.active.batch import select_batch
+from mi.active.loop import propose
 from mi.active.oracles import Oracle
 from mi.active.registry import get_acquisition
 from mi.active.sampling import RandomSearch
@@ -307,25 +307,19 @@ class Campaign:
         risk_all = np.nan_to_num(risk_all, nan=1.0)
         y_obs = state.observations[spec.target].to_numpy(np.float64)
         model_seed = int(rng.integers(2**31 - 1))
-        prediction: Any
+        X = self._feature_matrix()
+        model: Any = None
         acq: Acquisition
+        ctx: dict[str, Any] = {}
         if len(obs_rows) < max(spec.min_observations, 2):
             acq = RandomSearch()
-            prediction = _Nan(len(avail_idx))
-            ctx: dict[str, Any] = {}
         elif spec.objectives:
             return self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
         else:
-            from mi.models import predict_distribution
-
-            X = self._feature_matrix()
             model = self._surrogate(model_seed, len(obs_rows))
-            model.fit(X[obs_rows], y_obs)
             acq = get_acquisition(
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
             )
-            members = acq.needs_members or spec.batch.method == "thompson"
-            prediction = predict_distribution(model, X[avail_idx], members=members)
             feas_obs = feasible[obs_rows]
             ctx = {
                 "y_observed": y_obs[feas_obs] if feas_obs.any() else y_obs,
@@ -337,17 +331,21 @@ class Campaign:
             }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
-            selection = select_batch(
+            proposal = propose(
+                model,
+                X[obs_rows],
+                y_obs,
+                X[avail_idx],
                 acq,
-                prediction,
                 n,
                 fractions=fractions,
                 method=spec.batch.method,
                 min_distance=spec.batch.min_distance,
                 length_scale=spec.batch.length_scale,
                 rng=rng,
-                **ctx,
+                context=ctx,
             )
+        selection, prediction = proposal.selection, proposal.prediction
         # the generator advanced: store its new position with the commit
         state.rng_state = dict(rng.bit_generator.state)
         if len(selection.indices) == 0:
@@ -711,15 +709,6 @@ def _report(obj: Any) -> Any:
 
     assert not isinstance(obj, CompositionMatrix)
     return obj
-
-
-class _Nan:
-    """Prediction stand-in before any model exists (random suggestions): NaN mean and std."""
-
-    def __init__(self, n: int) -> None:
-        self.mean = np.full(n, np.nan)
-        self.std = np.full(n, np.nan)
-        self.members = None
 
 
 # ---------------------------------------------------------------------- init helpers

@@ -8,8 +8,9 @@ Protocol of :func:`benchmark` (one run = one acquisition x one seed):
    non-targets (Borg et al.'s protocol: no target is known at the start); every acquisition
    of a seed starts from the same initial set;
 3. each iteration refits the surrogate on everything observed, predicts the rest of the pool,
-   selects ``batch_size`` candidates with the acquisition (:func:`select_batch`), asks the oracle
-   for their labels and adds them, until ``budget`` candidates have been evaluated;
+   selects ``batch_size`` candidates with the acquisition, asks the oracle for their labels and
+   adds them, until ``budget`` candidates have been evaluated; fit, prediction and selection are
+   :func:`mi.active.loop.propose`, the path :meth:`mi.active.Campaign.suggest` runs;
 4. the run's hit sequence (was the i-th evaluated candidate a target?) feeds the metrics of
    :mod:`mi.active.metrics` (Rohr AF/EF, Liang EF/AF, Borg DY/DP/DAF), summarized over seeds as
    mean and standard deviation.
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mi.active import metrics as M
-from mi.active.batch import select_batch
+from mi.active.loop import propose
 from mi.active.oracles import LookupOracle, canonical_keys
 from mi.active.registry import get_acquisition
 from mi.exceptions import CampaignError
@@ -63,23 +64,6 @@ _TRANSFORMS: dict[str | None, Callable[[np.ndarray], np.ndarray]] = {
     "log": np.log,
     "log1p": np.log1p,
 }
-
-
-@dataclass
-class _Prediction:
-    mean: np.ndarray
-    std: np.ndarray
-    members: np.ndarray | None = None
-
-
-def _predict(model: Any, X: np.ndarray, need_members: bool) -> _Prediction:
-    if need_members and hasattr(model, "predict_members"):
-        from mi.models import predict_distribution
-
-        p = predict_distribution(model, X)
-        return _Prediction(p.mean, p.std, p.members)
-    mean, std = model.predict(X, return_std=True)
-    return _Prediction(np.asarray(mean), np.asarray(std))
 
 
 def run_one(
@@ -117,24 +101,23 @@ def run_one(
         q = min(batch_size, budget - len(order), idx.size)
         if q == 0:
             break
-        if acquisition == "random":
-            prediction = _Prediction(np.zeros(idx.size), np.zeros(idx.size))
-        else:
-            t0 = time.perf_counter()
-            model = model_factory(int(rng.integers(2**31 - 1)))
-            model.fit(X[observed], fwd(np.asarray(y_obs)))
-            prediction = _predict(model, X[idx], need_members=acq.needs_members)
-            fit_time += time.perf_counter() - t0
-        sel = select_batch(
+        model = None if acquisition == "random" else model_factory(int(rng.integers(2**31 - 1)))
+        t0 = time.perf_counter()
+        proposal = propose(
+            model,
+            X[observed],
+            fwd(np.asarray(y_obs)),
+            X[idx],
             acq,
-            prediction,
             q,
             fractions=None if fractions is None else fractions[idx],
             method=batch_method,
             min_distance=min_distance,
             rng=rng,
-            y_observed=fwd(np.asarray(y_obs)),
         )
+        if model is not None:
+            fit_time += time.perf_counter() - t0
+        sel = proposal.selection
         chosen = idx[sel.indices]
         values = oracle.lookup_keys(keys_arr[chosen])
         observed.extend(int(i) for i in chosen)
