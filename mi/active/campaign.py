@@ -14,10 +14,12 @@ results give the same suggestions, whether or not the process was interrupted.
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +35,20 @@ from mi.active.sampling import RandomSearch
 from mi.active.spec import CampaignSpec, load_spec, spec_hash
 from mi.active.state import (
     STATE_FILE,
+    STATE_VERSION,
     CampaignState,
     empty_observations,
     read_state,
     write_state,
 )
 from mi.candidates.constraint_spec import feasible_mask
-from mi.exceptions import CampaignError, DataWarning, ObservationError, SpecError
+from mi.exceptions import (
+    CampaignError,
+    DataWarning,
+    ObservationError,
+    SpecError,
+    StateVersionError,
+)
 
 __all__ = ["Campaign", "run_loop", "MODELS", "make_model", "CRITICALITY_COLUMNS"]
 
@@ -91,14 +100,22 @@ def _fractions_features(fractions: np.ndarray, columns: Sequence[str]) -> pd.Dat
 
 
 class Campaign:
-    """An active-learning campaign stored in a folder.
+    """An active-learning campaign: DataFrames in and out, in memory or stored in a folder.
 
-    Open an existing campaign with ``Campaign(directory)``; create one with
-    :meth:`Campaign.init`.
+    - ``Campaign.create(spec)`` builds one in memory (no file is written);
+      :meth:`to_json` / :meth:`from_json` round-trip it through plain JSON, and
+      :meth:`save` writes it to a folder.
+    - ``Campaign.init(directory, spec)`` creates one in a folder; ``Campaign(directory)``
+      opens it. A folder-backed campaign takes an exclusive lock for every step, re-reads the
+      committed state and commits atomically (see :mod:`mi.active.state`), so a killed job
+      resumes without loss or duplicate suggestions.
+
+    Both kinds run the same :meth:`suggest`, :meth:`observe` and :meth:`status`.
 
     Parameters
     ----------
     directory : str or Path
+        Folder of an existing campaign.
 
     Raises
     ------
@@ -109,24 +126,100 @@ class Campaign:
     """
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
+        self.directory: Path | None = Path(directory)
         meta_path = self.directory / CAMPAIGN_FILE
         if not (self.directory / STATE_FILE).is_file() or not meta_path.is_file():
             raise CampaignError(
                 f"No campaign in {str(self.directory)!r}; create one with "
                 "`mi campaign init DIR --spec FILE`."
             )
-        meta = json.loads(meta_path.read_text())
+        self._setup(json.loads(meta_path.read_text()))
+        read_state(self.directory)  # fail early on a broken or foreign state
+
+    def _setup(self, meta: dict[str, Any]) -> None:
         self.campaign_id: str = meta["campaign_id"]
         self.spec: CampaignSpec = load_spec(meta["spec"])
         self._meta = meta
         self._pool: pd.DataFrame | None = None
+        self._feature_frame: pd.DataFrame | None = None
         self._features: np.ndarray | None = None
         self._fractions: np.ndarray | None = None
         self._index: dict[str, int] | None = None
-        read_state(self.directory)  # fail early on a broken or foreign state
+        self._memory_state: CampaignState | None = None
 
     # ------------------------------------------------------------------ creation
+    @classmethod
+    def create(cls, spec: CampaignSpec | dict[str, Any] | str | Path) -> Campaign:
+        """Build a campaign in memory: the pool, its scores and features, initial results.
+
+        Parameters
+        ----------
+        spec : CampaignSpec, dict, or path to a TOML/JSON file
+
+        Returns
+        -------
+        Campaign
+            Not stored anywhere until :meth:`save`.
+
+        Raises
+        ------
+        SpecError, FormulaError, ObservationError
+            Invalid spec, candidate formulas or initial results (rows named).
+        """
+        spec = load_spec(spec)
+        formulas = _candidate_formulas(spec)
+        initial = _read_initial(spec)
+        pool, fractions, elements = _build_pool(spec, formulas, initial)
+        unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]
+        if unknown:
+            known = [c for c in pool.columns if c in CRITICALITY_COLUMNS]
+            raise SpecError(
+                f"objectives name pool column(s) {unknown} that do not exist; known columns "
+                f"are {known}."
+            )
+        features = _featurize(spec, pool, fractions, elements)
+        campaign_id = f"{spec.name}-{uuid.uuid4().hex[:8]}"
+        meta = {
+            "format": "mi-campaign",
+            "campaign_id": campaign_id,
+            "spec": spec.model_dump(mode="json"),
+            "spec_hash": spec_hash(spec),
+            "constraint_report": pool.attrs.get("constraint_report", []),
+        }
+        obs = empty_observations(*spec.targets)
+        if initial is not None:
+            obs = pd.DataFrame(
+                {
+                    "key": initial["key"],
+                    "composition": initial["composition"],
+                    **{t: initial[t].astype(np.float64) for t in spec.targets},
+                    "iteration": np.zeros(len(initial), np.int64),
+                    "step": np.zeros(len(initial), np.int64),
+                    "source": "initial",
+                }
+            )
+        state = CampaignState(
+            campaign_id=campaign_id,
+            target=spec.target,
+            rng_state=dict(np.random.PCG64(spec.seed).state),
+            observations=obs,
+        )
+        state.add_history("init", n_pool=int(len(pool)), n_initial=int(len(obs)))
+        return cls._in_memory(meta, pool, features, state)
+
+    @classmethod
+    def _in_memory(
+        cls, meta: dict[str, Any], pool: pd.DataFrame, features: pd.DataFrame, state: CampaignState
+    ) -> Campaign:
+        obj = cls.__new__(cls)
+        obj.directory = None
+        obj._setup(meta)
+        obj._pool = pool
+        obj._index = {k: i for i, k in enumerate(pool["key"])}
+        obj._feature_frame = features
+        obj._memory_state = state
+        return obj
+
     @classmethod
     def init(
         cls,
@@ -135,7 +228,7 @@ class Campaign:
         *,
         overwrite: bool = False,
     ) -> Campaign:
-        """Create a campaign: build, score and featurize the pool, record initial results.
+        """Create a campaign in a folder: build, score and featurize the pool, record results.
 
         Parameters
         ----------
@@ -162,55 +255,102 @@ class Campaign:
         directory.mkdir(parents=True, exist_ok=True)
         with dir_lock(directory):
             (directory / STATE_FILE).unlink(missing_ok=True)  # uncommit first when overwriting
-            formulas = _candidate_formulas(spec)
-            initial = _read_initial(spec)
-            pool, fractions, elements = _build_pool(spec, formulas, initial)
-            unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]
-            if unknown:
-                known = [c for c in pool.columns if c in CRITICALITY_COLUMNS]
-                raise SpecError(
-                    f"objectives name pool column(s) {unknown} that do not exist; known columns "
-                    f"are {known}."
-                )
-            features = _featurize(spec, pool, fractions, elements)
-            campaign_id = f"{spec.name}-{uuid.uuid4().hex[:8]}"
-            meta = {
-                "format": "mi-campaign",
-                "campaign_id": campaign_id,
-                "spec": spec.model_dump(mode="json"),
-                "spec_hash": spec_hash(spec),
-                "constraint_report": pool.attrs.get("constraint_report", []),
-            }
-            atomic_write_parquet(directory / POOL_FILE, pool)
-            atomic_write_parquet(directory / FEATURES_FILE, features)
-            atomic_write_json(directory / CAMPAIGN_FILE, meta)
-            obs = empty_observations(*spec.targets)
-            if initial is not None:
-                obs = pd.DataFrame(
-                    {
-                        "key": initial["key"],
-                        "composition": initial["composition"],
-                        **{t: initial[t].astype(np.float64) for t in spec.targets},
-                        "iteration": np.zeros(len(initial), np.int64),
-                        "step": np.zeros(len(initial), np.int64),
-                        "source": "initial",
-                    }
-                )
-            state = CampaignState(
-                campaign_id=campaign_id,
-                target=spec.target,
-                rng_state=dict(np.random.PCG64(spec.seed).state),
-                observations=obs,
-            )
-            state.add_history("init", n_pool=int(len(pool)), n_initial=int(len(obs)))
-            write_state(directory, state, observations_changed=True)
+            cls.create(spec)._write(directory)
         return cls(directory)
+
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Campaign:
+        """Store this campaign in a folder and return it opened from there.
+
+        Parameters
+        ----------
+        directory : str or Path
+        overwrite : bool, default False
+            Replace an existing campaign in ``directory``.
+
+        Returns
+        -------
+        Campaign
+            The folder-backed campaign (every later step is committed to the folder).
+        """
+        directory = Path(directory)
+        if (directory / STATE_FILE).exists() and not overwrite:
+            raise CampaignError(
+                f"{str(directory)!r} already holds a campaign; pass overwrite=True to replace it."
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        with dir_lock(directory):
+            (directory / STATE_FILE).unlink(missing_ok=True)
+            self._write(directory)
+        return type(self)(directory)
+
+    def _write(self, directory: Path) -> None:
+        """Write pool, features, metadata, then the state (the commit point)."""
+        atomic_write_parquet(directory / POOL_FILE, self.pool)
+        atomic_write_parquet(directory / FEATURES_FILE, self._feature_table())
+        atomic_write_json(directory / CAMPAIGN_FILE, self._meta)
+        state = self.state
+        state.observations_file = ""
+        write_state(directory, state, observations_changed=True)
+
+    # ------------------------------------------------------------------ JSON round trip
+    def to_json(self) -> dict[str, Any]:
+        """Return the whole campaign as plain JSON data (spec, pool, features, state).
+
+        Meant for small campaigns (notebooks, services); a folder (:meth:`save`) stores large
+        pools efficiently. ``Campaign.from_json(json.loads(json.dumps(c.to_json())))`` continues
+        exactly where ``c`` stands.
+        """
+        state = self.state
+        return {
+            "format": "mi-campaign-json",
+            "version": STATE_VERSION,
+            "meta": self._meta,
+            "pool": _frame_to_json(self.pool),
+            "features": _frame_to_json(self._feature_table()),
+            "state": state.to_json() | {"observations": _frame_to_json(state.observations)},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Campaign:
+        """Rebuild an in-memory campaign from :meth:`to_json` data.
+
+        Raises
+        ------
+        CampaignError
+            Not campaign data.
+        StateVersionError
+            Written by an incompatible version of ``mi``.
+        """
+        if not isinstance(data, dict) or data.get("format") != "mi-campaign-json":
+            raise CampaignError(
+                "This is not mi campaign JSON (expected format 'mi-campaign-json')."
+            )
+        if data.get("version") != STATE_VERSION:
+            raise StateVersionError(
+                f"Campaign JSON version {data.get('version')!r}; this mi reads {STATE_VERSION}."
+            )
+        raw = data["state"]
+        pool = _frame_from_json(data["pool"])
+        pool.attrs["constraint_report"] = data["meta"].get("constraint_report", [])
+        state = CampaignState(
+            campaign_id=raw["campaign_id"],
+            target=raw["target"],
+            step=raw["step"],
+            iteration=raw["iteration"],
+            rng_state=raw["rng_state"],
+            pending=raw["pending"],
+            history=raw["history"],
+            observations=_frame_from_json(raw["observations"]),
+            version=raw["version"],
+        )
+        return cls._in_memory(data["meta"], pool, _frame_from_json(data["features"]), state)
 
     # ------------------------------------------------------------------ data views
     @property
     def pool(self) -> pd.DataFrame:
         """The candidates: key, composition, in_candidates, feasible, criticality columns."""
         if self._pool is None:
+            assert self.directory is not None
             self._pool = pd.read_parquet(self.directory / POOL_FILE)
             self._index = {k: i for i, k in enumerate(self._pool["key"])}
         return self._pool
@@ -220,9 +360,15 @@ class Campaign:
         assert self._index is not None
         return self._index
 
+    def _feature_table(self) -> pd.DataFrame:
+        if self._feature_frame is None:
+            assert self.directory is not None
+            self._feature_frame = pd.read_parquet(self.directory / FEATURES_FILE)
+        return self._feature_frame
+
     def _feature_matrix(self) -> np.ndarray:
         if self._features is None:
-            self._features = pd.read_parquet(self.directory / FEATURES_FILE).to_numpy(np.float64)
+            self._features = self._feature_table().to_numpy(np.float64)
         return self._features
 
     def _fraction_matrix(self) -> np.ndarray:
@@ -234,7 +380,10 @@ class Campaign:
 
     @property
     def state(self) -> CampaignState:
-        """The committed state (read fresh from disk)."""
+        """The committed state (read fresh from disk for a folder; a copy in memory)."""
+        if self.directory is None:
+            assert self._memory_state is not None
+            return copy.deepcopy(self._memory_state)
         return read_state(self.directory)
 
     @property
@@ -246,6 +395,17 @@ class Campaign:
     def pending(self) -> pd.DataFrame:
         """Suggestions waiting for results."""
         return pd.DataFrame(self.state.pending)
+
+    def _lock(self) -> AbstractContextManager[Any]:
+        """Exclusive lock on the folder for one step (nothing to lock in memory)."""
+        return nullcontext() if self.directory is None else dir_lock(self.directory)
+
+    def _commit(self, state: CampaignState, *, observations_changed: bool) -> None:
+        """Make ``state`` the committed state (atomically in a folder)."""
+        if self.directory is None:
+            self._memory_state = state
+        else:
+            write_state(self.directory, state, observations_changed=observations_changed)
 
     # ------------------------------------------------------------------ steps
     def suggest(self, n: int = 8) -> pd.DataFrame:
@@ -264,8 +424,8 @@ class Campaign:
         """
         if n < 1:
             raise CampaignError(f"The number of suggestions must be >= 1. Got {n} instead.")
-        with dir_lock(self.directory):
-            state = read_state(self.directory)
+        with self._lock():
+            state = self.state
             table = self._suggest(state, n)
             state.pending.extend(
                 {
@@ -282,7 +442,7 @@ class Campaign:
             state.step += 1
             state.iteration += 1
             state.add_history("suggest", keys=table["key"].tolist())
-            write_state(self.directory, state, observations_changed=False)
+            self._commit(state, observations_changed=False)
         return table
 
     def _suggest(self, state: CampaignState, n: int) -> pd.DataFrame:
@@ -527,8 +687,8 @@ class Campaign:
                 raise ObservationError(f"Cannot read results file {str(path)!r}: {exc}") from None
             source = path.name
             offset = 2  # header is line 1
-        with dir_lock(self.directory):
-            state = read_state(self.directory)
+        with self._lock():
+            state = self.state
             accepted = self._validate(results, state, where=source, offset=offset)
             accepted["iteration"] = state.iteration
             accepted["step"] = state.step + 1
@@ -544,7 +704,7 @@ class Campaign:
             state.pending = [p for p in state.pending if p["key"] not in got]
             state.step += 1
             state.add_history("observe", keys=accepted["key"].tolist())
-            write_state(self.directory, state, observations_changed=True)
+            self._commit(state, observations_changed=True)
         return accepted
 
     def _validate(
@@ -693,6 +853,27 @@ class Campaign:
             {k: h[k] for k in ("action", "step", "iteration", "time")} for h in state.history[-5:]
         ]
         return out
+
+
+def _frame_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """Return a DataFrame as plain JSON data: columns, dtypes, values (NaN as null)."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "dtypes": [str(t) for t in frame.dtypes],
+        "data": {
+            str(c): [None if isinstance(v, float) and v != v else v for v in frame[c].tolist()]
+            for c in frame.columns
+        },
+    }
+
+
+def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
+    """Inverse of :func:`_frame_to_json`."""
+    frame = pd.DataFrame({c: data["data"][c] for c in data["columns"]}, columns=data["columns"])
+    for column, dtype in zip(data["columns"], data["dtypes"], strict=True):
+        if dtype.startswith(("float", "int", "bool")):
+            frame[column] = frame[column].astype("float64" if dtype.startswith("float") else dtype)
+    return frame
 
 
 def _matrix(obj: Any) -> Any:
