@@ -332,17 +332,7 @@ class Campaign:
         raw = data["state"]
         pool = _frame_from_json(data["pool"])
         pool.attrs["constraint_report"] = data["meta"].get("constraint_report", [])
-        state = CampaignState(
-            campaign_id=raw["campaign_id"],
-            target=raw["target"],
-            step=raw["step"],
-            iteration=raw["iteration"],
-            rng_state=raw["rng_state"],
-            pending=raw["pending"],
-            history=raw["history"],
-            observations=_frame_from_json(raw["observations"]),
-            version=raw["version"],
-        )
+        state = CampaignState.from_json(raw, _frame_from_json(raw["observations"]))
         return cls._in_memory(data["meta"], pool, _frame_from_json(data["features"]), state)
 
     # ------------------------------------------------------------------ data views
@@ -513,6 +503,19 @@ class Campaign:
         rows = avail_idx[selection.indices]
         mean = np.asarray(prediction.mean, float)[selection.indices]
         std = np.asarray(prediction.std, float)[selection.indices]
+        return self._suggestion_table(state, rows, mean, std, selection.values, {})
+
+    def _suggestion_table(
+        self,
+        state: CampaignState,
+        rows: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+        acquisition: np.ndarray,
+        extra: dict[str, Any],
+    ) -> pd.DataFrame:
+        """Build the suggestion table of pool ``rows``: predictions, empty lab columns, risk."""
+        pool = self.pool
         out = pd.DataFrame(
             {
                 "campaign_id": self.campaign_id,
@@ -522,9 +525,10 @@ class Campaign:
                 "key": pool["key"].to_numpy()[rows],
                 "predicted_mean": mean,
                 "predicted_std": std,
-                "acquisition": selection.values,
-                **{t: np.nan for t in spec.targets},
-                "feasible": feasible[rows],
+                "acquisition": acquisition,
+                **extra,
+                **{t: np.nan for t in self.spec.targets},
+                "feasible": pool["feasible"].to_numpy(bool)[rows],
             }
         )
         for col in CRITICALITY_COLUMNS:
@@ -601,35 +605,19 @@ class Campaign:
             raise CampaignError("No candidate could be chosen (no finite objective values).")
         rows = avail_idx[chosen]
         first = next(j for j, o in enumerate(spec.objectives) if o.target == spec.target)
-        out = pd.DataFrame(
-            {
-                "campaign_id": self.campaign_id,
-                "iteration": state.iteration + 1,
-                "rank": np.arange(1, len(rows) + 1),
-                "composition": pool["composition"].to_numpy()[rows],
-                "key": pool["key"].to_numpy()[rows],
-                "predicted_mean": mean[chosen, first],
-                "predicted_std": std[chosen, first],
-                "acquisition": values,
-                "weights": [
-                    ", ".join(
-                        f"{o.label} {w:.2f}" for o, w in zip(spec.objectives, ws, strict=True)
-                    )
-                    for ws in weights
-                ],
-            }
-        )
+        extra: dict[str, Any] = {
+            "weights": [
+                ", ".join(f"{o.label} {w:.2f}" for o, w in zip(spec.objectives, ws, strict=True))
+                for ws in weights
+            ]
+        }
         for j, objective in enumerate(spec.objectives):
             if objective.target is not None:
-                out[f"{objective.target}_mean"] = mean[chosen, j]
-                out[f"{objective.target}_std"] = std[chosen, j]
-        for target in spec.targets:
-            out[target] = np.nan
-        out["feasible"] = pool["feasible"].to_numpy(bool)[rows]
-        for col in CRITICALITY_COLUMNS:
-            if col in pool:
-                out[col] = pool[col].to_numpy()[rows]
-        return out
+                extra[f"{objective.target}_mean"] = mean[chosen, j]
+                extra[f"{objective.target}_std"] = std[chosen, j]
+        return self._suggestion_table(
+            state, rows, mean[chosen, first], std[chosen, first], values, extra
+        )
 
     def _observed_front(self, obs: pd.DataFrame) -> list[dict[str, Any]]:
         """Feasible observations that no other feasible observation dominates (all objectives)."""

@@ -98,6 +98,24 @@ class CampaignState:
             "n_observations": len(self.observations),
         }
 
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], observations: pd.DataFrame, observations_file: str = ""
+    ) -> CampaignState:
+        """Rebuild a state from :meth:`to_json` data and its observations table."""
+        return cls(
+            campaign_id=data["campaign_id"],
+            target=data["target"],
+            step=data["step"],
+            iteration=data["iteration"],
+            rng_state=data["rng_state"],
+            pending=data["pending"],
+            history=data["history"],
+            observations=observations,
+            observations_file=observations_file,
+            version=data["version"],
+        )
+
     def add_history(self, action: str, **info: Any) -> None:
         """Append a history entry for the step about to be committed."""
         self.history.append(
@@ -164,18 +182,7 @@ def read_state(directory: Path) -> CampaignState:
             f"{obs_file} holds {len(obs)} observations but {STATE_FILE} expects "
             f"{data['n_observations']}; the campaign folder was edited by hand."
         )
-    return CampaignState(
-        campaign_id=data["campaign_id"],
-        target=data["target"],
-        step=data["step"],
-        iteration=data["iteration"],
-        rng_state=data["rng_state"],
-        pending=data["pending"],
-        history=data["history"],
-        observations=obs,
-        observations_file=obs_file,
-        version=data["version"],
-    )
+    return CampaignState.from_json(data, obs, obs_file)
 
 
 def write_state(directory: Path, state: CampaignState, *, observations_changed: bool) -> None:
