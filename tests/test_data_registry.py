@@ -225,7 +225,7 @@ def test_invalid_manifest_names_the_field(tmp_path):
         'folder = "f"\n[[files]]\nname = "a.csv"\nsha256 = "zz"\nurl = "u"\n'
         '[table]\ncomposition_col = "c"\n'
     )
-    with pytest.raises(SpecError, match=r"files\.0\.sha256"):
+    with pytest.raises(SpecError, match=r"files\[0\]\.sha256"):
         read_manifest(bad)
 
 

@@ -61,8 +61,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from mi._spec import StrictSpec, spec_error
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError
 
@@ -71,7 +72,7 @@ __all__ = ["CampaignSpec", "ObjectiveSpec", "load_spec", "spec_hash", "SPEC_VERS
 SPEC_VERSION = 1
 
 
-class _Strict(BaseModel):
+class _Strict(StrictSpec):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -286,8 +287,10 @@ def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
     if isinstance(spec, CampaignSpec):
         return spec
     base: str | None = None
+    source = "<dict>"
     if isinstance(spec, str | Path):
         path = Path(spec)
+        source = str(path)
         if not path.is_file():
             raise SpecError(f"Campaign spec file {str(path)!r} does not exist.")
         try:
@@ -305,11 +308,7 @@ def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
     try:
         return CampaignSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SpecError(f"Invalid campaign spec: {problems}.") from None
+        raise spec_error(exc, root=CampaignSpec, what="campaign spec", source=source) from None
 
 
 def spec_hash(spec: CampaignSpec) -> str:

@@ -33,8 +33,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
+from mi._spec import StrictSpec, spec_error
 from mi.data.spec import TableSpec
 from mi.exceptions import SpecError
 
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
+class _Strict(StrictSpec):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -181,9 +182,4 @@ def read_manifest(path: str | Path) -> Manifest:
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise SpecError(
-            f"Invalid dataset manifest {path}: {where}: {first['msg']} ({exc.error_count()} "
-            "problem(s)). Fix the file."
-        ) from exc
+        raise spec_error(exc, root=Manifest, what="dataset manifest", source=str(path)) from None

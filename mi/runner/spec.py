@@ -37,13 +37,13 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mi.candidates.constraint_spec import CONSTRAINT_KINDS, ConstraintSpec
+from mi._spec import StrictSpec, choice_message, spec_error
+from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -70,7 +70,7 @@ SPEC_VERSION = 1
 MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier")
 
 
-class _Strict(BaseModel):
+class _Strict(StrictSpec):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
@@ -332,7 +332,7 @@ class RunSpec(_Strict):
         if dup:
             raise ValueError(f"target names must be unique; repeated: {sorted(dup)}")
         if self.acquisition.target is not None and self.acquisition.target not in names:
-            raise ValueError(_choice_message("acquisition.target", self.acquisition.target, names))
+            raise ValueError(choice_message("acquisition.target", self.acquisition.target, names))
         return self
 
     def digest(self) -> str:
@@ -422,108 +422,6 @@ def quick_spec(
     return spec.with_overrides(**over)
 
 
-# --------------------------------------------------------------------------------------
-# error formatting: one message naming key/value, allowed choices and the closest match
-# --------------------------------------------------------------------------------------
-
-
-def _choice_message(key: str, value: Any, choices: list[str]) -> str:
-    close = closest_names(str(value), choices)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"{key} = {value!r} is not one of: {', '.join(map(str, choices))}.{hint}"
-
-
-def _loc_to_str(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for i, part in enumerate(loc):
-        if i > 0 and isinstance(loc[i - 1], int) and part in _CONSTRAINT_MODELS:
-            continue  # pydantic adds the union member's tag to the location
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """Walk the RunSpec schema along ``loc`` and return the model that owns the last key."""
-    model: Any = RunSpec
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            field = model.model_fields.get(str(part))
-            if field is None:
-                # discriminated-union member named by its tag, e.g. 'max_mass_fraction'
-                model = _CONSTRAINT_MODELS.get(str(part))
-                continue
-            model = _inner_model(field.annotation)
-        else:
-            model = _CONSTRAINT_MODELS.get(str(part))
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return model
-    return None
-
-
-def _inner_model(annotation: Any) -> Any:
-    import typing
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-_CONSTRAINT_MODELS: dict[str, type[BaseModel]] = CONSTRAINT_KINDS
-
-
-def _format_error(err: Mapping[str, Any]) -> str:
-    loc = tuple(err.get("loc", ()))
-    key = _loc_to_str(loc) or "(top level)"
-    kind = err.get("type", "")
-    value = err.get("input")
-    if kind == "extra_forbidden":
-        owner = _model_at(loc)
-        allowed = sorted(owner.model_fields) if owner else []
-        close = closest_names(str(loc[-1]), allowed)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        return f"unknown key {key!r}. Allowed keys here: {', '.join(allowed)}.{hint}"
-    if kind == "missing":
-        return f"missing required key {key!r}."
-    if kind == "literal_error":
-        expected = err.get("ctx", {}).get("expected", "")
-        choices = [c.strip().strip("'\"") for c in expected.replace(" or ", ",").split(",")]
-        choices = [c for c in choices if c]
-        return _choice_message(key, value, choices)
-    if kind == "union_tag_invalid":
-        ctx = err.get("ctx", {})
-        tag = ctx.get("tag")
-        return _choice_message(f"{key}.kind", tag, list(_CONSTRAINT_MODELS))
-    if kind == "union_tag_not_found":
-        return f"{key} needs a 'kind' key; one of: {', '.join(_CONSTRAINT_MODELS)}."
-    msg = str(err.get("msg", "invalid value"))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-        if not loc or isinstance(value, dict):
-            return f"{key}: {msg}." if loc else f"{msg}."
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return f"{key}: {msg} (got {shown})."
-
-
-def _raise_spec_error(exc: ValidationError, source: str) -> None:
-    errors = exc.errors()
-    lines = [_format_error(e) for e in errors]
-    head = f"Invalid workflow {source}: {lines[0]}"
-    if len(lines) > 1:
-        head += f" (+{len(lines) - 1} more: " + " | ".join(lines[1:]) + ")"
-    raise SpecError(head) from None
-
-
 def parse_spec(data: dict[str, Any], source: str = "<dict>") -> RunSpec:
     """Validate a workflow mapping (the parsed TOML) into a :class:`RunSpec`.
 
@@ -559,8 +457,7 @@ def parse_spec(data: dict[str, Any], source: str = "<dict>") -> RunSpec:
     try:
         return RunSpec.model_validate(data)
     except ValidationError as exc:
-        _raise_spec_error(exc, source)
-        raise  # pragma: no cover - _raise_spec_error always raises
+        raise spec_error(exc, root=RunSpec, what="workflow", source=source) from None
 
 
 def resolve_workflow_path(name_or_path: str | Path) -> Path:
