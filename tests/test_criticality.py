@@ -47,28 +47,58 @@ SHIPPED_CSV = [
     "us_doe_2023.csv",
     "usgs_2022.csv",
 ]
+DATED_CSV = [
+    "export_controls_2023_2026.csv",
+    "japan_designations.csv",
+    "prices_2025_2026.csv",
+    "usgs_2025.csv",
+]
 
 
 # ----------------------------------------------------------------- shipped data
 def test_shipped_files_match_sha256sums():
     verified = verify_checksums()
-    assert sorted(verified) == SHIPPED_CSV
+    assert sorted(verified) == sorted(SHIPPED_CSV + DATED_CSV)
     for name, digest in verified.items():
         assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == digest
 
 
 def test_verify_checksums_detects_a_modified_file(tmp_path):
-    for name in [*SHIPPED_CSV, "SHA256SUMS"]:
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "SHA256SUMS-2026-12"]:
         (tmp_path / name).write_bytes((data_dir() / name).read_bytes())
+    assert len(verify_checksums(tmp_path)) == 11
     path = tmp_path / "hhi_2013.csv"
     path.write_text(path.read_text().replace("Iron,2400", "Iron,2401"))
     with pytest.raises(ChecksumError, match="hhi_2013.csv"):
         verify_checksums(tmp_path)
+    path.write_bytes((data_dir() / "hhi_2013.csv").read_bytes())
+    dated = tmp_path / "usgs_2025.csv"
+    dated.write_text(dated.read_text().replace("boron,B,5", "boron,B,5 "))
+    with pytest.raises(ChecksumError, match="usgs_2025.csv"):
+        verify_checksums(tmp_path)
+
+
+def test_shipped_tables_are_checked_on_load(tmp_path, monkeypatch):
+    import mi.criticality.tables as tables
+
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "SHA256SUMS-2026-12"]:
+        (tmp_path / name).write_bytes((data_dir() / name).read_bytes())
+    path = tmp_path / "usgs_2025.csv"
+    path.write_text(path.read_text().replace("boron,B,5,direct", "boron,B,5,proxy"))
+    monkeypatch.setattr(tables, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(tables, "_VERIFIED", {})
+    table = next(t for t in tables._builtin_tables() if t.name == "usgs_2025")
+    with pytest.raises(ChecksumError, match="usgs_2025.csv has sha256"):
+        table.validate()
+    intact = next(t for t in tables._builtin_tables() if t.name == "hhi_2013")
+    assert intact.validate().n_rows == 94
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs {SHARED}")
 def test_shipped_files_are_the_shared_files_unchanged():
-    for name in [*SHIPPED_CSV, "SHA256SUMS", "README.md"]:
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "README.md"]:
+        assert (data_dir() / name).read_bytes() == (SHARED / name).read_bytes(), name
+    for name in ["SHA256SUMS-2026-12", "README-2026-12.md"]:
         assert (data_dir() / name).read_bytes() == (SHARED / name).read_bytes(), name
 
 
@@ -82,6 +112,10 @@ def test_shipped_files_are_the_shared_files_unchanged():
         "ree_groups",
         "price",
         "eu_crm_2023_materials",
+        "export_controls_2023_2026",
+        "usgs_2025",
+        "prices_2025_2026",
+        "japan_designations",
     ],
 )
 def test_every_table_has_source_year_caveats_and_its_header(name):
