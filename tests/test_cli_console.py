@@ -22,4 +22,4 @@ def test_criticality_cli_piped_shows_full_numbers():
         env=env,
         check=True,
     )
-    assert "0.179" in out.stdout and "5.97" in out.stdout
+    assert "0.158" in out.stdout and "5.97" in out.stdout

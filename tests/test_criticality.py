@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mi.chem import ELEMENTS, element_index, parse_formulas
 from mi.criticality import (
     DEFAULT_TABLES,
+    DEFAULT_WEIGHTS,
     HREE_CONVENTIONS,
     SUPPLY_RISK_COMPONENTS,
     Constraint,
@@ -232,9 +233,12 @@ def test_register_needs_source_and_year(tmp_path):
 
 
 # -------------------------------------------------------------------- scores
+AS_OF = "2026-12-01"  # the date the dated tables were compiled; pinned so numbers stay put
+
+
 @pytest.fixture(scope="module")
 def magnets():
-    return score(MAGNETS)
+    return score(MAGNETS, as_of=AS_OF)
 
 
 def test_magnet_order_sanity(magnets):
@@ -258,13 +262,27 @@ def test_known_values_for_nd_dy_magnet(magnets):
     assert row["eu_critical_mass_fraction"] == pytest.approx(
         (1.6 * m["Nd"] + 0.4 * m["Dy"] + m["B"]) / total, rel=1e-4
     )
-    expected_risk = (
-        0.4 * row["dytb_mass_fraction"]
-        + 0.2 * row["hree_mass_fraction"]
-        + 0.2 * row["eu_critical_mass_fraction"]
-        + 0.2 * row["hhi_production_mass"] / 1e4
-    )
-    assert row["supply_risk"] == pytest.approx(expected_risk)
+    # default model as of 2026-12-01, element risks worked out by hand from the table rows:
+    # Nd: lists 1 (EU crit+strat, USGS, DOE), HHI 9500, FOB China oxide 140-160 USD/kg
+    #     (2026-01-30), Pr-Nd oxide China domestic 433-437k -> 747-753k CNY/t (ratio 1.724)
+    # Dy: No. 18 licence incl. magnets (0.5), lists 1, HHI 9500, FOB 271-311 USD/kg,
+    #     Argus Europe 250-310 -> 700-1000 USD/kg (ratio 3.036)
+    # Fe: lists 0, HHI 2400, no current price (gap); B: EU crit+strat, USGS 2025, HHI 2900
+    level = lambda p: math.log10(p) / 4  # noqa: E731  (1 .. 10000 USD/kg)
+    vol = lambda r: math.log10(r) / math.log10(4)  # noqa: E731
+    r_nd = 0.15 + 0.1 * 0.95 + 0.25 * level(150) + 0.2 * vol(750 / 435)
+    r_dy = 0.3 * 0.5 + 0.15 + 0.1 * 0.95 + 0.25 * level(291) + 0.2 * vol(850 / 280)
+    r_fe = 0.1 * 0.24
+    r_b = 0.15 * 0.75 + 0.1 * 0.29
+    w = {k: v * m[k] / total for k, v in {"Nd": 1.6, "Dy": 0.4, "Fe": 14, "B": 1}.items()}
+    expected = w["Nd"] * r_nd + w["Dy"] * r_dy + w["Fe"] * r_fe + w["B"] * r_b
+    assert row["supply_risk"] == pytest.approx(expected, rel=1e-4)
+    assert row["supply_risk"] == pytest.approx(0.1584, abs=5e-5)
+    # the breakdown columns add up to the risk with the default weights
+    parts = sum(DEFAULT_WEIGHTS[k] * row[k] for k in DEFAULT_WEIGHTS)
+    assert row["supply_risk"] == pytest.approx(parts)
+    # Fe and B have no current price: the risk could be higher by risk_gap, never filled
+    assert row["risk_gap"] == pytest.approx(0.45 * (w["Fe"] + w["B"]))
 
 
 @pytest.mark.filterwarnings("ignore:No Pauling electronegativity")
@@ -388,8 +406,9 @@ _WEIGHTS = st.dictionaries(
     co=st.floats(0.0, 0.5),
     weights=_WEIGHTS,
     convention=st.sampled_from(sorted(HREE_CONVENTIONS)),
+    as_of=st.sampled_from(["2024-12-31", "2025-06-01", "2026-12-01"]),
 )
-def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention):
+def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention, as_of):
     from mi.chem import CompositionMatrix
 
     xs = np.sort(np.asarray(x))
@@ -400,9 +419,9 @@ def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention):
     amounts[:, element_index("Co")] = 14 * co
     amounts[:, element_index("B")] = 1.0
     matrix = CompositionMatrix.from_amounts(amounts)
-    risk = supply_risk(matrix, weights=weights, hree_convention=convention)
+    risk = supply_risk(matrix, weights=weights, hree_convention=convention, as_of=as_of)
     assert np.all(np.diff(risk) >= -1e-12)
-    default = supply_risk(matrix)
+    default = supply_risk(matrix, as_of=as_of)
     strictly = np.diff(xs) > 1e-3
     assert np.all(np.diff(default)[strictly] > 0)
 
@@ -445,7 +464,7 @@ _ELEMENT_POOL = [
 def test_every_score_within_bounds_and_flags_consistent(rows, weights):
     from mi.chem import CompositionMatrix
 
-    df = score(CompositionMatrix.from_dict_rows(rows), weights=weights)
+    df = score(CompositionMatrix.from_dict_rows(rows), weights=weights, as_of=AS_OF)
     assert len(df) == len(rows)
     fraction_cols = [c for c in df.columns if c.endswith("_fraction")]
     for col in fraction_cols:
@@ -496,9 +515,12 @@ def test_exclude_allow_and_all_of():
 
 
 def test_max_supply_risk_and_unknown_risk():
-    rule = max_supply_risk(0.2)
+    rule = max_supply_risk(0.2, as_of=AS_OF)
     assert rule(["Ce2Fe14B", "Dy2Fe14B", "H2O"]).tolist() == [True, False, False]
-    lenient = max_supply_risk(0.2, keep_unknown=True)
+    assert "as of 2026-12-01" in rule.description
+    # before the 2025 export controls and prices Dy2Fe14B met the same limit
+    assert max_supply_risk(0.2, as_of="2024-12-31")(["Dy2Fe14B"]).tolist() == [True]
+    lenient = max_supply_risk(0.2, keep_unknown=True, as_of=AS_OF)
     assert lenient(["Ce2Fe14B", "Dy2Fe14B", "H2O"]).tolist() == [True, False, True]
     assert "supply_risk <= 0.2" in rule.description and "rejected" in rule.description
     custom = max_supply_risk(0.1, weights={"dytb": 1.0}, hree_convention="usgs")

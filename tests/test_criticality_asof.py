@@ -228,3 +228,54 @@ def test_model_file_errors(tmp_path):
         load_risk_model(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_risk_model(tmp_path / "absent.toml")
+
+
+# ------------------------------------------------------------ composition scores
+MAGNETS = ["Nd2Fe14B", "Dy2Fe14B", "Ce2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Tb2Fe14B", "Pr2Fe14B"]
+
+
+def test_scores_state_their_date_and_separate_ce_from_nd():
+    from mi.criticality import score
+
+    df = score(MAGNETS, as_of="2026-12-01").set_index("composition")
+    assert df.attrs["as_of"] == "2026-12-01" and (df["as_of"] == "2026-12-01").all()
+    assert df.attrs["dated_tables"]["usgs"] == "usgs_2025"
+    risk = df["supply_risk"]
+    assert risk["Ce2Fe14B"] < risk["Nd2Fe14B"] - 0.05  # Ce no longer ranks with Nd
+    assert risk["Nd2Fe14B"] < risk["(Nd0.8Dy0.2)2Fe14B"] < risk["Dy2Fe14B"]
+    assert min(risk["Dy2Fe14B"], risk["Tb2Fe14B"]) > max(risk["Nd2Fe14B"], risk["Pr2Fe14B"])
+    old = score(MAGNETS, as_of="2024-12-31").set_index("composition")
+    assert old.attrs["dated_tables"]["usgs"] == "usgs_2022"
+    assert (old["export_control"] == 0).all()
+    assert risk["Dy2Fe14B"] > old.loc["Dy2Fe14B", "supply_risk"] + 0.1
+
+
+def test_score_rejects_bad_as_of_and_names_unverified_elements():
+    from mi.criticality import score
+
+    with pytest.raises(DataError, match="Unknown as-of date format '12/01/2026'"):
+        score(["Fe"], as_of="12/01/2026")
+    with pytest.raises(DataError, match="before the earliest table"):
+        score(["Fe"], as_of="2020-01-01")
+    df = score(["Y2O3", "Nd2Fe14B", "Gd5Si2Ge2"], as_of="2026-12-01")
+    assert df["unverified_elements"].tolist() == ["Y", "", "Gd"]
+    assert df.attrs["unverified_elements"][:2] == ["Sc", "Y"]
+    # the gap: Fe and B have no current price; H has no HHI (NaN, named)
+    gaps = score(["Nd2Fe14B", "Dy", "H2O"], as_of="2026-12-01")
+    assert gaps["risk_gap"][0] > 0 and gaps["risk_gap"][1] == 0.0
+    assert "Fe" in gaps.attrs["gaps"]["price_level"]
+    assert math.isnan(gaps["supply_risk"][2]) and gaps["missing_elements"][2] == "hhi_2013: H"
+
+
+def test_weights_of_a_user_model_file(tmp_path):
+    from mi.criticality import score
+
+    text = (data_dir() / "supply_risk.toml").read_text()
+    for key in ("list_membership", "concentration", "price_level", "price_volatility"):
+        text = text.replace(f"\n{key} = 0.", f"\n{key} = 0.0 # was 0.")
+    path = tmp_path / "exports_only.toml"
+    path.write_text(text)
+    df = score(["Dy2Fe14B", "Nd2Fe14B"], as_of="2026-12-01", risk_model=path)
+    assert df.attrs["weights"] == {"export_control": 1.0}
+    assert df["supply_risk"][0] == pytest.approx(df["export_control"][0])
+    assert df["supply_risk"][1] == 0.0
