@@ -279,3 +279,26 @@ def test_weights_of_a_user_model_file(tmp_path):
     assert df.attrs["weights"] == {"export_control": 1.0}
     assert df["supply_risk"][0] == pytest.approx(df["export_control"][0])
     assert df["supply_risk"][1] == 0.0
+
+
+def test_default_date_is_today_and_stated(monkeypatch):
+    import mi.criticality.asof as asof
+    from mi.criticality import score
+
+    monkeypatch.setattr(asof, "today", lambda: dt.date(2025, 4, 3))
+    before = score(["Dy2Fe14B"])
+    monkeypatch.setattr(asof, "today", lambda: dt.date(2025, 4, 4))
+    after = score(["Dy2Fe14B"])
+    assert before.attrs["as_of"] == "2025-04-03" and after["as_of"][0] == "2025-04-04"
+    assert before["export_control"][0] == 0.0 < after["export_control"][0]
+
+
+def test_element_missing_from_a_dated_table_is_reported():
+    from mi.criticality import score
+
+    # Am is beyond the EU table (Z <= 94): list membership is missing, so is the risk
+    df = score(["AmO2", "Fe2O3"], as_of="2026-12-01")
+    assert math.isnan(df["list_membership"][0]) and math.isnan(df["supply_risk"][0])
+    assert "eu_crm_2023: Am" in df["missing_elements"][0]
+    assert df["missing_elements"][1] == "" and not math.isnan(df["supply_risk"][1])
+    assert math.isnan(element_risk("2026-12-01").frame.loc["Am", "list_membership"])
