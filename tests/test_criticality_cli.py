@@ -116,7 +116,9 @@ def test_as_of_2024_shows_no_export_control_on_dy(capsys):
     assert main(["criticality", "--as-of", "2024-12-31", "Dy2Fe14B"]) == 0
     out = capsys.readouterr().out
     assert "Supply risk as of 2024-12-31" in out and "usgs usgs_2022" in out
-    assert "Dy2Fe14B: no export measure recorded on its elements" in out
+    assert "Dy2Fe14B: no element-specific export measure on its elements" in out
+    assert "group-level rows on its rare earths (Dy; listed, not scored)" in out
+    assert "Malaysia cabinet moratorium" in out and "No. 62 of 2025" not in out  # not yet announced
     row = next(line for line in out.splitlines() if line.startswith("│ Dy2Fe14B"))
     cells = [c.strip() for c in row.strip("│").split("│")]
     assert cells[4] == "0.000"  # export ctrl
@@ -128,7 +130,7 @@ def test_current_view_names_the_measures_on_each_candidate(capsys):
     out = capsys.readouterr().out
     assert "Dy: China export licence since 2025-04-04" in out
     assert "export_controls_2023_2026.csv:38" in out
-    assert "Ce2Fe14B: no export measure recorded on its elements" in out
+    assert "Ce2Fe14B: no element-specific export measure on its elements" in out
     assert "Resting on NOT VERIFIED status" in out and "counted as in force): Y" in out
     assert "usgs usgs_2025" in out
 

@@ -92,21 +92,37 @@ def _print_list(as_of: str | None, model: str | None) -> None:
 
 
 def _measure_lines(formulas: list[str], as_of: str, model: str | None) -> list[str]:
-    """Per formula, the export measures on its elements (state on the date and their row)."""
+    """Per formula, the export measures on its elements (state on the date and their row).
+
+    Element-specific measures are scored; group-level rows on its rare earths (all rare earths,
+    raw rare-earth ores) are named on a second line and are not scored.
+    """
     from mi.criticality import load_risk_model, measures
 
-    table = measures(as_of, model=load_risk_model(model))
+    risk_model = load_risk_model(model)
     lines = []
     for formula, elements in zip(formulas, _row_elements(formulas), strict=True):
-        rows = table[table["symbol"].isin(set(elements))]
-        if rows.empty:
-            lines.append(f"{formula}: no export measure recorded on its elements")
-            continue
-        parts = [
-            f"{r.symbol}: {r.label} ({r.measure}; {r.evidence}; {r.source})"
-            for r in rows.itertuples(index=False)
-        ]
-        lines.append(f"{formula}: " + "; ".join(parts))
+        table = measures(as_of, elements, include_groups=True, model=risk_model)
+        own = table[table["group"].isna() & table["symbol"].isin(set(elements))]
+        groups = table[table["group"].notna() & table["symbol"].isin(set(elements))]
+        if own.empty:
+            lines.append(f"{formula}: no element-specific export measure on its elements")
+        else:
+            parts = [
+                f"{r.symbol}: {r.label} ({r.measure}; {r.evidence}; {r.source})"
+                for r in own.itertuples(index=False)
+            ]
+            lines.append(f"{formula}: " + "; ".join(parts))
+        if not groups.empty:
+            seen = dict.fromkeys(
+                f"{r.measure} [{r.state.replace('_', ' ')}; {r.source}]"
+                for r in groups.itertuples(index=False)
+            )
+            rare = ", ".join(sorted(set(groups["symbol"])))
+            lines.append(
+                f"    group-level rows on its rare earths ({rare}; listed, not scored): "
+                + "; ".join(seen)
+            )
     return lines
 
 
