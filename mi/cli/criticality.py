@@ -132,7 +132,7 @@ def criticality(
         typer.Argument(help="Formulas to score, e.g. Nd2Fe14B '(Nd0.8Dy0.2)2Fe14B' Ce2Fe14B."),
     ] = None,
     list_: Annotated[
-        bool, typer.Option("--list", help="List the tables with source and year.")
+        bool, typer.Option("--list", help="List the tables with source, year and use on --as-of.")
     ] = False,
     show: Annotated[
         str | None,
@@ -171,7 +171,7 @@ def criticality(
         ),
     ] = False,
 ) -> None:
-    """Score FORMULAS for supply risk (HREE, Dy+Tb, EU-critical, HHI, cost) or list tables."""
+    """Score FORMULAS for supply risk as of a date (components, measures) or list tables."""
     from mi.exceptions import DataError
 
     if list_:
