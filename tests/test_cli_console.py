@@ -16,10 +16,19 @@ def test_criticality_cli_piped_shows_full_numbers():
     env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "MI_OFFLINE": "true"}
     code = "import sys; from mi.cli import main; sys.exit(main(sys.argv[1:]))"
     out = subprocess.run(
-        [sys.executable, "-c", code, "criticality", "Nd2Fe14B", "(Nd0.8Dy0.2)2Fe14B"],
+        [
+            sys.executable,
+            "-c",
+            code,
+            "criticality",
+            "--as-of",
+            "2026-12-01",
+            "Nd2Fe14B",
+            "(Nd0.8Dy0.2)2Fe14B",
+        ],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     )
-    assert "0.179" in out.stdout and "5.97" in out.stdout
+    assert "0.158" in out.stdout and "5.97" in out.stdout

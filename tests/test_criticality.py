@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mi.chem import ELEMENTS, element_index, parse_formulas
 from mi.criticality import (
     DEFAULT_TABLES,
+    DEFAULT_WEIGHTS,
     HREE_CONVENTIONS,
     SUPPLY_RISK_COMPONENTS,
     Constraint,
@@ -47,28 +48,58 @@ SHIPPED_CSV = [
     "us_doe_2023.csv",
     "usgs_2022.csv",
 ]
+DATED_CSV = [
+    "export_controls_2023_2026.csv",
+    "japan_designations.csv",
+    "prices_2025_2026.csv",
+    "usgs_2025.csv",
+]
 
 
 # ----------------------------------------------------------------- shipped data
 def test_shipped_files_match_sha256sums():
     verified = verify_checksums()
-    assert sorted(verified) == SHIPPED_CSV
+    assert sorted(verified) == sorted(SHIPPED_CSV + DATED_CSV)
     for name, digest in verified.items():
         assert hashlib.sha256((data_dir() / name).read_bytes()).hexdigest() == digest
 
 
 def test_verify_checksums_detects_a_modified_file(tmp_path):
-    for name in [*SHIPPED_CSV, "SHA256SUMS"]:
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "SHA256SUMS-2026-12"]:
         (tmp_path / name).write_bytes((data_dir() / name).read_bytes())
+    assert len(verify_checksums(tmp_path)) == 11
     path = tmp_path / "hhi_2013.csv"
     path.write_text(path.read_text().replace("Iron,2400", "Iron,2401"))
     with pytest.raises(ChecksumError, match="hhi_2013.csv"):
         verify_checksums(tmp_path)
+    path.write_bytes((data_dir() / "hhi_2013.csv").read_bytes())
+    dated = tmp_path / "usgs_2025.csv"
+    dated.write_text(dated.read_text().replace("boron,B,5", "boron,B,5 "))
+    with pytest.raises(ChecksumError, match="usgs_2025.csv"):
+        verify_checksums(tmp_path)
+
+
+def test_shipped_tables_are_checked_on_load(tmp_path, monkeypatch):
+    import mi.criticality.tables as tables
+
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "SHA256SUMS-2026-12"]:
+        (tmp_path / name).write_bytes((data_dir() / name).read_bytes())
+    path = tmp_path / "usgs_2025.csv"
+    path.write_text(path.read_text().replace("boron,B,5,direct", "boron,B,5,proxy"))
+    monkeypatch.setattr(tables, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(tables, "_VERIFIED", {})
+    table = next(t for t in tables._builtin_tables() if t.name == "usgs_2025")
+    with pytest.raises(ChecksumError, match="usgs_2025.csv has sha256"):
+        table.validate()
+    intact = next(t for t in tables._builtin_tables() if t.name == "hhi_2013")
+    assert intact.validate().n_rows == 94
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs {SHARED}")
 def test_shipped_files_are_the_shared_files_unchanged():
-    for name in [*SHIPPED_CSV, "SHA256SUMS", "README.md"]:
+    for name in [*SHIPPED_CSV, *DATED_CSV, "SHA256SUMS", "README.md"]:
+        assert (data_dir() / name).read_bytes() == (SHARED / name).read_bytes(), name
+    for name in ["SHA256SUMS-2026-12", "README-2026-12.md"]:
         assert (data_dir() / name).read_bytes() == (SHARED / name).read_bytes(), name
 
 
@@ -82,6 +113,10 @@ def test_shipped_files_are_the_shared_files_unchanged():
         "ree_groups",
         "price",
         "eu_crm_2023_materials",
+        "export_controls_2023_2026",
+        "usgs_2025",
+        "prices_2025_2026",
+        "japan_designations",
     ],
 )
 def test_every_table_has_source_year_caveats_and_its_header(name):
@@ -198,9 +233,12 @@ def test_register_needs_source_and_year(tmp_path):
 
 
 # -------------------------------------------------------------------- scores
+AS_OF = "2026-12-01"  # the date the dated tables were compiled; pinned so numbers stay put
+
+
 @pytest.fixture(scope="module")
 def magnets():
-    return score(MAGNETS)
+    return score(MAGNETS, as_of=AS_OF)
 
 
 def test_magnet_order_sanity(magnets):
@@ -224,13 +262,27 @@ def test_known_values_for_nd_dy_magnet(magnets):
     assert row["eu_critical_mass_fraction"] == pytest.approx(
         (1.6 * m["Nd"] + 0.4 * m["Dy"] + m["B"]) / total, rel=1e-4
     )
-    expected_risk = (
-        0.4 * row["dytb_mass_fraction"]
-        + 0.2 * row["hree_mass_fraction"]
-        + 0.2 * row["eu_critical_mass_fraction"]
-        + 0.2 * row["hhi_production_mass"] / 1e4
-    )
-    assert row["supply_risk"] == pytest.approx(expected_risk)
+    # default model as of 2026-12-01, element risks worked out by hand from the table rows:
+    # Nd: lists 1 (EU crit+strat, USGS, DOE), HHI 9500, FOB China oxide 140-160 USD/kg
+    #     (2026-01-30), Pr-Nd oxide China domestic 433-437k -> 747-753k CNY/t (ratio 1.724)
+    # Dy: No. 18 licence incl. magnets (0.5), lists 1, HHI 9500, FOB 271-311 USD/kg,
+    #     Argus Europe 250-310 -> 700-1000 USD/kg (ratio 3.036)
+    # Fe: lists 0, HHI 2400, no current price (gap); B: EU crit+strat, USGS 2025, HHI 2900
+    level = lambda p: math.log10(p) / 4  # noqa: E731  (1 .. 10000 USD/kg)
+    vol = lambda r: math.log10(r) / math.log10(4)  # noqa: E731
+    r_nd = 0.15 + 0.1 * 0.95 + 0.25 * level(150) + 0.2 * vol(750 / 435)
+    r_dy = 0.3 * 0.5 + 0.15 + 0.1 * 0.95 + 0.25 * level(291) + 0.2 * vol(850 / 280)
+    r_fe = 0.1 * 0.24
+    r_b = 0.15 * 0.75 + 0.1 * 0.29
+    w = {k: v * m[k] / total for k, v in {"Nd": 1.6, "Dy": 0.4, "Fe": 14, "B": 1}.items()}
+    expected = w["Nd"] * r_nd + w["Dy"] * r_dy + w["Fe"] * r_fe + w["B"] * r_b
+    assert row["supply_risk"] == pytest.approx(expected, rel=1e-4)
+    assert row["supply_risk"] == pytest.approx(0.1584, abs=5e-5)
+    # the breakdown columns add up to the risk with the default weights
+    parts = sum(DEFAULT_WEIGHTS[k] * row[k] for k in DEFAULT_WEIGHTS)
+    assert row["supply_risk"] == pytest.approx(parts)
+    # Fe and B have no current price: the risk could be higher by risk_gap, never filled
+    assert row["risk_gap"] == pytest.approx(0.45 * (w["Fe"] + w["B"]))
 
 
 @pytest.mark.filterwarnings("ignore:No Pauling electronegativity")
@@ -354,8 +406,9 @@ _WEIGHTS = st.dictionaries(
     co=st.floats(0.0, 0.5),
     weights=_WEIGHTS,
     convention=st.sampled_from(sorted(HREE_CONVENTIONS)),
+    as_of=st.sampled_from(["2024-12-31", "2025-06-01", "2026-12-01"]),
 )
-def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention):
+def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention, as_of):
     from mi.chem import CompositionMatrix
 
     xs = np.sort(np.asarray(x))
@@ -366,9 +419,9 @@ def test_risk_monotone_in_dy_fraction(x, host, co, weights, convention):
     amounts[:, element_index("Co")] = 14 * co
     amounts[:, element_index("B")] = 1.0
     matrix = CompositionMatrix.from_amounts(amounts)
-    risk = supply_risk(matrix, weights=weights, hree_convention=convention)
+    risk = supply_risk(matrix, weights=weights, hree_convention=convention, as_of=as_of)
     assert np.all(np.diff(risk) >= -1e-12)
-    default = supply_risk(matrix)
+    default = supply_risk(matrix, as_of=as_of)
     strictly = np.diff(xs) > 1e-3
     assert np.all(np.diff(default)[strictly] > 0)
 
@@ -411,7 +464,7 @@ _ELEMENT_POOL = [
 def test_every_score_within_bounds_and_flags_consistent(rows, weights):
     from mi.chem import CompositionMatrix
 
-    df = score(CompositionMatrix.from_dict_rows(rows), weights=weights)
+    df = score(CompositionMatrix.from_dict_rows(rows), weights=weights, as_of=AS_OF)
     assert len(df) == len(rows)
     fraction_cols = [c for c in df.columns if c.endswith("_fraction")]
     for col in fraction_cols:
@@ -462,9 +515,12 @@ def test_exclude_allow_and_all_of():
 
 
 def test_max_supply_risk_and_unknown_risk():
-    rule = max_supply_risk(0.2)
+    rule = max_supply_risk(0.2, as_of=AS_OF)
     assert rule(["Ce2Fe14B", "Dy2Fe14B", "H2O"]).tolist() == [True, False, False]
-    lenient = max_supply_risk(0.2, keep_unknown=True)
+    assert "as of 2026-12-01" in rule.description
+    # before the 2025 export controls and prices Dy2Fe14B met the same limit
+    assert max_supply_risk(0.2, as_of="2024-12-31")(["Dy2Fe14B"]).tolist() == [True]
+    lenient = max_supply_risk(0.2, keep_unknown=True, as_of=AS_OF)
     assert lenient(["Ce2Fe14B", "Dy2Fe14B", "H2O"]).tolist() == [True, False, True]
     assert "supply_risk <= 0.2" in rule.description and "rejected" in rule.description
     custom = max_supply_risk(0.1, weights={"dytb": 1.0}, hree_convention="usgs")

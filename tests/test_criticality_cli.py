@@ -99,9 +99,63 @@ def test_table_option_describes_caveats(capsys):
         (["--weight", "dy=1", "Fe"], "Unknown supply-risk component 'dy'"),
         (["--convention", "eu", "Fe"], "Unknown HREE convention 'eu'"),
         (["--format", "xml", "Fe"], "--format must be"),
+        (["--as-of", "2024/12/31", "Fe"], "Unknown as-of date format '2024/12/31'"),
+        (["--as-of", "2020-01-01", "Fe"], "before the earliest table"),
+        (["--list", "--as-of", "31.12.2024"], "Unknown as-of date format"),
+        (["--elements", "Dyy"], "Did you mean 'Dy'"),
+        (["--model", "absent.toml", "Fe"], "does not exist"),
     ],
 )
 def test_errors_are_one_red_line(capsys, args, message):
     assert main(["criticality", *args]) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_as_of_2024_shows_no_export_control_on_dy(capsys):
+    assert main(["criticality", "--as-of", "2024-12-31", "Dy2Fe14B"]) == 0
+    out = capsys.readouterr().out
+    assert "Supply risk as of 2024-12-31" in out and "usgs usgs_2022" in out
+    assert "Dy2Fe14B: no element-specific export measure on its elements" in out
+    assert "group-level rows on its rare earths (Dy; listed, not scored)" in out
+    assert "Malaysia cabinet moratorium" in out and "No. 62 of 2025" not in out  # not yet announced
+    row = next(line for line in out.splitlines() if line.startswith("│ Dy2Fe14B"))
+    cells = [c.strip() for c in row.strip("│").split("│")]
+    assert cells[4] == "0.000"  # export ctrl
+    assert "gap: no price level for B, Fe, Dy" in out
+
+
+def test_current_view_names_the_measures_on_each_candidate(capsys):
+    assert main(["criticality", "--as-of", "2026-12-01", "Dy2Fe14B", "Ce2Fe14B", "Y2O3"]) == 0
+    out = capsys.readouterr().out
+    assert "Dy: China export licence since 2025-04-04" in out
+    assert "export_controls_2023_2026.csv:38" in out
+    assert "Ce2Fe14B: no element-specific export measure on its elements" in out
+    assert "Resting on NOT VERIFIED status" in out and "counted as in force): Y" in out
+    assert "usgs usgs_2025" in out
+
+
+def test_list_names_the_tables_in_force_on_the_date(capsys):
+    assert main(["criticality", "--list", "--as-of", "2024-12-31"]) == 0
+    out = capsys.readouterr().out
+    assert "as of 2024-12-31" in out
+    usgs22 = next(line for line in out.splitlines() if " usgs_2022 " in line)
+    assert "usgs from 2022-02-24" in usgs22
+    usgs25 = next(line for line in out.splitlines() if " usgs_2025 " in line)
+    assert "usgs from" not in usgs25
+    assert "export_controls_2023_2026" in out and "prices_2025_2026" in out
+
+
+def test_elements_view_traces_every_value(capsys):
+    assert main(["criticality", "--elements", "--as-of", "2026-12-01", "Dy", "Fe"]) == 0
+    out = capsys.readouterr().out
+    assert "Dy export_control = 0.500 [China export licence since 2025-04-04]" in out
+    assert "export_controls_2023_2026.csv:38; secondary" in out
+    assert "Dy price_level = 0.616 [FOB China]: prices_2025_2026.csv:63; primary" in out
+    assert "Fe price_level = NaN: no row (0 or gap)" in out
+    assert (
+        main(["criticality", "--elements", "--format", "csv", "--as-of", "2026-12-01", "Tb"]) == 0
+    )
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert frame["symbol"].tolist() == ["Tb"] and frame["export_control"][0] == 0.5
+    assert frame["price_level_source"][0] == "prices_2025_2026.csv:62"

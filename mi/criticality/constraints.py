@@ -257,10 +257,11 @@ class _MaxSupplyRisk:
     weights: tuple[tuple[str, float], ...] | None
     hree_convention: str
     keep_unknown: bool
+    as_of: str
     description: str = field(init=False)
 
     def __post_init__(self) -> None:
-        text = f"supply_risk <= {self.limit:g} ({self.hree_convention}"
+        text = f"supply_risk <= {self.limit:g} (as of {self.as_of}, {self.hree_convention}"
         if self.weights is not None:
             text += ", weights " + ", ".join(f"{k}={v:g}" for k, v in self.weights)
         text += "; unknown risk kept)" if self.keep_unknown else "; unknown risk rejected)"
@@ -269,7 +270,9 @@ class _MaxSupplyRisk:
     def __call__(self, compositions: Any) -> np.ndarray:
         cm = as_composition_matrix(compositions)
         weights = dict(self.weights) if self.weights is not None else None
-        risk = supply_risk(cm, weights=weights, hree_convention=self.hree_convention)
+        risk = supply_risk(
+            cm, weights=weights, hree_convention=self.hree_convention, as_of=self.as_of
+        )
         unknown = np.isnan(risk) & _valid(cm)
         keep = np.nan_to_num(risk, nan=np.inf) <= self.limit + _TOL
         return keep | unknown if self.keep_unknown else keep
@@ -280,6 +283,7 @@ def max_supply_risk(
     weights: Mapping[str, float] | None = None,
     hree_convention: str = "eu_2023",
     keep_unknown: bool = False,
+    as_of: Any = None,
 ) -> Constraint:
     """Keep compositions whose :func:`mi.criticality.supply_risk` is at most ``limit``.
 
@@ -292,6 +296,9 @@ def max_supply_risk(
     keep_unknown : bool, default False
         A composition whose risk is NaN (an element missing from a table) cannot be shown to
         meet the limit, so it is rejected; pass True to keep it.
+    as_of : str or datetime.date, optional
+        Date the risk is computed for (ISO ``YYYY-MM-DD``); default today, fixed when the
+        constraint is made (so a long screen uses one date).
 
     Returns
     -------
@@ -299,14 +306,17 @@ def max_supply_risk(
 
     Examples
     --------
-    >>> max_supply_risk(0.2)(["Ce2Fe14B", "Dy2Fe14B"]).tolist()
+    >>> max_supply_risk(0.2, as_of="2026-12-01")(["Ce2Fe14B", "Dy2Fe14B"]).tolist()
     [True, False]
     """
+    from mi.criticality.asof import parse_as_of
+
     value = _check_limit(limit, "max_supply_risk")
+    date = parse_as_of(as_of).isoformat()
     # validate weights and convention now, not on first call
-    supply_risk(["Fe"], weights=weights, hree_convention=hree_convention)
+    supply_risk(["Fe"], weights=weights, hree_convention=hree_convention, as_of=date)
     frozen = tuple(sorted(weights.items())) if weights is not None else None
-    return _MaxSupplyRisk(value, frozen, hree_convention, keep_unknown)
+    return _MaxSupplyRisk(value, frozen, hree_convention, keep_unknown, date)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,19 @@
 """Composition-level criticality scores, vectorised over the composition matrix.
 
 Every score is a product of the (sparse) atomic- or mass-fraction matrix with an element vector
-from a registered table, so one call handles hundreds of thousands of compositions. A
-composition containing an element whose value is missing from a table gets NaN in every column
-built from that value, ``False`` in the matching ``*_known`` flag and an entry in
-``missing_elements``; nothing is imputed.
+from a registered table, so one call handles hundreds of thousands of compositions. The supply
+risk is the mass-fraction-weighted mean of one per-element risk vector, computed once per as-of
+date (:func:`mi.criticality.risk.element_risk`). A composition containing an element whose value
+is missing from a table gets NaN in every column built from that value, ``False`` in the
+matching ``*_known`` flag and an entry in ``missing_elements``; a ``gap`` component (prices) is
+reported in ``risk_gap`` instead; nothing is imputed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,8 @@ import pandas as pd
 from scipy import sparse
 
 from mi.chem import ATOMIC_MASSES, ELEMENTS, CompositionMatrix, parse_formulas
+from mi.criticality.risk import ElementRisk, element_risk
+from mi.criticality.riskmodel import COMPONENTS, RiskModel, load_risk_model
 from mi.criticality.tables import CriticalityTable, get_table
 from mi.exceptions import DataError, RegistryKeyError
 
@@ -75,7 +80,14 @@ DEFAULT_TABLES: dict[str, str] = {
 }
 
 #: Components of :func:`supply_risk` and the output column each one reads (all in [0, 1]).
+#: The first five are the dated per-element components of the default model
+#: (``supply_risk.toml``); the others are the composition fractions of earlier versions.
 SUPPLY_RISK_COMPONENTS: dict[str, str] = {
+    "export_control": "export_control",
+    "list_membership": "list_membership",
+    "concentration": "concentration",
+    "price_level": "price_level",
+    "price_volatility": "price_volatility",
     "dytb": "dytb_mass_fraction",
     "hree": "hree_mass_fraction",
     "eu_critical": "eu_critical_mass_fraction",
@@ -85,13 +97,9 @@ SUPPLY_RISK_COMPONENTS: dict[str, str] = {
     "doe_critical": "doe_critical_mass_fraction",
 }
 
-#: Default weights of :func:`supply_risk` (normalised to sum to 1 before use).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "dytb": 0.4,
-    "hree": 0.2,
-    "eu_critical": 0.2,
-    "hhi_production": 0.2,
-}
+#: Default weights of :func:`supply_risk` (from ``mi/_data/criticality/supply_risk.toml``,
+#: normalised to sum to 1 before use).
+DEFAULT_WEIGHTS: dict[str, float] = dict(load_risk_model().weights)
 
 _HHI_SCALE = 10_000.0
 
@@ -238,14 +246,22 @@ def _weighted(
     stacked = np.column_stack([vectors[k] for k in names])
     missing = np.isnan(stacked)
     values = frac @ np.where(missing, 0.0, stacked)
-    n_missing = presence @ missing.astype(np.float64)
-    values[n_missing > 0] = np.nan
+    with_nan = np.flatnonzero(missing.any(axis=0))
+    if with_nan.size:
+        # columns share few distinct NaN patterns (one per table): count each pattern once
+        patterns, inverse = np.unique(missing[:, with_nan], axis=1, return_inverse=True)
+        n_missing = presence @ patterns.astype(np.float64)
+        for col, k in zip(with_nan, np.asarray(inverse).ravel(), strict=True):
+            values[n_missing[:, k] > 0, col] = np.nan
     return {k: values[:, i] for i, k in enumerate(names)}
 
 
 # ----------------------------------------------------------------- scoring
-def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
-    chosen = dict(DEFAULT_WEIGHTS if weights is None else weights)
+def _check_weights(
+    weights: Mapping[str, float] | None, model: RiskModel | None = None
+) -> dict[str, float]:
+    default = DEFAULT_WEIGHTS if model is None else model.weights
+    chosen = dict(default if weights is None else weights)
     for key, value in chosen.items():
         if key not in SUPPLY_RISK_COMPONENTS:
             raise RegistryKeyError("supply-risk component", key, SUPPLY_RISK_COMPONENTS)
@@ -262,9 +278,53 @@ def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return {k: float(v) / total for k, v in chosen.items() if v > 0}
 
 
-def _component(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
-    values = columns[SUPPLY_RISK_COMPONENTS[name]]
-    return values / _HHI_SCALE if name.startswith("hhi_") else values
+def _risk_vectors(
+    weights: Mapping[str, float],
+    risk: ElementRisk,
+    mass_vec: Mapping[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Element risk and element gap vectors for normalised ``weights`` (one per as-of date).
+
+    Dated components follow the model's missing-value rules; the older fraction components
+    keep theirs (a missing value makes the element's risk NaN).
+    """
+    dated = {k: w for k, w in weights.items() if k in COMPONENTS}
+    vec, gap = risk.risk_vector(dated)
+    for name, w in weights.items():
+        if name in COMPONENTS:
+            continue
+        values = mass_vec[SUPPLY_RISK_COMPONENTS[name]]
+        vec = vec + w * (values / _HHI_SCALE if name.startswith("hhi_") else values)
+    return vec, gap
+
+
+def _element_text(cm: CompositionMatrix, valid: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Per row, the flagged elements it contains (``"Dy, Tb"``), built once per pattern."""
+    n = len(valid)
+    out = np.full(n, "", dtype=object)
+    flagged_idx = np.flatnonzero(flagged)
+    if flagged_idx.size == 0 or n == 0:
+        return out
+    csr = sparse.csr_matrix(cm.to_csr() if hasattr(cm, "to_csr") else cm.amounts)
+    hit = flagged[csr.indices]
+    if not hit.any():
+        return out
+    # compact bit per flagged element (at most 64 are flagged: rows keyed by one uint64)
+    bit = np.zeros(len(ELEMENTS), dtype=np.uint64)
+    if flagged_idx.size > 64:
+        raise DataError("More than 64 flagged elements cannot be reported per row.")
+    bit[flagged_idx] = np.left_shift(np.uint64(1), np.arange(flagged_idx.size, dtype=np.uint64))
+    row_of = np.repeat(np.arange(n), np.diff(csr.indptr))[hit]
+    keys = np.zeros(n, dtype=np.uint64)
+    np.bitwise_or.at(keys, row_of, bit[csr.indices[hit]])
+    rows = np.flatnonzero((keys > 0) & valid)
+    patterns, inverse = np.unique(keys[rows], return_inverse=True)
+    texts = [
+        ", ".join(ELEMENTS[j] for b, j in enumerate(flagged_idx.tolist()) if key >> b & 1)
+        for key in patterns.tolist()
+    ]
+    out[rows] = np.asarray(texts, dtype=object)[np.asarray(inverse).ravel()]
+    return out
 
 
 def supply_risk(
@@ -272,13 +332,16 @@ def supply_risk(
     weights: Mapping[str, float] | None = None,
     hree_convention: str = "eu_2023",
     tables: Mapping[str, str] | None = None,
+    *,
+    as_of: Any = None,
+    risk_model: str | Path | RiskModel | None = None,
 ) -> np.ndarray:
     """Supply-risk score in [0, 1] per composition (the ``supply_risk`` column of :func:`score`).
 
     Parameters
     ----------
     compositions : CompositionMatrix or sequence of str
-    weights, hree_convention, tables
+    weights, hree_convention, tables, as_of, risk_model
         As in :func:`score`.
 
     Returns
@@ -292,6 +355,8 @@ def supply_risk(
         hree_convention=hree_convention,
         tables=tables,
         include_composition=False,
+        as_of=as_of,
+        risk_model=risk_model,
     )["supply_risk"].to_numpy()
 
 
@@ -302,8 +367,10 @@ def score(
     *,
     tables: Mapping[str, str] | None = None,
     include_composition: bool | None = None,
+    as_of: Any = None,
+    risk_model: str | Path | RiskModel | None = None,
 ) -> pd.DataFrame:
-    r"""Criticality scores per composition.
+    r"""Criticality scores per composition, as of a date.
 
     Parameters
     ----------
@@ -311,18 +378,24 @@ def score(
         Compositions to score; formula strings are parsed with :func:`mi.chem.parse_formulas`.
     weights : mapping of str to float, optional
         Weights of the supply-risk components (keys of :data:`SUPPLY_RISK_COMPONENTS`);
-        default :data:`DEFAULT_WEIGHTS`. They are normalised to sum to 1; components left out
-        have weight 0.
+        default the model file's (:data:`DEFAULT_WEIGHTS`). They are normalised to sum to 1;
+        components left out have weight 0.
     hree_convention : {"eu_2023", "usgs", "gd_heavy"}, default "eu_2023"
         Which elements count as heavy rare earths (:data:`HREE_CONVENTIONS`); stored in
         ``df.attrs["hree_convention"]``.
     tables : mapping of str to str, optional
         Override the table used for a role (``hhi``, ``eu``, ``doe``, ``usgs``, ``ree``,
-        ``price``; see :data:`DEFAULT_TABLES`) with a registered table of the same schema.
+        ``price``; see :data:`DEFAULT_TABLES`) with a registered table of the same schema. This
+        applies to the fraction columns; the dated components read the editions of the model.
     include_composition : bool, optional
         Add a ``composition`` column: the input strings, or the matrix's formulas. Default:
         yes for formula strings (free), no for a ``CompositionMatrix`` (writing formulas
         costs more than scoring; pass True to get them).
+    as_of : str or datetime.date, optional
+        Date the dated components are computed for (ISO ``YYYY-MM-DD``); default today (UTC).
+        See :func:`mi.criticality.asof.parse_as_of` for the accepted range.
+    risk_model : path or RiskModel, optional
+        Supply-risk model file (default ``mi/_data/criticality/supply_risk.toml``).
 
     Returns
     -------
@@ -342,48 +415,47 @@ def score(
           ``hhi_reserve_atomic``: weighted by atomic fraction; ``hhi_known``.
         - ``cost_per_kg``: :math:`\sum_i w_i p_i` with mass fractions :math:`w_i` and element
           prices :math:`p_i` (``price`` table, 2013-2020 snapshots); ``cost_known``.
-        - ``supply_risk`` in [0, 1] (formula below).
+        - ``export_control``, ``list_membership``, ``concentration``, ``price_level``,
+          ``price_volatility``: the dated components (:mod:`mi.criticality.risk`) weighted by
+          mass fraction; a ``gap`` component counts only the elements that have a value.
+        - ``supply_risk`` in [0, 1] (formula below); ``risk_gap``: how much it could rise if
+          every missing ``gap`` value were at its maximum (0 = nothing missing).
+        - ``unverified_elements``: elements of the row whose export-control value rests on a
+          status the tables mark NOT VERIFIED (the model's conservative choice was used).
+        - ``as_of``: the date (ISO) the row was scored for.
         - ``missing_elements``: ``"table: El, El; ..."`` naming each table lacking a value for an
           element of the row (``""`` when none); ``"invalid composition"`` for empty rows.
 
-        ``df.attrs`` holds ``hree_convention`` (+ its element list), the normalised
-        ``weights``, the ``tables`` used (name, source, year) and the ``supply_risk_formula``.
+        ``df.attrs`` holds ``as_of``, ``hree_convention`` (+ its element list), the normalised
+        ``weights``, the ``tables`` used (name, source, year; the list editions in force),
+        ``risk_model`` (file, sha256), ``gaps``, ``unverified_elements``, ``notes`` and the
+        ``supply_risk_formula``.
 
     Notes
     -----
-    Supply risk is the weighted mean of components that each lie in [0, 1]:
+    Supply risk is the mass-fraction-weighted mean of an element risk vector :math:`r`:
 
     .. math::
 
-        \mathrm{supply\_risk} = \sum_k \tilde w_k c_k, \qquad
-        \tilde w_k = w_k / \textstyle\sum_j w_j,
+        \mathrm{supply\_risk} = \sum_i m_i r_i, \qquad
+        r_i = \sum_k \tilde w_k c_{ik}, \qquad \tilde w_k = w_k / \textstyle\sum_j w_j,
 
-    with components :math:`c_k` (keys of ``weights``):
-
-    ``dytb``
-        Dy + Tb mass fraction (the heavy rare earths magnet work aims to cut; default 0.4).
-    ``hree``
-        HREE mass fraction under ``hree_convention`` (default 0.2).
-    ``eu_critical``
-        mass fraction of EU-critical elements (default 0.2).
-    ``hhi_production``
-        mass-weighted production HHI / 10000 (default 0.2).
-    ``hhi_reserve``, ``usgs_critical``, ``doe_critical``
-        reserve HHI / 10000, USGS-2022 and DOE-2023 listed mass fractions (default 0).
-
-    Every component is non-decreasing when a non-HREE element is replaced by Dy or Tb, and the
-    Dy/Tb and HREE terms separate Dy from Ce, which the Gaultois HHI alone cannot (all
-    lanthanides share HHI 9500). If a component with a positive weight is NaN (an element
-    missing from its table) the supply risk is NaN; it is never imputed. The default weights
-    are a screening choice, not a published index: report them with any result.
+    with per-element components :math:`c_{ik}` in [0, 1]. The default components (weights in
+    ``supply_risk.toml``) are export-control exposure, list membership, production HHI,
+    price level and price volatility as of ``as_of`` (:mod:`mi.criticality.risk`); the older
+    keys ``dytb``, ``hree``, ``eu_critical``, ``hhi_production``, ``hhi_reserve``,
+    ``usgs_critical``, ``doe_critical`` weight the matching element indicators. If a ``nan``
+    component with a positive weight is missing for an element of the row, the supply risk is
+    NaN; a missing ``gap`` component adds to ``risk_gap``; nothing is imputed. The default
+    weights are a screening choice, not a published index: report them with any result.
 
     Examples
     --------
-    >>> df = score(["Nd2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Ce2Fe14B"])
-    >>> bool(df.loc[0, "supply_risk"] < df.loc[1, "supply_risk"])
+    >>> df = score(["Nd2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Ce2Fe14B"], as_of="2026-12-01")
+    >>> bool(df.loc[2, "supply_risk"] < df.loc[0, "supply_risk"] < df.loc[1, "supply_risk"])
     True
-    >>> df.attrs["hree_convention"]
-    'eu_2023'
+    >>> df.attrs["as_of"], df.attrs["hree_convention"]
+    ('2026-12-01', 'eu_2023')
     >>> bool(score(["H2O"])["hhi_known"][0])
     False
     """
@@ -395,11 +467,29 @@ def score(
             raise RegistryKeyError("criticality table role", role, DEFAULT_TABLES)
         get_table(name)  # unknown names raise here, with suggestions
         role_tables[role] = name
-    norm_weights = _check_weights(weights)
+    model = risk_model if isinstance(risk_model, RiskModel) else load_risk_model(risk_model)
+    norm_weights = _check_weights(weights, model)
+    risk = element_risk(as_of, model)
     if not isinstance(compositions, CompositionMatrix | str):
         compositions = list(compositions)
     cm = as_composition_matrix(compositions)
     mass_vec, atomic_vec, source = _element_vectors(role_tables, hree_convention)
+    risk_vec, gap_vec = _risk_vectors(norm_weights, risk, mass_vec)
+    dated: dict[str, np.ndarray] = {}
+    for name in COMPONENTS:
+        values = risk.vectors[name]
+        dated[name] = values if model.missing[name] == "nan" else np.nan_to_num(values, nan=0.0)
+    editions = {r: e.table for r in ("eu", "hhi") if (e := model.edition(r, risk.as_of))}
+    source.update(
+        {
+            "export_control": "export_controls_2023_2026",
+            "list_membership": editions["eu"],
+            "concentration": editions["hhi"],
+            "price_level": "prices_2025_2026",
+            "price_volatility": "prices_2025_2026",
+        }
+    )
+    all_mass = {**mass_vec, **dated}
 
     n = len(cm)
     pieces: list[dict[str, np.ndarray]] = []
@@ -408,20 +498,21 @@ def score(
         atomic, mass = _fraction_matrices(part)
         presence = atomic.copy()
         presence.data = np.ones_like(presence.data)
-        cols = _weighted(mass, presence, mass_vec)
+        cols = _weighted(mass, presence, {**all_mass, "supply_risk": risk_vec, "risk_gap": gap_vec})
         cols.update(_weighted(atomic, presence, atomic_vec))
         cols["_valid"] = np.diff(atomic.indptr) > 0
         pieces.append(cols)
-    columns = {k: np.concatenate([p[k] for p in pieces]) for k in pieces[0]}
+    columns = {
+        k: pieces[0][k] if len(pieces) == 1 else np.concatenate([p[k] for p in pieces])
+        for k in pieces[0]
+    }
     valid = columns.pop("_valid")
     for values in columns.values():
         values[~valid] = np.nan
 
-    risk = np.zeros(n)
-    for name, w in norm_weights.items():
-        risk += w * _component(columns, name)
     # Rounding can push a weighted mean of [0, 1] values a few ulp outside; clip that only.
-    risk = np.clip(risk, 0.0, 1.0)
+    risk_col = np.clip(columns.pop("supply_risk"), 0.0, 1.0)
+    gap_col = np.clip(columns.pop("risk_gap"), 0.0, 1.0)
 
     order = [
         "hree_atomic_fraction",
@@ -457,11 +548,20 @@ def score(
         columns["hhi_reserve_mass"]
     )
     data["cost_known"] = ~np.isnan(columns["cost_per_kg"])
-    data["supply_risk"] = risk
-    data["missing_elements"] = _missing_report(cm, valid, columns, mass_vec, source)
+    for name in COMPONENTS:
+        data[name] = columns[name]
+    data["supply_risk"] = risk_col
+    data["risk_gap"] = gap_col
+    unverified = np.zeros(len(ELEMENTS), dtype=bool)
+    if norm_weights.get("export_control", 0) > 0:
+        unverified[[ELEMENTS.index(s) for s in risk.unverified]] = True
+    data["unverified_elements"] = _element_text(cm, valid, unverified)
+    data["as_of"] = np.full(n, risk.as_of.isoformat(), dtype=object)
+    data["missing_elements"] = _missing_report(cm, valid, columns, all_mass, source)
     frame = pd.DataFrame(data, copy=False)
     conv = HREE_CONVENTIONS[hree_convention]
     frame.attrs = {
+        "as_of": risk.as_of.isoformat(),
         "hree_convention": hree_convention,
         "hree_convention_description": conv.description,
         "hree_elements": hree_elements(hree_convention, role_tables["ree"]),
@@ -470,12 +570,30 @@ def score(
             role: {"name": name, "source": get_table(name).source, "year": get_table(name).year}
             for role, name in role_tables.items()
         },
+        "dated_tables": _dated_tables(risk),
+        "risk_model": {"file": str(model.path), "sha256": model.sha256},
+        "gaps": {k: v for k, v in risk.gaps.items() if norm_weights.get(k, 0) > 0},
+        "unverified_elements": list(risk.unverified)
+        if norm_weights.get("export_control", 0) > 0
+        else [],
+        "notes": list(risk.notes),
         "supply_risk_formula": " + ".join(
             f"{w:.3g}*{SUPPLY_RISK_COMPONENTS[k]}" + ("/10000" if k.startswith("hhi_") else "")
             for k, w in norm_weights.items()
         ),
     }
     return frame
+
+
+def _dated_tables(risk: ElementRisk) -> dict[str, str]:
+    """Table answering each dated role on the score's date (``usgs`` -> ``usgs_2025`` ...)."""
+    out = {}
+    for role in ("export_controls", "eu", "usgs", "doe", "hhi"):
+        edition = risk.model.edition(role, risk.as_of)
+        if edition is not None:
+            out[role] = edition.table
+    out["prices"] = "prices_2025_2026, price (pymatgen)"
+    return out
 
 
 def _missing_report(
@@ -488,8 +606,11 @@ def _missing_report(
     """``missing_elements`` text per row, built once per distinct pattern of missing elements."""
     out = np.full(len(valid), "", dtype=object)
     out[~valid] = "invalid composition"
-    stacked = np.column_stack([columns[k] for k in vectors])
-    rows = np.flatnonzero(valid & np.isnan(stacked).any(axis=1))
+    any_nan = np.zeros(len(valid), dtype=bool)
+    for k, vec in vectors.items():
+        if np.isnan(vec).any():  # a column without NaN elements has no NaN rows to report
+            any_nan |= np.isnan(columns[k])
+    rows = np.flatnonzero(valid & any_nan)
     if rows.size == 0:
         return out
     per_table: dict[str, np.ndarray] = {}

@@ -204,7 +204,8 @@ class CriticalityTable:
 
     # ------------------------------------------------------------------ reading
     @cached_property
-    def _parsed(self) -> tuple[dict[str, str], pd.DataFrame]:
+    def _parsed(self) -> tuple[dict[str, str], pd.DataFrame, list[int]]:
+        _verify_if_shipped(self.path)
         header, raw, line_numbers = _read_csv_with_header(self.path)
         where = f"criticality table {self.name!r} ({self.path})"
         if self.kind != "material":
@@ -244,7 +245,7 @@ class CriticalityTable:
                         )
         frame = raw.apply(_convert_column)
         frame.attrs = {"table": self.name, "source": self.source, "year": self.year}
-        return header, frame
+        return header, frame, line_numbers
 
     def validate(self) -> CriticalityTable:
         """Read and check the file now (instead of on first use); return ``self``."""
@@ -283,6 +284,31 @@ class CriticalityTable:
         frame = self._parsed[1].copy()
         frame.attrs = dict(self._parsed[1].attrs)
         return frame
+
+    @property
+    def line_numbers(self) -> list[int]:
+        """File line number (1-based, comment lines counted) of each data row, in order."""
+        return list(self._parsed[2])
+
+    def line_of(self, symbol: str) -> int | None:
+        """File line number of ``symbol``'s row (first row naming it), or None when absent.
+
+        Parameters
+        ----------
+        symbol : str
+            Element symbol.
+
+        Returns
+        -------
+        int or None
+            1-based line number in :attr:`path` (comment lines counted), for tracing a value
+            back to its row.
+        """
+        _, frame, lines = self._parsed
+        if "symbol" not in frame.columns:
+            return None
+        hits = np.flatnonzero((frame["symbol"] == symbol).to_numpy())
+        return int(lines[hits[0]]) if hits.size else None
 
     def sha256(self) -> str:
         """Hex sha256 of the file as shipped/registered."""
@@ -595,6 +621,81 @@ def _builtin_tables() -> list[CriticalityTable]:
             ),
             description="Element prices per kg with each row's citation and year",
         ),
+        CriticalityTable(
+            name="export_controls_2023_2026",
+            path=root / "export_controls_2023_2026.csv",
+            source=(
+                "China MOFCOM/GAC announcements (Nos. 23/2023, 33/2024, 46/2024, 10/2025, "
+                "18/2025, 55-62/2025, 70/2025, 72/2025, 1/2026), DRC ARECOMS decisions, Malaysia, "
+                "EU RESourceEU; read in copies, translations and reports (address on every row)"
+            ),
+            year="2023-2026",
+            kind="material",
+            units={},
+            caveats=(
+                "A table of events, not of elements: symbols repeat (one row per element and "
+                "measure); group-level rows have no symbol. Query it as of a date "
+                "(mi.criticality.asof.measures_in_force).",
+                "Every China row is secondary evidence (no ministry page was available).",
+                "Status after the end of the October 2025 suspensions (2026-11-10) and of the "
+                "Ga/Ge/Sb US-ban suspension (2026-11-27) is NOT VERIFIED.",
+                common,
+            ),
+            description="Export licences, bans, suspensions and quotas 2023-2026, dated",
+        ),
+        CriticalityTable(
+            name="usgs_2025",
+            path=root / "usgs_2025.csv",
+            source=(
+                "U.S. Geological Survey, 2025 List of Critical Minerals (Federal Register, "
+                "2025-11-07), read in trade-press copies and the DOI press release"
+            ),
+            year="2025",
+            kind="list",
+            units={},
+            caveats=(
+                "The 60 names were read in a trade-press copy; membership of the 50 retained "
+                "entries is secondary evidence, the 10 additions primary (DOI press release).",
+                "Metallurgical coal has no symbol (C keeps the graphite row); phosphate and "
+                "potash are mapped to P and K as mineral proxies.",
+                common,
+            ),
+            description="USGS 2025 list of 60 critical minerals mapped to elements",
+        ),
+        CriticalityTable(
+            name="prices_2025_2026",
+            path=root / "prices_2025_2026.csv",
+            source=(
+                "SMM, SunSirs, Argus, Adamas Intelligence, Fastmarkets, Baotou exchange price "
+                "points, April 2025 - February 2026 (address on every row)"
+            ),
+            year="2025-2026",
+            kind="material",
+            units={"price_low/price_high/price_avg": "as in the row's unit column"},
+            caveats=(
+                "China domestic, FOB China and European prices differ by 2-4x for Dy and Tb in "
+                "2025: always read the basis column; no currency or unit conversion in the file.",
+                "No price after February 2026.",
+                common,
+            ),
+            description="Dated price points of magnet REE oxides, Co and Ga with market basis",
+        ),
+        CriticalityTable(
+            name="japan_designations",
+            path=root / "japan_designations.csv",
+            source=(
+                "JOGMEC rare-metal stockpile list (IEA policy 16639) and Japan's Economic "
+                "Security Promotion Act designations, read in secondary pages"
+            ),
+            year="2020-2025",
+            kind="material",
+            units={},
+            caveats=(
+                "Partial: items 13-34 of the stockpile list were not read; every row secondary.",
+                common,
+            ),
+            description="Japan stockpile and economic-security designations (partial)",
+        ),
     ]
 
 
@@ -762,13 +863,66 @@ def unregister_table(name: str) -> None:
     del _REGISTRY[name]
 
 
+def _sum_files(root: Path) -> list[Path]:
+    """``SHA256SUMS`` and its dated companions (``SHA256SUMS-2026-12`` ...), in name order."""
+    return sorted(p for p in root.glob("SHA256SUMS*") if p.is_file())
+
+
+def _listed_sums(root: Path) -> dict[str, str]:
+    """File name -> expected sha256 from every ``SHA256SUMS*`` file in ``root``."""
+    listed: dict[str, str] = {}
+    for sums in _sum_files(root):
+        for line in filter(None, (s.strip() for s in sums.read_text(encoding="utf-8").split("\n"))):
+            expected, filename = line.split(maxsplit=1)
+            listed[filename.strip().lstrip("*")] = expected
+    return listed
+
+
+_VERIFIED: dict[Path, str] = {}
+
+
+def _verify_if_shipped(path: Path) -> None:
+    """Check a shipped table (a file in :func:`data_dir`) against its listed sha256 on load.
+
+    User tables (anywhere else) are not checked. Raises :class:`ChecksumError` when a shipped
+    file differs from ``SHA256SUMS``/``SHA256SUMS-*`` or is not listed there.
+    """
+    root = data_dir()
+    if path.parent.resolve() != root.resolve() or path in _VERIFIED:
+        return
+    listed = _listed_sums(root)
+    if path.name not in listed:
+        raise ChecksumError(
+            f"{path} is in mi's shipped criticality folder but not listed in any SHA256SUMS file; "
+            "reinstall mi or register it as a user table from another folder."
+        )
+    _check_one(path, listed[path.name])
+    _VERIFIED[path] = listed[path.name]
+
+
+def _check_one(target: Path, expected: str) -> str:
+    if not target.is_file():
+        raise ChecksumError(f"{target} is listed in SHA256SUMS but missing; reinstall mi.")
+    actual = hashlib.sha256(target.read_bytes()).hexdigest()
+    if actual != expected:
+        raise ChecksumError(
+            f"{target} has sha256 {actual}, SHA256SUMS lists {expected}; the shipped table "
+            "was modified: restore it from ../shared/criticality or reinstall mi."
+        )
+    return actual
+
+
 def verify_checksums(folder: str | Path | None = None) -> dict[str, str]:
-    """Check the shipped CSV files against ``SHA256SUMS``.
+    """Check the shipped CSV files against ``SHA256SUMS`` and ``SHA256SUMS-*``.
+
+    Shipped tables are also checked on first load (:class:`CriticalityTable` and the dated
+    tables of :mod:`mi.criticality.asof`); this checks every listed file at once.
 
     Parameters
     ----------
     folder : str or pathlib.Path, optional
-        Folder with ``SHA256SUMS``; default :func:`data_dir`.
+        Folder with ``SHA256SUMS`` (and dated companions such as ``SHA256SUMS-2026-12``);
+        default :func:`data_dir`.
 
     Returns
     -------
@@ -781,18 +935,7 @@ def verify_checksums(folder: str | Path | None = None) -> dict[str, str]:
         A file is missing or differs from its listed sha256.
     """
     root = Path(folder) if folder is not None else data_dir()
-    sums = (root / "SHA256SUMS").read_text(encoding="utf-8").split("\n")
-    verified: dict[str, str] = {}
-    for line in filter(None, (s.strip() for s in sums)):
-        expected, filename = line.split(maxsplit=1)
-        target = root / filename.strip().lstrip("*")
-        if not target.is_file():
-            raise ChecksumError(f"{target} is listed in SHA256SUMS but missing; reinstall mi.")
-        actual = hashlib.sha256(target.read_bytes()).hexdigest()
-        if actual != expected:
-            raise ChecksumError(
-                f"{target} has sha256 {actual}, SHA256SUMS lists {expected}; the shipped table "
-                "was modified: restore it from ../shared/criticality or reinstall mi."
-            )
-        verified[target.name] = actual
-    return verified
+    return {
+        (root / name).name: _check_one(root / name, expected)
+        for name, expected in _listed_sums(root).items()
+    }

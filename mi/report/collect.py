@@ -146,11 +146,15 @@ def collect_run_dir(out: Path) -> ReportData:
         n_candidates=counts,
         constraints=constraints,
         data=data,
-        element_criticality=_element_table(crit, notes),
+        element_criticality=_element_table(crit, notes, summary.get("criticality")),
         timings={k: float(v) for k, v in summary.get("timings", {}).items()},
         versions={str(k): str(v) for k, v in summary.get("versions", {}).items()},
         notes=notes,
-        extra={"executor": summary.get("executor", ""), "acquisition": summary.get("acquisition")},
+        extra={
+            "executor": summary.get("executor", ""),
+            "acquisition": summary.get("acquisition"),
+            "criticality": _criticality_info(summary.get("criticality"), candidates, notes),
+        },
     )
 
 
@@ -358,8 +362,46 @@ def _data_report(out: Path, d: dict[str, Any]) -> DataReport:
     )
 
 
-def _element_table(crit: dict[str, Any], notes: list[str]) -> pd.DataFrame | None:
-    """Supply risk of each pure element with the run's weights (grey where unknown)."""
+def _criticality_info(
+    record: dict[str, Any] | None, candidates: pd.DataFrame | None, notes: list[str]
+) -> dict[str, Any] | None:
+    """As-of date, tables and the export measures on the candidates' elements (None: old run)."""
+    if not record or not record.get("as_of"):
+        return None
+    info = dict(record)
+    info["measures"] = []
+    formulas = (
+        candidates["formula"].astype(str).tolist()
+        if candidates is not None and "formula" in candidates
+        else []
+    )
+    try:
+        from mi.chem import ELEMENTS, parse_formulas
+        from mi.criticality import measures
+
+        csr = parse_formulas(formulas, on_error="nan").to_csr()
+        rows = [
+            set(csr.indices[csr.indptr[i] : csr.indptr[i + 1]].tolist())
+            for i in range(len(formulas))
+        ]
+        symbols = [ELEMENTS[j] for j in sorted(set().union(*rows))] if rows else []
+        unverified = record.get("unverified_elements") or []
+        info["unverified_elements"] = [e for e in unverified if e in set(symbols)]
+        for row in measures(record["as_of"], symbols).itertuples(index=False):
+            n = sum(ELEMENTS.index(row.symbol) in r for r in rows)
+            info["measures"].append(
+                f"{row.symbol}: {row.label} ({row.measure}; {row.evidence} evidence; "
+                f"{row.source}) - in {n} of the {len(formulas)} candidates shown"
+            )
+    except Exception as exc:
+        notes.append(f"export measures could not be listed: {exc}")
+    return info
+
+
+def _element_table(
+    crit: dict[str, Any], notes: list[str], record: dict[str, Any] | None = None
+) -> pd.DataFrame | None:
+    """Supply risk of each pure element with the run's weights and date (grey where unknown)."""
     try:
         from mi.chem import ELEMENTS
         from mi.criticality import score
@@ -371,6 +413,7 @@ def _element_table(crit: dict[str, Any], notes: list[str]) -> pd.DataFrame | Non
             list(ELEMENTS),
             weights=crit.get("weights"),
             hree_convention=crit.get("hree_convention", "eu_2023"),
+            as_of=(record or {}).get("as_of"),
         )
     except Exception as exc:
         notes.append(f"element criticality could not be scored: {exc}")

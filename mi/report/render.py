@@ -451,7 +451,12 @@ def _criticality_section(page: _Page, data: ReportData) -> str:
         return ""
     from mi.plots import element_criticality_heatmap
 
-    parts = ["<section id='criticality'><h2>Element supply risk</h2>"]
+    info = data.extra.get("criticality") or {}
+    title = (
+        f"Element supply risk as of {info['as_of']}" if info.get("as_of") else "Element supply risk"
+    )
+    parts = [f"<section id='criticality'><h2>{_e(title)}</h2>"]
+    parts.append(_criticality_facts(info))
     column = "supply_risk" if "supply_risk" in table.columns else table.columns[-1]
     try:
         fig = element_criticality_heatmap(table, column, title=None)
@@ -469,6 +474,26 @@ def _criticality_section(page: _Page, data: ReportData) -> str:
         parts.append(page.failed("element-criticality", exc))
     parts.append("</section>")
     return "".join(parts)
+
+
+def _criticality_facts(info: dict[str, Any]) -> str:
+    """Date, tables, unverified elements and the measures on the candidates' elements."""
+    if not info:
+        return ""
+    tables = ", ".join(f"{role}: {name}" for role, name in (info.get("tables") or {}).items())
+    out = [f"<p>Scored as of {_e(str(info.get('as_of')))}; tables {_e(tables)}.</p>"]
+    if info.get("unverified_elements"):
+        out.append(
+            "<p>Resting on status the tables mark NOT VERIFIED (counted as in force): "
+            f"{_e(', '.join(info['unverified_elements']))}.</p>"
+        )
+    lines = info.get("measures") or []
+    if lines:
+        items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+        out.append(f"<p>Export measures on the candidates' elements:</p><ul>{items}</ul>")
+    else:
+        out.append("<p>No export measure recorded on the candidates' elements.</p>")
+    return "".join(out)
 
 
 def _data_section(reports: list[DataReport]) -> str:

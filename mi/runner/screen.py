@@ -39,6 +39,10 @@ CRITICALITY_COLUMNS = (
     "hhi_reserve_mass",
     "cost_per_kg",
     "cost_known",
+    "export_control",
+    "price_level",
+    "risk_gap",
+    "unverified_elements",
 )
 
 
@@ -90,6 +94,7 @@ class ScreenContext:
     n_jobs: int | None = None
     needs_members: bool = False
     extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
+    as_of: str | None = None
 
 
 @dataclass
@@ -195,6 +200,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
         weights=ctx.weights,
         hree_convention=ctx.hree_convention,
         include_composition=False,
+        as_of=ctx.as_of,
     )
     seconds["criticality"] = time.perf_counter() - t
 

@@ -206,6 +206,11 @@ class CriticalitySpec(_Strict):
     objective: str = Field(
         "supply_risk", description="Criticality column minimized by multi-objective acquisitions."
     )
+    as_of: str | None = Field(
+        None,
+        description="Date (YYYY-MM-DD) supply risk is computed for; default the day the run "
+        "starts (kept when the run resumes). Recorded in summary.json and the report.",
+    )
 
 
 class AcquisitionSpec(_Strict):

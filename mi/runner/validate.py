@@ -192,6 +192,7 @@ def _check_criticality(spec: RunSpec) -> None:
             ["Fe2O3"],
             weights=spec.criticality.weights,
             hree_convention=spec.criticality.hree_convention,
+            as_of=spec.criticality.as_of,
         )
     except RegistryKeyError as exc:
         raise SpecError(f"criticality: {exc}") from None

@@ -805,6 +805,32 @@ def run_workflow(
             handle.close()
 
 
+def _criticality_as_of(spec: RunSpec, cp: Any) -> str:
+    """Return the supply-risk date of the run: the spec's, else its first day (kept on resume)."""
+    from mi.criticality import parse_as_of
+
+    if spec.criticality.as_of is not None:
+        return parse_as_of(spec.criticality.as_of).isoformat()
+    if cp.is_done("criticality_as_of"):
+        return str(cp.info("criticality_as_of")["date"])
+    date = parse_as_of(None).isoformat()
+    cp.mark_done("criticality_as_of", 0.0, date=date)
+    return date
+
+
+def _criticality_record(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Return what summary.json records about the supply-risk scores (date, tables, model)."""
+    return {
+        "as_of": attrs.get("as_of"),
+        "weights": attrs.get("weights"),
+        "hree_convention": attrs.get("hree_convention"),
+        "tables": attrs.get("dated_tables"),
+        "risk_model": attrs.get("risk_model"),
+        "unverified_elements": attrs.get("unverified_elements"),
+        "notes": attrs.get("notes"),
+    }
+
+
 def _run(
     spec: RunSpec,
     out: Path,
@@ -841,6 +867,7 @@ def _run(
 
     names = [t.name for t in spec.targets]
     primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
+    as_of = _criticality_as_of(spec, cp)
     with progress.stage("score training set (criticality)", unit="rows") as st:
         from mi.criticality import score
 
@@ -848,6 +875,7 @@ def _run(
             tables[primary]["composition"].tolist(),
             weights=spec.criticality.weights,
             hree_convention=spec.criticality.hree_convention,
+            as_of=as_of,
         )
         risk_obs = train_scores[spec.criticality.objective].to_numpy(dtype=np.float64)
         y_obs = tables[primary]["y"].to_numpy(dtype=np.float64)
@@ -859,6 +887,7 @@ def _run(
         weights=spec.criticality.weights,
         hree_convention=spec.criticality.hree_convention,
         risk_column=spec.criticality.objective,
+        as_of=as_of,
         acquisition=spec.acquisition.name,
         acquisition_params=dict(spec.acquisition.params),
         acquisition_target=primary,
@@ -928,6 +957,7 @@ def _run(
             for t, r in records
         ],
         "datasets": _dataset_records(records),
+        "criticality": _criticality_record(train_scores.attrs),
         "candidate_columns": {
             "formula": "formula",
             "objective": f"{first.name}_mean",
