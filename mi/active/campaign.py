@@ -38,7 +38,7 @@ from mi.active.state import (
     read_state,
     write_state,
 )
-from mi.exceptions import CampaignError, DataWarning, ObservationError, SpecError
+from mi.exceptions import CampaignError, DataWarning, MIWarning, ObservationError, SpecError
 
 __all__ = ["Campaign", "run_loop", "MODELS", "make_model", "CRITICALITY_COLUMNS"]
 
@@ -64,6 +64,51 @@ MODELS = {
 }
 
 _MAX_LISTED = 10
+
+
+def _shortfall_reason(
+    n: int,
+    n_chosen: int,
+    *,
+    n_available: int,
+    n_observed: int,
+    min_observations: int,
+    min_distance: float,
+) -> str:
+    """One line saying why a batch has fewer than ``n`` suggestions.
+
+    Parameters
+    ----------
+    n, n_chosen : int
+        Requested and chosen batch sizes.
+    n_available : int
+        Feasible candidates neither measured nor pending.
+    n_observed, min_observations : int
+        Results so far, and the count below which the batch is a random diverse draw.
+    min_distance : float
+        The spec's ``[batch] min_distance``.
+
+    Returns
+    -------
+    str
+    """
+    head = f"Only {n_chosen} of the {n} requested suggestions: "
+    if n_available <= n_chosen:
+        return head + (
+            f"only {n_available} feasible candidates are neither measured nor pending; "
+            "widen the pool or relax [constraints]."
+        )
+    phase = (
+        f" (this batch is a random diverse draw: {n_observed} results, the surrogate takes over "
+        f"at {min_observations})"
+        if n_observed < min_observations
+        else ""
+    )
+    return head + (
+        f"the other {n_available - n_chosen} available candidates lie within [batch] "
+        f"min_distance = {min_distance:g} of a chosen one, or scored -inf{phase}; lower "
+        "min_distance in the spec for a larger batch."
+    )
 
 
 def make_model(name: str, params: dict[str, Any], random_state: int) -> Any:
@@ -368,6 +413,17 @@ class Campaign:
         for col in CRITICALITY_COLUMNS:
             if col in pool:
                 out[col] = pool[col].to_numpy()[rows]
+        if len(rows) < n:
+            note = _shortfall_reason(
+                n,
+                len(rows),
+                n_available=len(avail_idx),
+                n_observed=len(obs_rows),
+                min_observations=max(spec.min_observations, 2),
+                min_distance=spec.batch.min_distance,
+            )
+            out.attrs["shortfall"] = note
+            warnings.warn(note, MIWarning, stacklevel=3)
         return out
 
     def observe(self, results: pd.DataFrame | str | Path) -> pd.DataFrame:

@@ -67,13 +67,18 @@ def suggest(
     ] = None,
 ) -> None:
     """Suggest the next batch; write it as a CSV for the lab to fill in the target column."""
+    import warnings
+
     from rich.table import Table
 
     from mi.active import Campaign
     from mi.cli._console import make_console
+    from mi.exceptions import MIWarning
 
     campaign = Campaign(directory)
-    table = campaign.suggest(n)
+    with warnings.catch_warnings():  # the reason for a short batch is printed below, once
+        warnings.simplefilter("ignore", MIWarning)
+        table = campaign.suggest(n)
     iteration = int(table["iteration"].iloc[0])
     if out is None:
         out = directory / "suggestions" / f"iteration-{iteration:04d}.csv"
@@ -86,6 +91,8 @@ def suggest(
     for row in table.itertuples(index=False):
         view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
     make_console().print(view)
+    if "shortfall" in table.attrs:
+        typer.secho(table.attrs["shortfall"], fg=typer.colors.YELLOW, err=True)
     typer.echo(
         f"Wrote {out}. Fill in the {campaign.spec.target!r} column, then run "
         f"`mi campaign observe {directory} {out}`."
