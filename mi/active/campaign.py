@@ -38,6 +38,7 @@ from mi.active.state import (
     read_state,
     write_state,
 )
+from mi.chem.display import display_formulas
 from mi.exceptions import CampaignError, DataWarning, MIWarning, ObservationError, SpecError
 
 __all__ = ["Campaign", "run_loop", "MODELS", "make_model", "CRITICALITY_COLUMNS"]
@@ -95,7 +96,8 @@ def _shortfall_reason(
     head = f"Only {n_chosen} of the {n} requested suggestions: "
     if n_available <= n_chosen:
         return head + (
-            f"only {n_available} feasible candidates are neither measured nor pending; "
+            f"only {n_available} feasible candidate{'s are' if n_available != 1 else ' is'} "
+            "neither measured nor pending; "
             "widen the pool or relax [constraints]."
         )
     phase = (
@@ -401,7 +403,7 @@ class Campaign:
                 "campaign_id": self.campaign_id,
                 "iteration": state.iteration + 1,
                 "rank": np.arange(1, len(rows) + 1),
-                "composition": pool["composition"].to_numpy()[rows],
+                "composition": display_formulas(pool["composition"].to_numpy()[rows]),
                 "key": pool["key"].to_numpy()[rows],
                 "predicted_mean": mean,
                 "predicted_std": std,

@@ -125,6 +125,7 @@ def status(
     import json
 
     from mi.active import Campaign
+    from mi.chem.display import display_formula
 
     st = Campaign(directory).status()
     if as_json:
@@ -144,7 +145,8 @@ def status(
         if key in st:
             b = st[key]
             typer.echo(
-                f"{key.replace('_', ' '):<13} {b['composition']}  {st['target']} = "
+                f"{key.replace('_', ' '):<13} {display_formula(b['composition'])}  "
+                f"{st['target']} = "
                 f"{b[st['target']]:.4g} "
                 f"(iteration {b['iteration']})"
             )
@@ -155,7 +157,8 @@ def status(
         typer.echo(f"Pareto front ({st['target']} vs {risk}, {len(front)} points):")
         for p in front:
             typer.echo(
-                f"  {p['composition']:<32} {st['target']} = {p[st['target']]:<10.4g} "
+                f"  {display_formula(p['composition']):<32} "
+                f"{st['target']} = {p[st['target']]:<10.4g} "
                 f"{risk} = {p[risk]:.3f}"
             )
 
