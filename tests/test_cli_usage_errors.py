@@ -53,3 +53,11 @@ def test_console_script_prints_no_traceback():
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "No such option: --bogus" in lines[0], out.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["campaign"]])
+def test_command_alone_shows_its_help_and_no_error_line(args, capsys):
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert "Usage: mi" in captured.out and "Commands" in captured.out
+    assert "Error" not in captured.err

@@ -144,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     except click_errors as exc:
         if debug:
             raise
-        typer.secho(_usage_line(exc), fg=typer.colors.RED, err=True)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # ``mi`` or ``mi campaign`` alone: help
+            text = str(exc.format_message())  # type: ignore[attr-defined]
+            if text.strip():  # (Typer's rich help is printed already and leaves this empty)
+                typer.echo(text)
+        else:
+            typer.secho(_usage_line(exc), fg=typer.colors.RED, err=True)
         return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         typer.secho("Interrupted.", fg=typer.colors.RED, err=True)
