@@ -29,7 +29,10 @@ def _list(*args: str) -> dict:
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [(("features", "presets"), ("magpie", "magnet", "ElementProperty"))],
+    [
+        (("features", "presets"), ("magpie", "magnet", "ElementProperty")),
+        (("datasets", "list"), ("curie_tc", "supercon", "16,414", "local")),
+    ],
 )
 def test_listing_imports_nothing_heavy(args, expected):
     result = _list(*args)
