@@ -61,3 +61,16 @@ def test_command_alone_shows_its_help_and_no_error_line(args, capsys):
     captured = capsys.readouterr()
     assert "Usage: mi" in captured.out and "Commands" in captured.out
     assert "Error" not in captured.err
+
+
+@pytest.mark.parametrize("module", ["click.exceptions", "typer._click.exceptions"])
+def test_either_click_gives_one_line(module, monkeypatch, capsys):
+    # whichever Click a Typer release raises (its own bundled copy, or the click package)
+    exceptions = pytest.importorskip(module)
+
+    def fake_app(**kwargs):
+        raise exceptions.UsageError("No such option: --frobnicate")
+
+    monkeypatch.setattr("mi.cli.app", fake_app)
+    assert main(["run", "--frobnicate"]) == 2
+    assert capsys.readouterr().err.strip() == "Error: No such option: --frobnicate"
