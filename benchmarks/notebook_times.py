@@ -26,7 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_notebooks import TIMEOUT_S, install_kernel  # noqa: E402
+from test_notebooks import CELL_TIMEOUT_S, install_kernel  # noqa: E402
 
 
 def main() -> None:
@@ -52,7 +52,10 @@ def main() -> None:
             continue
         nb = nbformat.read(path, as_version=4)
         client = nbclient.NotebookClient(
-            nb, kernel_name=kernel, timeout=TIMEOUT_S, resources={"metadata": {"path": str(out)}}
+            nb,
+            kernel_name=kernel,
+            timeout=CELL_TIMEOUT_S,
+            resources={"metadata": {"path": str(out)}},
         )
         t0 = time.perf_counter()
         error = ""
@@ -82,7 +85,11 @@ def main() -> None:
         status = "ok" if r["ok"] else f"FAILED {r['error'][:60]}"
         print(f"{r['notebook']:38s} {r['seconds']:8.1f} {r['figures']:8d}  {status}")
     print(f"(executed copies in {out}; timings on a shared, loaded machine, kernel start included)")
-    print(json.dumps({"benchmark": "notebook_times", "limit_s": TIMEOUT_S, "results": rows}))
+    print(
+        json.dumps(
+            {"benchmark": "notebook_times", "cell_timeout_s": CELL_TIMEOUT_S, "results": rows}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,11 @@ import the submodules you need (``mi.data``, ``mi.features``, ``mi.models`` ...)
 from __future__ import annotations
 
 __version__ = "0.1.0"
+#: Name of the distribution on PyPI (``pip install mi-workbench``; ``mi`` there is another,
+#: unrelated project). The import name and the command stay ``mi``.
+DISTRIBUTION = "mi-workbench"
 
-__all__ = ["__version__", "show_versions"]
+__all__ = ["__version__", "DISTRIBUTION", "show_versions"]
 
 
 def show_versions() -> dict[str, str]:
@@ -29,7 +32,6 @@ def show_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     names = [
-        "mi",
         "numpy",
         "scipy",
         "pandas",
@@ -45,7 +47,7 @@ def show_versions() -> dict[str, str]:
         "pydantic",
         "typer",
     ]
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"mi": __version__}  # the code imported, whatever is installed
     for name in names:
         try:
             out[name] = version(name)

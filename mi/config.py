@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mi.exceptions import ConfigError
@@ -30,12 +30,31 @@ __all__ = [
     "cpu_quota",
     "resolve_n_jobs",
     "builtin_dir",
+    "default_data_dir",
     "definition_dirs",
     "REPO_ROOT",
 ]
 
 #: Root of the source checkout (``mi/`` sits directly below it).
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path | None:
+    """Default dataset mirror: ``../shared/datasets`` next to a source checkout, if present.
+
+    A checkout is recognised by ``pyproject.toml`` beside the ``mi`` package; an installed
+    wheel has no default mirror (datasets are then downloaded into ``cache_dir`` and read from
+    there, or found in the folder named by ``MI_DATA_DIR``).
+
+    Returns
+    -------
+    Path or None
+        The folder, or None when there is none.
+    """
+    candidate = REPO_ROOT.parent / "shared" / "datasets"
+    if (REPO_ROOT / "pyproject.toml").is_file() and candidate.is_dir():
+        return candidate
+    return None
 
 
 def _config_file() -> Path:
@@ -51,10 +70,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MI_", extra="forbid", validate_default=True)
 
     data_dir: Path | None = Field(
-        default=None,
+        default_factory=lambda: default_data_dir(),
         description=(
             "Folder holding dataset files laid out as <dataset folder>/<file>. Read first; "
-            "downloads are written to cache_dir. A read-only mirror is fine."
+            "downloads are written to cache_dir. A read-only mirror is fine. Default: "
+            "../shared/datasets next to a source checkout when it exists; empty: none."
         ),
     )
     cache_dir: Path = Field(
@@ -76,6 +96,12 @@ class Settings(BaseSettings):
             "before the built-in ones (a user's own manifests and presets)."
         ),
     )
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: Any) -> Any:
+        """``MI_DATA_DIR=""`` switches the mirror off (also the default one)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @classmethod
     def settings_customise_sources(

@@ -27,6 +27,8 @@ from mi.active import CallableOracle, Campaign, run_loop
 ITERATIONS = 10
 BATCH = 3
 MIN_KILLS = 20
+#: Bound on child starts (not on seconds): a loaded machine makes the test slower, never red.
+MAX_STARTS = 400
 
 
 def _loop(directory: str) -> None:
@@ -65,27 +67,26 @@ def test_sigkill_anywhere_in_a_step_loses_nothing(tmp_path):
 
     start = time.perf_counter()
     proc = _run_child(ctx, ref)
-    proc.join(120)
+    proc.join()
     assert proc.exitcode == 0
     step_time = (time.perf_counter() - start) / (2 * ITERATIONS)
 
     rng = np.random.default_rng(0)
     kills = mid_write = restarts = rounds = 0
-    deadline = time.monotonic() + 100
     scale = 1.5 * step_time
-    while kills < MIN_KILLS and time.monotonic() < deadline:
+    while kills < MIN_KILLS and restarts < MAX_STARTS:
         # one round: a fresh copy of the campaign, killed repeatedly until its loop finishes
         rounds += 1
         shutil.rmtree(crash, ignore_errors=True)
         shutil.copytree(base, crash)
-        while time.monotonic() < deadline:
+        while restarts < MAX_STARTS:
             before = _committed_step(crash)
             proc = _run_child(ctx, crash)
             restarts += 1
             if kills < MIN_KILLS + 10:  # enough kill points: then let the round finish
                 proc.join(rng.uniform(0.0, scale))  # a random instant, spread over a step
             else:
-                proc.join(120)
+                proc.join()
             if proc.exitcode is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.join()
@@ -98,7 +99,9 @@ def test_sigkill_anywhere_in_a_step_loses_nothing(tmp_path):
             assert proc.exitcode == 0
             break
         else:
-            pytest.fail(f"the interrupted campaign did not finish in time ({kills} kills)")
+            pytest.fail(
+                f"the interrupted campaign did not finish in {MAX_STARTS} starts ({kills} kills)"
+            )
         _check_same_as_reference(crash, ref)
     print(
         f"\nkill points: {kills} SIGKILLs ({mid_write} during a file write), {restarts} starts, "

@@ -189,7 +189,7 @@ def screenshot(html_path: Path, png_path: Path, tmp_dir: Path, height: int = 200
         f"--window-size=1280,{height}",
         html_path.resolve().as_uri(),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)  # hang guard only
     assert png_path.is_file(), f"chromium wrote no screenshot: {proc.stderr[-2000:]}"
     return png_path
 

@@ -247,9 +247,8 @@ def test_sigkill_during_screen_then_resume_equals_uninterrupted(tmp_path, shared
         "progress=Progress(quiet=True))"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
-    deadline = time.time() + 120
     try:
-        while time.time() < deadline:
+        while True:  # no deadline: a loaded machine only makes this wait longer
             if len(list((out / "chunks").glob("chunk_*.json"))) >= 5 or proc.poll() is not None:
                 break
             time.sleep(0.05)

@@ -42,9 +42,11 @@ from mi.active.state import (
     write_state,
 )
 from mi.candidates.constraint_spec import feasible_mask
+from mi.chem.display import display_formulas
 from mi.exceptions import (
     CampaignError,
     DataWarning,
+    MIWarning,
     ObservationError,
     SpecError,
     StateVersionError,
@@ -74,6 +76,52 @@ MODELS = {
 }
 
 _MAX_LISTED = 10
+
+
+def _shortfall_reason(
+    n: int,
+    n_chosen: int,
+    *,
+    n_available: int,
+    n_observed: int,
+    min_observations: int,
+    min_distance: float,
+) -> str:
+    """One line saying why a batch has fewer than ``n`` suggestions.
+
+    Parameters
+    ----------
+    n, n_chosen : int
+        Requested and chosen batch sizes.
+    n_available : int
+        Feasible candidates neither measured nor pending.
+    n_observed, min_observations : int
+        Results so far, and the count below which the batch is a random diverse draw.
+    min_distance : float
+        The spec's ``[batch] min_distance``.
+
+    Returns
+    -------
+    str
+    """
+    head = f"Only {n_chosen} of the {n} requested suggestions: "
+    if n_available <= n_chosen:
+        return head + (
+            f"only {n_available} feasible candidate{'s are' if n_available != 1 else ' is'} "
+            "neither measured nor pending; "
+            "widen the pool or relax [constraints]."
+        )
+    phase = (
+        f" (this batch is a random diverse draw: {n_observed} results, the surrogate takes over "
+        f"at {min_observations})"
+        if n_observed < min_observations
+        else ""
+    )
+    return head + (
+        f"the other {n_available - n_chosen} available candidates lie within [batch] "
+        f"min_distance = {min_distance:g} of a chosen one, or scored -inf{phase}; lower "
+        "min_distance in the spec for a larger batch."
+    )
 
 
 def make_model(name: str, params: dict[str, Any], random_state: int) -> Any:
@@ -464,7 +512,8 @@ class Campaign:
         if len(obs_rows) < max(spec.min_observations, 2):
             acq = RandomSearch()
         elif spec.objectives:
-            return self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
+            table = self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
+            return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
         else:
             model = self._surrogate(model_seed, len(obs_rows))
             acq = get_acquisition(
@@ -503,7 +552,8 @@ class Campaign:
         rows = avail_idx[selection.indices]
         mean = np.asarray(prediction.mean, float)[selection.indices]
         std = np.asarray(prediction.std, float)[selection.indices]
-        return self._suggestion_table(state, rows, mean, std, selection.values, {})
+        table = self._suggestion_table(state, rows, mean, std, selection.values, {})
+        return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
 
     def _suggestion_table(
         self,
@@ -521,7 +571,7 @@ class Campaign:
                 "campaign_id": self.campaign_id,
                 "iteration": state.iteration + 1,
                 "rank": np.arange(1, len(rows) + 1),
-                "composition": pool["composition"].to_numpy()[rows],
+                "composition": display_formulas(pool["composition"].to_numpy()[rows]),
                 "key": pool["key"].to_numpy()[rows],
                 "predicted_mean": mean,
                 "predicted_std": std,
@@ -535,6 +585,23 @@ class Campaign:
             if col in pool:
                 out[col] = pool[col].to_numpy()[rows]
         return out
+
+    def _with_shortfall(
+        self, table: pd.DataFrame, n: int, n_available: int, n_observed: int
+    ) -> pd.DataFrame:
+        """Say in one line (a warning and ``table.attrs['shortfall']``) why fewer than ``n``."""
+        if len(table) < n:
+            note = _shortfall_reason(
+                n,
+                len(table),
+                n_available=n_available,
+                n_observed=n_observed,
+                min_observations=max(self.spec.min_observations, 2),
+                min_distance=self.spec.batch.min_distance,
+            )
+            table.attrs["shortfall"] = note
+            warnings.warn(note, MIWarning, stacklevel=4)
+        return table
 
     def _surrogate(self, seed: int, n_observations: int) -> Any:
         """Return the unfitted surrogate, recalibrated when asked and enough results exist."""

@@ -5,8 +5,9 @@ One sub-app per noun (``mi datasets ...``, ``mi campaign ...``) plus a few verbs
 library function and renders the result. Modules here import only ``typer`` at import time
 (heavy libraries are imported inside the commands) so that ``mi --help`` stays under a second.
 
-Errors: a known :class:`mi.exceptions.MIError` prints one red line on stderr and exits 1;
-``mi --debug ...`` shows the full traceback instead.
+Errors: a known :class:`mi.exceptions.MIError` prints one red line on stderr and exits 1; a
+usage error (missing or unknown option, unknown command, bad value) prints one red line and
+exits 2, whichever Click the installed Typer ships; ``mi --debug ...`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -62,6 +63,55 @@ for _name in _COMMAND_MODULES:
     importlib.import_module(f"mi.cli.{_name}").register(app)
 
 
+_ExceptionTypes = tuple[type[BaseException], ...]
+
+
+def _click_exception_classes() -> tuple[_ExceptionTypes, _ExceptionTypes]:
+    """Return the (``ClickException``, ``Abort``) classes of every Click that Typer may raise.
+
+    Recent Typer releases bundle their own copy of Click (``typer._click``) whose exceptions do
+    not derive from the standalone ``click`` package's; older ones use ``click`` itself. Both
+    are collected, so the handler matches whichever Click the installed Typer ships.
+
+    Returns
+    -------
+    tuple
+        The usage-error base classes and the abort classes found.
+    """
+    errors: list[type[BaseException]] = []
+    aborts: list[type[BaseException]] = [typer.Abort]
+    for module_name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name, found in (("ClickException", errors), ("Abort", aborts)):
+            cls = getattr(module, name, None)
+            if isinstance(cls, type) and issubclass(cls, BaseException) and cls not in found:
+                found.append(cls)
+    return tuple(errors), tuple(aborts)
+
+
+def _usage_line(exc: BaseException) -> str:
+    """Format a Click usage error as one line: the message and where to find help.
+
+    Parameters
+    ----------
+    exc : BaseException
+        A ``ClickException`` of either Click.
+
+    Returns
+    -------
+    str
+        ``Error: <message> Try 'mi <command> --help'.`` without line breaks.
+    """
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" Try '{ctx.command_path} --help'."
+    return f"Error: {message}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (used by the ``mi`` console script).
 
@@ -73,12 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 on a known error, 2 on a usage error.
+        0 on success, 1 on a known error, 2 on a usage error. Known errors and usage errors
+        print exactly one red line on stderr; ``--debug`` re-raises them with the traceback.
     """
-    import click
-
     from mi.exceptions import MIError
 
+    click_errors, aborts = _click_exception_classes()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -88,12 +138,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
         return 1
-    except click.exceptions.Abort:
+    except aborts:
         typer.secho("Aborted.", fg=typer.colors.RED, err=True)
         return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except click_errors as exc:
+        if debug:
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # ``mi`` or ``mi campaign`` alone: help
+            text = str(exc.format_message())  # type: ignore[attr-defined]
+            if text.strip():  # (Typer's rich help is printed already and leaves this empty)
+                typer.echo(text)
+        else:
+            typer.secho(_usage_line(exc), fg=typer.colors.RED, err=True)
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         typer.secho("Interrupted.", fg=typer.colors.RED, err=True)
         return 130

@@ -67,13 +67,18 @@ def suggest(
     ] = None,
 ) -> None:
     """Suggest the next batch; write it as a CSV for the lab to fill in the target column."""
+    import warnings
+
     from rich.table import Table
 
     from mi.active import Campaign
     from mi.cli._console import make_console
+    from mi.exceptions import MIWarning
 
     campaign = Campaign(directory)
-    table = campaign.suggest(n)
+    with warnings.catch_warnings():  # the reason for a short batch is printed below, once
+        warnings.simplefilter("ignore", MIWarning)
+        table = campaign.suggest(n)
     iteration = int(table["iteration"].iloc[0])
     if out is None:
         out = directory / "suggestions" / f"iteration-{iteration:04d}.csv"
@@ -94,6 +99,8 @@ def suggest(
     for row in table.itertuples(index=False):
         view.add_row(*(_cell(getattr(row, c), fmt) for c, _, fmt in cols))
     make_console().print(view)
+    if "shortfall" in table.attrs:
+        typer.secho(table.attrs["shortfall"], fg=typer.colors.YELLOW, err=True)
     typer.echo(
         f"Wrote {out}. Fill in the {' and '.join(map(repr, campaign.spec.targets))} "
         f"column{'s' if len(campaign.spec.targets) > 1 else ''}, then run "
@@ -127,6 +134,7 @@ def status(
     import json
 
     from mi.active import Campaign
+    from mi.chem.display import display_formula
 
     st = Campaign(directory).status()
     if as_json:
@@ -150,7 +158,8 @@ def status(
         if key in st:
             b = st[key]
             typer.echo(
-                f"{key.replace('_', ' '):<13} {b['composition']}  {st['target']} = "
+                f"{key.replace('_', ' '):<13} {display_formula(b['composition'])}  "
+                f"{st['target']} = "
                 f"{b[st['target']]:.4g} "
                 f"(iteration {b['iteration']})"
             )
@@ -166,7 +175,8 @@ def status(
         typer.echo(f"Pareto front ({st['target']} vs {risk}, {len(front)} points):")
         for p in front:
             typer.echo(
-                f"  {p['composition']:<32} {st['target']} = {p[st['target']]:<10.4g} "
+                f"  {display_formula(p['composition']):<32} "
+                f"{st['target']} = {p[st['target']]:<10.4g} "
                 f"{risk} = {p[risk]:.3f}"
             )
 

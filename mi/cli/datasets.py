@@ -21,16 +21,15 @@ def list_cmd() -> None:
     from rich.table import Table
 
     from mi.cli._console import make_console
-    from mi.data import list_datasets
+    from mi.data.catalog import catalog_rows  # manifests only: no pandas, answers at once
 
-    df = list_datasets()
     table = Table(title="mi datasets", show_lines=False)
     for col in ("name", "kind", "targets", "rows", "available", "licence"):
         table.add_column(col, overflow="fold", max_width=48 if col == "licence" else None)
-    for row in df.itertuples(index=False):
-        rows = "" if row.rows is None or row.rows != row.rows else f"{int(row.rows):,}"
-        licence = row.licence if len(row.licence) <= 60 else row.licence[:57] + "..."
-        cells = (row.name, row.kind, row.targets, rows, row.available, licence)
+    for row in catalog_rows():
+        rows = "" if row["rows"] is None else f"{int(row['rows']):,}"
+        licence = row["licence"] if len(row["licence"]) <= 60 else row["licence"][:57] + "..."
+        cells = (row["name"], row["kind"], row["targets"], rows, row["available"], licence)
         table.add_row(*(escape(str(c)) for c in cells))
     make_console().print(table)
 

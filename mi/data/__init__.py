@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mi.data.dataset import Dataset, DatasetMeta
-from mi.data.report import ValidationReport
-from mi.data.tables import read_raw_table, read_table
-
 if TYPE_CHECKING:  # imported lazily at run time (see __getattr__), typed for checkers
+    from mi.data.dataset import Dataset, DatasetMeta
     from mi.data.registry import get_manifest, list_datasets, load_dataset
+    from mi.data.report import ValidationReport
     from mi.data.structures import StructureCollection, read_structures
+    from mi.data.tables import read_raw_table, read_table
 
 __all__ = [
     "Dataset",
@@ -37,8 +36,22 @@ __all__ = [
 ]
 
 
+_LAZY = {
+    "Dataset": "dataset",
+    "DatasetMeta": "dataset",
+    "ValidationReport": "report",
+    "read_table": "tables",
+    "read_raw_table": "tables",
+}
+
+
 def __getattr__(name: str) -> object:
-    # Structures pull in pymatgen, the registry pulls in the sources: import them on first use.
+    # Tables pull in pandas, structures pymatgen, the registry the sources: import on first use
+    # (so that listing the catalogue, mi.data.catalog, stays light).
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"mi.data.{_LAZY[name]}"), name)
     if name in {"read_structures", "StructureCollection"}:
         from mi.data import structures
 

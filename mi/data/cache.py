@@ -22,7 +22,6 @@ from pathlib import Path
 
 from mi.config import get_settings
 from mi.data.manifest import FileSpec
-from mi.data.tables import sha256_file
 from mi.exceptions import ChecksumError, DataUnavailableError
 
 __all__ = ["candidate_paths", "locate", "fetch", "verify"]
@@ -62,6 +61,8 @@ def verify(path: Path, sha256: str) -> None:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     digest = _VERIFIED.get(key)
     if digest is None:
+        from mi.data.tables import sha256_file  # (imports pandas: only when checking)
+
         digest = sha256_file(path)
         _VERIFIED[key] = digest
     if digest != sha256:

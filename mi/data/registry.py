@@ -8,47 +8,18 @@ from typing import Any
 
 import pandas as pd
 
-from mi.config import definition_dirs, get_settings
 from mi.data.cache import locate
+from mi.data.catalog import CATALOG_COLUMNS, catalog_rows, manifests
 from mi.data.cleaning import clean_frames
 from mi.data.dataset import Dataset, DatasetMeta
-from mi.data.manifest import Manifest, read_manifest
+from mi.data.manifest import Manifest
 from mi.data.sources import SOURCE_OPTIONS, get_source
 from mi.exceptions import DataError, DatasetNotFoundError, RegistryKeyError, SpecError
 
 __all__ = ["list_datasets", "load_dataset", "get_manifest", "manifests"]
 
-_MANIFESTS: dict[tuple[tuple[str, int], ...], dict[str, Manifest]] = {}
 _LOADED: dict[tuple[object, ...], Dataset] = {}
 _TABLE_OPTIONS = ("merge",)
-
-
-def manifests() -> dict[str, Manifest]:
-    """All registered manifests by name (user ``search_path`` folders win over built-ins).
-
-    Returns
-    -------
-    dict of str to Manifest
-    """
-    files: list[Path] = []
-    for folder in definition_dirs("datasets"):
-        files.extend(sorted(folder.glob("*.toml")))
-    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
-    cached = _MANIFESTS.get(stamp)
-    if cached is not None:
-        return cached
-    found: dict[str, Manifest] = {}
-    for path in files:
-        manifest = read_manifest(path)
-        if manifest.name != path.stem:
-            raise SpecError(
-                f"Dataset manifest {path} declares name {manifest.name!r}; the file must be "
-                f"named {manifest.name}.toml."
-            )
-        found.setdefault(manifest.name, manifest)
-    _MANIFESTS.clear()
-    _MANIFESTS[stamp] = found
-    return found
 
 
 def get_manifest(name: str) -> Manifest:
@@ -75,15 +46,6 @@ def get_manifest(name: str) -> Manifest:
     return registry[name]
 
 
-def _availability(m: Manifest) -> str:
-    if m.kind != "files":
-        return "network" if m.kind != "matminer" else "matminer (network)"
-    assert m.folder is not None
-    if all(locate(m.folder, f.name) is not None for f in m.files):
-        return "local"
-    return "missing (offline)" if get_settings().offline else "download"
-
-
 def list_datasets() -> pd.DataFrame:
     """Table of registered datasets.
 
@@ -95,26 +57,7 @@ def list_datasets() -> pd.DataFrame:
         ``available`` is ``local`` (files present), ``download``, ``missing (offline)``,
         ``matminer (network)`` or ``network``.
     """
-    rows = []
-    for name, m in sorted(manifests().items()):
-        n_rows = sum(f.rows or 0 for f in m.files) if m.kind == "files" else None
-        rows.append(
-            {
-                "name": name,
-                "kind": m.kind,
-                "title": m.title,
-                "targets": ", ".join(
-                    f"{t.name} [{t.unit or 'unit not stated'}]" for t in m.table.targets
-                ),
-                "rows": n_rows,
-                "available": _availability(m),
-                "licence": m.licence,
-                "source": m.source,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["name", "kind", "title", "targets", "rows", "available", "licence", "source"]
-    )
+    return pd.DataFrame(catalog_rows(), columns=list(CATALOG_COLUMNS))
 
 
 def _stamp(m: Manifest) -> tuple[object, ...]:

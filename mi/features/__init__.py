@@ -33,8 +33,12 @@ Examples
 
 from __future__ import annotations
 
-from mi.features.core import DEFAULT_CHUNK_ROWS, featurize, featurize_to_parquet
+from typing import TYPE_CHECKING
+
 from mi.features.presets import FeaturizerSpec, Preset, get_preset, list_presets
+
+if TYPE_CHECKING:  # imported lazily at run time (see __getattr__), typed for checkers
+    from mi.features.core import DEFAULT_CHUNK_ROWS, featurize, featurize_to_parquet
 
 __all__ = [
     "featurize",
@@ -45,3 +49,12 @@ __all__ = [
     "FeaturizerSpec",
     "DEFAULT_CHUNK_ROWS",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The featurization engine pulls in pandas and scipy: listing presets must not (<1 s).
+    if name in {"featurize", "featurize_to_parquet", "DEFAULT_CHUNK_ROWS"}:
+        from mi.features import core
+
+        return getattr(core, name)
+    raise AttributeError(f"module 'mi.features' has no attribute {name!r}")

@@ -18,15 +18,11 @@ def package_versions() -> dict[str, str]:
     import sklearn
     import xgboost
 
-    try:
-        from importlib.metadata import version
+    import mi
 
-        mi_version = version("mi")
-    except Exception:  # pragma: no cover - not installed as a distribution
-        mi_version = "unknown"
     return {
         "python": platform.python_version(),
-        "mi": mi_version,
+        "mi": mi.__version__,
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,

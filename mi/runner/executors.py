@@ -264,7 +264,7 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         import dask_jobqueue
     except ImportError as exc:
         raise MissingDependencyError(
-            f"--cluster {kind} needs dask-jobqueue: pip install 'mi[cluster]'."
+            f"--cluster {kind} needs dask-jobqueue: pip install 'mi-workbench[cluster]'."
         ) from exc
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
     kwargs: dict[str, Any] = {

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi.chem.display import display_formulas
+
 __all__ = ["TargetModel", "ScreenContext", "ChunkTask", "screen_chunk", "CRITICALITY_COLUMNS"]
 
 #: Criticality columns copied into the results (those the scorer returns).
@@ -279,7 +281,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     sub = kept.take(sel)
     rows = pd.DataFrame(
         {
-            "formula": sub.formulas(),
+            "formula": display_formulas(sub.formulas()),  # as scientists write them
             "key": sub.canonical_keys(),
             "family": task.family,
             "index": (task.start + idx[sel]).astype(np.int64),

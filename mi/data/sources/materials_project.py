@@ -53,7 +53,7 @@ def load_materials_project(
         from mp_api.client import MPRester
     except ImportError as exc:
         raise MissingDependencyError(
-            "The Materials Project source needs mp-api: pip install 'mi[network]'."
+            "The Materials Project source needs mp-api: pip install 'mi-workbench[network]'."
         ) from exc
     use_fields = list(fields or mp.fields)
     with MPRester(key) as rester:
