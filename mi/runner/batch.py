@@ -23,6 +23,7 @@ __all__ = [
     "slurm_memory",
     "job_states",
     "job_record",
+    "log_path",
     "SlurmWorkerWatch",
     "ALIVE_STATES",
 ]
@@ -128,6 +129,38 @@ def job_record(job_id: str) -> dict[str, str]:
     return record
 
 
+def log_path(record: dict[str, str]) -> str | None:
+    """Return the job's stderr file from its :func:`job_record`, ``%j`` patterns filled in.
+
+    Examples
+    --------
+    >>> log_path({"JobId": "17", "JobName": "w", "StdErr": "/logs/%x-%J.err"})
+    '/logs/w-17.err'
+    """
+    path = record.get("StdErr") or record.get("StdOut")
+    if not path:
+        return None
+    job_id = record.get("JobId", "")
+    values = {
+        "j": job_id,
+        "J": job_id,
+        "A": record.get("ArrayJobId", job_id),
+        "a": record.get("ArrayTaskId", ""),
+        "x": record.get("JobName", ""),
+        "u": record.get("UserId", "").split("(")[0],
+        "%": "%",
+    }
+    out, i = [], 0
+    while i < len(path):
+        if path[i] == "%" and i + 1 < len(path) and path[i + 1] in values:
+            out.append(values[path[i + 1]])
+            i += 2
+        else:
+            out.append(path[i])
+            i += 1
+    return "".join(out)
+
+
 def _stderr_line(text: str) -> None:
     print(f"[mi {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -193,7 +226,7 @@ class SlurmWorkerWatch:
                 continue
             record = job_record(job_id)
             state = record.get("JobState", state)
-            log = record.get("StdErr") or record.get("StdOut") or "(unknown: the job is purged)"
+            log = log_path(record) or "(unknown: the job is purged)"
             name = self.known[job_id]
             self.lost.append({"job_id": job_id, "name": name, "state": state, "log": log})
             message = f"Dask worker job {job_id} ended ({state}) during the screen; its log: {log}"
