@@ -64,8 +64,7 @@ def submit(
 ) -> None:
     """Submit a screen as a SLURM job array: prepare, N shard tasks, merge (afterok).
 
-    Rerun the same command on the same --out after a cancelled or failed task: only the
-    missing shards and the merge are submitted again.
+    After a cancelled or failed task, rerun it on the same --out: only what is missing runs.
     """
     from mi.runner.array import submit_array, write_array_scripts
     from mi.runner.spec import load_spec, quick_spec
