@@ -353,7 +353,10 @@ def main() -> None:
             print(res["best"].to_string(index=False))
     finally:
         if local_slurm is not None:
+            import shutil
+
             local_slurm.stop()
+            shutil.rmtree(local_slurm.root, ignore_errors=True)
             print("stopped the SLURM cluster (all jobs cancelled, daemons ended)")
 
     stages = ["generate (driver)", *STAGES]

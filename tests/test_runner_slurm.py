@@ -170,15 +170,18 @@ def test_job_array_equals_local(slurm_cluster, workflow, local_run, tmp_path, ca
 def test_array_tasks_cancelled_then_resubmitted(
     slurm_cluster, workflow, local_run, tmp_path, capsys
 ):
-    """Four cancel points (during start-up and after 1, 3 and 5 chunks of a shard) over two
-    submissions; the third submission runs only what is missing. Same results, 0 lost, 0 twice."""
+    """Four cancel points over two submissions (task 0 during start-up, then after one more
+    chunk; task 1 after 3 chunks, then after 2 more); each resubmission names the cancelled
+    tasks with their logs and runs only what is missing. Same results, 0 lost, 0 twice."""
     out = tmp_path / "cancelled"
     n = 2
     rounds = [{0: 0, 1: 3}, {0: 1, 1: 2}]  # task -> chunks it adds before it is cancelled
-    cancelled = []
+    cancelled: list[tuple[str, int]] = []
     for plan in rounds:
         assert main(["submit", str(workflow), "--out", str(out), "--array", str(n)]) == 0
-        array = capsys.readouterr().out.split("array job ")[1].split(",")[0]
+        printed = capsys.readouterr().out
+        _assert_reported(printed, cancelled[-2:], out)
+        array = printed.split("array job ")[1].split(",")[0]
         for task, extra in plan.items():
             before = _done(out, task, n)
             tid = f"{array}_{task}"
@@ -196,6 +199,7 @@ def test_array_tasks_cancelled_then_resubmitted(
     assert main(["submit", str(workflow), "--out", str(out), "--array", str(n)]) == 0
     printed = capsys.readouterr().out
     assert "prepare: job" not in printed  # the surrogate is trained once
+    _assert_reported(printed, cancelled[-2:], out)
     _wait(lambda: (out / "results.parquet").is_file() and _queue_empty(slurm_cluster), "merge")
     _assert_same_results(local_run, out)
     for tid, _ in cancelled:
@@ -204,6 +208,14 @@ def test_array_tasks_cancelled_then_resubmitted(
         assert "CANCELLED AT" in log
     history = __import__("json").loads((out / "slurm" / "jobs.json").read_text())
     assert len(history) == 3 and history[0]["prepare"] and not history[1]["prepare"]
+
+
+def _assert_reported(printed: str, jobs: list[tuple[str, int]], out: Path) -> None:
+    """Each cancelled array task is named with its state and log on resubmission."""
+    for tid, _ in jobs:
+        log = out.resolve() / "logs" / f"screen-{tid}.out"
+        line = f"earlier screen job {tid} did not finish (CANCELLED); its log: {log}"
+        assert line in printed, printed
 
 
 def test_dask_worker_jobs_cancelled_mid_screen(slurm_cluster, workflow, local_run, tmp_path):

@@ -102,6 +102,11 @@ def submit(
         )
         return
     sub = submit_array(spec, out, array)
+    for job in sub.unfinished:
+        typer.echo(
+            f"earlier {job['role']} job {job['job_id']} did not finish ({job['state']}); "
+            f"its log: {job['log']}"
+        )
     logs = out.resolve() / "logs"
     if sub.prepare:
         typer.echo(f"prepare: job {sub.prepare}")

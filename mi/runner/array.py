@@ -44,6 +44,7 @@ __all__ = [
     "prepare_models",
     "screen_shard",
     "missing_chunks",
+    "unfinished_jobs",
     "merge_shards",
     "write_array_scripts",
     "submit_array",
@@ -305,6 +306,9 @@ class ArraySubmission:
         Array task ids submitted.
     scripts : dict of str to Path
         The job scripts.
+    unfinished : list of dict
+        Jobs of the previous submission that did not finish their work: ``job_id``, ``state``,
+        ``log`` (see :func:`unfinished_jobs`).
     """
 
     prepare: str | None
@@ -312,6 +316,7 @@ class ArraySubmission:
     merge: str
     tasks: list[int]
     scripts: dict[str, Path] = field(default_factory=dict)
+    unfinished: list[dict[str, str]] = field(default_factory=list)
 
     def job_ids(self) -> list[str]:
         """Ids of the submitted jobs (the array as one id)."""
@@ -448,18 +453,10 @@ def submit_array(
     SchedulerError
         ``sbatch`` is missing or refused a job.
     """
-    from mi.runner.workflow import screen_key, target_keys
-
     out = Path(out).resolve()
+    unfinished = unfinished_jobs(out) if (out / SLURM_DIR / "spec.json").is_file() else []
     scripts = write_array_scripts(spec, out, n_tasks, workdir)
-    state = {}
-    if (out / "state.json").is_file():
-        state = json.loads((out / "state.json").read_text())
-    steps = state.get("steps", {})
-    trained = all(
-        steps.get(f"model_{t.name}", {}).get("key") == target_keys(spec, t)["model"]
-        for t in spec.targets
-    ) and state.get("chunk_key") == screen_key(spec)
+    trained = _trained(spec, out)
     tasks = sorted(missing_chunks(out, n_tasks)) if trained else list(range(n_tasks))
     dep_flags = ["--kill-on-invalid-dep=yes"]
     prepare = None if trained else _sbatch([str(scripts["prepare"])])
@@ -471,7 +468,7 @@ def submit_array(
     merge = _sbatch(
         [*([f"--dependency=afterok:{last}", *dep_flags] if last else []), str(scripts["merge"])]
     )
-    submission = ArraySubmission(prepare, screen, merge, tasks, scripts)
+    submission = ArraySubmission(prepare, screen, merge, tasks, scripts, unfinished)
     record = {
         "prepare": prepare,
         "screen": screen,
@@ -484,6 +481,62 @@ def submit_array(
     history = json.loads(history_path.read_text()) if history_path.is_file() else []
     atomic_write_text(history_path, json.dumps([*history, record], indent=2))
     return submission
+
+
+def unfinished_jobs(out: str | Path) -> list[dict[str, str]]:
+    """Jobs of the last submission to ``OUT`` whose work is not on disk, with state and log.
+
+    A screen task counts as unfinished while any chunk of its shard is missing; the prepare job
+    while a surrogate is not trained. The state comes from ``scontrol`` while SLURM still knows
+    the job (``CANCELLED``, ``TIMEOUT``, ``FAILED``, ``RUNNING`` ...), else ``"unknown"``.
+
+    Returns
+    -------
+    list of dict
+        ``job_id`` (``4712_3`` for an array task), ``role``, ``state``, ``log``.
+    """
+    from mi.runner.batch import job_record
+
+    out = Path(out).resolve()
+    path = out / SLURM_DIR / "jobs.json"
+    if not path.is_file():
+        return []
+    last = json.loads(path.read_text())[-1]
+    found: list[dict[str, str]] = []
+    logs = Path(last.get("logs") or out / LOG_DIR)
+
+    def add(job_id: str, role: str, log: Path) -> None:
+        try:
+            state = job_record(job_id).get("JobState", "unknown")
+        except SchedulerError:
+            state = "unknown"
+        found.append({"job_id": job_id, "role": role, "state": state, "log": str(log)})
+
+    spec = load_frozen_spec(out)
+    if last.get("prepare") and not _trained(spec, out):
+        add(last["prepare"], "prepare", logs / f"prepare-{last['prepare']}.out")
+        return found
+    if last.get("screen"):
+        missing = missing_chunks(out, last["n_tasks"])
+        for task in last["tasks"]:
+            if task in missing:
+                job_id = f"{last['screen']}_{task}"
+                add(job_id, "screen", logs / f"screen-{job_id}.out")
+    return found
+
+
+def _trained(spec: RunSpec, out: Path) -> bool:
+    """Whether every surrogate of ``spec`` is trained in ``out`` and the chunks use its key."""
+    from mi.runner.workflow import screen_key, target_keys
+
+    if not (out / "state.json").is_file():
+        return False
+    state = json.loads((out / "state.json").read_text())
+    steps = state.get("steps", {})
+    return all(
+        steps.get(f"model_{t.name}", {}).get("key") == target_keys(spec, t)["model"]
+        for t in spec.targets
+    ) and state.get("chunk_key") == screen_key(spec)
 
 
 def _ranges(tasks: list[int]) -> str:
