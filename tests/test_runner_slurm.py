@@ -14,7 +14,7 @@ from mi.cli import main
 
 pytestmark = pytest.mark.slurm
 
-N_CHUNKS = 24
+N_CHUNKS = 30
 WORKFLOW = f"""
 version = 1
 name = "slurm_small"
@@ -38,7 +38,7 @@ family = "(Nd,Pr,Ce,Dy)2(Fe,Co)14B"
 formula = "(Nd{{1-p-c-d}}Pr{{p}}Ce{{c}}Dy{{d}})2(Fe{{1-z}}Co{{z}})14B"
 [candidates.templates.ranges]
 p = [0.0, 0.4, 0.025]
-c = [0.0, 0.2, 0.05]
+c = [0.0, 0.2, 0.04]
 d = [0.0, 0.1, 0.02]
 z = [0.0, 0.3, 0.01]
 
@@ -176,22 +176,17 @@ def test_array_tasks_cancelled_then_resubmitted(
     out = tmp_path / "cancelled"
     n = 2
     rounds = [{0: 0, 1: 3}, {0: 1, 1: 2}]  # task -> chunks it adds before it is cancelled
-    cancelled: list[tuple[str, int]] = []
+    cancelled: list[str] = []
     for plan in rounds:
         assert main(["submit", str(workflow), "--out", str(out), "--array", str(n)]) == 0
         printed = capsys.readouterr().out
         _assert_reported(printed, cancelled[-2:], out)
         array = printed.split("array job ")[1].split(",")[0]
-        for task, extra in plan.items():
-            before = _done(out, task, n)
-            tid = f"{array}_{task}"
-            _wait(lambda a=array, i=tid: _states(slurm_cluster, a).get(i) == "RUNNING", tid)
-            _wait(lambda t=task, b=before, e=extra: _done(out, t, n) >= b + e, f"{tid} chunks")
-            slurm_cluster.run("scancel", tid)
-            at_cancel = _done(out, task, n)
-            cancelled.append((tid, at_cancel))
-            assert at_cancel < N_CHUNKS // n, f"{tid} finished before it was cancelled"
+        cancelled += _cancel_at(slurm_cluster, out, array, plan, n)
         _wait(lambda: _queue_empty(slurm_cluster), "the queue to drain")
+        for tid in cancelled[-2:]:
+            task = int(tid.split("_")[1])
+            assert _done(out, task, n) < N_CHUNKS // n, f"{tid} finished its shard anyway"
         assert not (out / "results.parquet").exists()  # the merge never ran on missing chunks
     assert len(cancelled) == 4
     missing = N_CHUNKS - _done(out)
@@ -202,17 +197,36 @@ def test_array_tasks_cancelled_then_resubmitted(
     _assert_reported(printed, cancelled[-2:], out)
     _wait(lambda: (out / "results.parquet").is_file() and _queue_empty(slurm_cluster), "merge")
     _assert_same_results(local_run, out)
-    for tid, _ in cancelled:
-        array, task = tid.split("_")
-        log = (out / "logs" / f"screen-{array}_{task}.out").read_text()
-        assert "CANCELLED AT" in log
+    for tid in cancelled:
+        assert "CANCELLED AT" in (out / "logs" / f"screen-{tid}.out").read_text()
     history = __import__("json").loads((out / "slurm" / "jobs.json").read_text())
     assert len(history) == 3 and history[0]["prepare"] and not history[1]["prepare"]
 
 
-def _assert_reported(printed: str, jobs: list[tuple[str, int]], out: Path) -> None:
+def _cancel_at(slurm, out: Path, array: str, plan: dict[int, int], n: int) -> list[str]:
+    """Cancel each array task of ``plan`` once it runs and has added ``plan[task]`` chunks."""
+    before = {task: _done(out, task, n) for task in plan}
+    pending = dict(plan)
+    cancelled = []
+    deadline = time.monotonic() + 240
+    while pending and time.monotonic() < deadline:
+        states = _states(slurm, array)
+        for task, extra in list(pending.items()):
+            tid = f"{array}_{task}"
+            if states.get(tid) == "RUNNING" and _done(out, task, n) >= before[task] + extra:
+                slurm.run("scancel", tid)
+                cancelled.append(tid)
+                del pending[task]
+            elif states.get(tid, "PENDING") not in ("PENDING", "CONFIGURING", "RUNNING"):
+                raise AssertionError(f"{tid} ended ({states[tid]}) before its cancel point")
+        time.sleep(0.1)
+    assert not pending, f"tasks {sorted(pending)} never reached their cancel point"
+    return cancelled
+
+
+def _assert_reported(printed: str, jobs: list[str], out: Path) -> None:
     """Each cancelled array task is named with its state and log on resubmission."""
-    for tid, _ in jobs:
+    for tid in jobs:
         log = out.resolve() / "logs" / f"screen-{tid}.out"
         line = f"earlier screen job {tid} did not finish (CANCELLED); its log: {log}"
         assert line in printed, printed
