@@ -122,8 +122,16 @@ def workflow(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def local_run(workflow, tmp_path_factory, shared_datasets) -> Path:
     """The reference: the same workflow in this process."""
+    from mi.config import get_settings
+
     out = tmp_path_factory.mktemp("local") / "out"
-    assert main(["run", str(workflow), "--out", str(out), "--quiet"]) == 0
+    with pytest.MonkeyPatch.context() as mp:  # module scope: set up before the autouse fixture
+        mp.setenv("MI_DATA_DIR", str(shared_datasets))
+        mp.setenv("MI_OFFLINE", "true")
+        mp.setenv("MI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        get_settings(refresh=True)
+        assert main(["run", str(workflow), "--out", str(out), "--quiet"]) == 0
+    get_settings(refresh=True)
     assert _summary(out)["counts"]["generated"] == N_CHUNKS * 600
     return out
 
@@ -213,7 +221,12 @@ def _cancel_at(slurm, out: Path, array: str, plan: dict[int, int], n: int) -> li
         states = _states(slurm, array)
         for task, extra in list(pending.items()):
             tid = f"{array}_{task}"
-            if states.get(tid) == "RUNNING" and _done(out, task, n) >= before[task] + extra:
+            started = (out / "logs" / f"screen-{tid}.out").is_file()  # the script runs
+            if (
+                started
+                and states.get(tid) == "RUNNING"
+                and _done(out, task, n) >= before[task] + extra
+            ):
                 slurm.run("scancel", tid)
                 cancelled.append(tid)
                 del pending[task]

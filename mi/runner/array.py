@@ -510,7 +510,8 @@ def unfinished_jobs(out: str | Path) -> list[dict[str, str]]:
             state = job_record(job_id).get("JobState", "unknown")
         except SchedulerError:
             state = "unknown"
-        found.append({"job_id": job_id, "role": role, "state": state, "log": str(log)})
+        shown = str(log) if log.is_file() else f"none (the job never started; {log})"
+        found.append({"job_id": job_id, "role": role, "state": state, "log": shown})
 
     spec = load_frozen_spec(out)
     if last.get("prepare") and not _trained(spec, out):
