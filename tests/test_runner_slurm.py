@@ -245,8 +245,13 @@ def _assert_reported(printed: str, jobs: list[str], out: Path) -> None:
         assert line in printed, printed
 
 
-def test_dask_worker_jobs_cancelled_mid_screen(slurm_cluster, workflow, local_run, tmp_path):
-    """Two cancel points: a running worker job after 2 chunks, another one after 10."""
+def test_dask_worker_jobs_cancelled_mid_screen(
+    slurm_cluster, workflow, local_run, tmp_path, capsys
+):
+    """Three cancel points: a running worker job after 2 chunks and another after 8 are reported
+    and replaced; a third after 14 is more than the 2 replacements allowed here, so the run stops
+    naming the job and its log, and rerunning `mi run` resumes. Same results, 0 lost, 0 twice."""
+    from mi.exceptions import SchedulerError
     from mi.runner.executors import make_executor
     from mi.runner.progress import Progress
     from mi.runner.spec import load_spec
@@ -263,9 +268,10 @@ def test_dask_worker_jobs_cancelled_mid_screen(slurm_cluster, workflow, local_ru
         notify=messages.append,
     )
     handle.poll_seconds = 0.5
+    handle.watch.max_replacements = 2
 
     def cancel_workers() -> None:
-        for after in (2, 10):
+        for after in (2, 8, 14):
             _wait(lambda a=after: _done(out) >= a, f"{after} chunks")
             running = [
                 j
@@ -278,14 +284,26 @@ def test_dask_worker_jobs_cancelled_mid_screen(slurm_cluster, workflow, local_ru
     killer = threading.Thread(target=cancel_workers, daemon=True)
     with handle:
         killer.start()
-        run_workflow(spec, out, handle, progress=Progress(quiet=True))
+        with pytest.raises(SchedulerError) as stopped:
+            run_workflow(spec, out, handle, progress=Progress(quiet=True))
     killer.join(timeout=60)
-    assert len(cancelled) == 2 and _done(out) == N_CHUNKS
-    _assert_same_results(local_run, out)
-    for job_id in cancelled:
+    assert len(cancelled) == 3
+    on_disk = _done(out)
+    assert on_disk < N_CHUNKS
+    message = str(stopped.value)
+    assert f"Dask worker job {cancelled[2]} ended (CANCELLED)" in message
+    assert f"{out / 'logs' / f'dask-worker-{cancelled[2]}.err'}" in message
+    assert "rerun the same command to resume" in message
+    for job_id in cancelled[:2]:
         line = next(m for m in messages if f"Dask worker job {job_id} ended" in m)
         assert "CANCELLED" in line and "replacement job submitted" in line
         log = Path(line.split("its log: ")[1].split(";")[0])
         assert log.is_file() and log.parent == out / "logs"
         assert f"JOB {job_id} ON" in log.read_text() and "CANCELLED" in log.read_text()
+    _wait(lambda: _queue_empty(slurm_cluster), "the worker jobs to leave the queue")
+
+    capsys.readouterr()
+    assert main(["run", str(workflow), "--out", str(out), "--cluster", "slurm"]) == 0
+    assert f"resumed: {on_disk} chunks from checkpoint" in capsys.readouterr().err
+    _assert_same_results(local_run, out)
     _wait(lambda: _queue_empty(slurm_cluster), "the worker jobs to leave the queue")
