@@ -113,3 +113,14 @@ def _pinned_config(cluster: LocalSlurm, port: int):
         cluster.ctl_port = port
 
     return write
+
+
+def test_without_slurm_start_says_what_to_install(tmp_path, monkeypatch):
+    import mi._testing.localslurm as localslurm
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(localslurm, "_SBIN", str(tmp_path))
+    assert missing_binaries() == list(localslurm.REQUIRED_BINARIES)
+    with pytest.raises(LocalSlurmError, match="apt-get install slurmctld slurmd slurm-client"):
+        LocalSlurm(tmp_path / "s").start()
+    assert not (tmp_path / "s").exists()
