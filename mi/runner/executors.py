@@ -131,7 +131,11 @@ class ExecutorHandle:
         task instead, which the scheduler recomputes when every worker holding it was lost.
         """
         if self.client is not None and self.recompute_shared:
-            return self.client.submit(_shared_value, obj, pure=False)
+            import warnings
+
+            with warnings.catch_warnings():  # the models travel once, inside this one task
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                return self.client.submit(_shared_value, obj, pure=False)
         if self.client is not None:
             return self.client.scatter(obj, broadcast=True, hash=False)
         return obj
