@@ -1,8 +1,9 @@
 """Screening throughput: 10^7 generated candidates through the whole per-candidate chain.
 
 For each executor (in-process; Dask LocalCluster with 1 and with 2 worker processes, one
-thread each, on loopback) this streams ``--n`` candidates of a (Nd,Pr,Ce,Dy)2(Fe,Co,M)14B
-template through the runner's chunk function (:func:`mi.runner.screen.screen_chunk`):
+thread each, on loopback; Dask workers as 1 or 2 SLURM jobs through dask-jobqueue) this
+streams ``--n`` candidates of a (Nd,Pr,Ce,Dy)2(Fe,Co,M)14B template through the runner's chunk
+function (:func:`mi.runner.screen.screen_chunk`):
 
     generate (driver, deduplicated) -> criticality scores -> featurize (magpie, fast backend)
     -> predict (XGBEnsembleRegressor: mean and std over members) -> acquisition (closed-form
@@ -16,6 +17,12 @@ line. Timings depend on the machine's load: say so when quoting them.
 
     python benchmarks/screen.py                       # 10^7 candidates, all three executors
     python benchmarks/screen.py --n 1000000 --modes dask1,dask2
+    python benchmarks/screen.py --n 200000 --modes local,slurm1,slurm2
+
+The slurm modes use the SLURM cluster of ``SLURM_CONF`` when it is set, else start the project's
+single-node cluster on 127.0.0.1 (:mod:`mi._testing.localslurm`; Debian packages slurmctld,
+slurmd, slurm-client, munge) for the run and stop it afterwards. Their memory and cores count
+the job processes too (found by their SLURM environment); their set-up includes job start.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class PeakMemory:
     def __init__(self, interval: float = 0.2) -> None:
         import psutil
 
+        self.extra_pids = None  # callable returning more PIDs to count (SLURM job processes)
         self.proc = psutil.Process()
         self.interval = interval
         self.peak = 0
@@ -64,6 +72,14 @@ class PeakMemory:
             procs += self.proc.children(recursive=True)
         except Exception:  # noqa: BLE001
             pass
+        if self.extra_pids is not None:
+            import psutil
+
+            for pid in self.extra_pids():
+                try:
+                    procs.append(psutil.Process(pid))
+                except psutil.Error:
+                    pass
         for p in procs:
             try:
                 total += p.memory_info().rss
@@ -134,6 +150,35 @@ def make_context(model, columns, y_obs, r_obs, top_k: int, n_jobs: int | None):
     )
 
 
+def slurm_dask_cluster(workers: int, log_directory: str):
+    """Dask workers as ``workers`` SLURM jobs of one core each (the runner's own cluster code)."""
+    from mi.runner.executors import jobqueue_cluster
+    from mi.runner.spec import ClusterSpec
+
+    spec = ClusterSpec(cores=1, memory="3GB", walltime="01:00:00", jobs=workers, interface="lo")
+    cluster = jobqueue_cluster("slurm", spec, log_directory=log_directory)
+    cluster.scale(jobs=workers)
+    return cluster
+
+
+def slurm_job_pids() -> list[int]:
+    """PIDs of processes running in a job of the SLURM cluster of ``SLURM_CONF``."""
+    from pathlib import Path
+
+    marker = f"SLURM_CONF={os.environ.get('SLURM_CONF', '')}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker in environ and any(v.startswith(b"SLURM_JOB_ID=") for v in environ):
+            pids.append(int(entry.name))
+    return pids
+
+
 def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict:
     from mi.candidates import Template
     from mi.runner.executors import ExecutorHandle, SerialExecutor, run_chunks
@@ -151,20 +196,27 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
             from distributed import Client, LocalCluster
 
             workers = int(mode[-1])
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                worker_dashboard_address=None,
-                silence_logs=logging.ERROR,
-                env={"OMP_NUM_THREADS": "1", "MI_N_JOBS": "1"},
-            )
+            if mode.startswith("slurm"):
+                import tempfile
+
+                logs = tempfile.mkdtemp(prefix="screen-bench-slurm-logs-")
+                cluster = slurm_dask_cluster(workers, logs)
+                mem.extra_pids = slurm_job_pids
+            else:
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    worker_dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                    env={"OMP_NUM_THREADS": "1", "MI_N_JOBS": "1"},
+                )
             client = Client(cluster)
-            handle = ExecutorHandle(
-                client.get_executor(), "dask", f"LocalCluster({workers})", workers, client
-            )
+            client.wait_for_workers(workers)
+            name = f"{type(cluster).__name__}({workers})"
+            handle = ExecutorHandle(client.get_executor(), "dask", name, workers, client)
             ctx = make_context(*ctx_args, top_k=top_k, n_jobs=1)
             from mi.runner.workflow import _set_threads
 
@@ -251,7 +303,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=10_000_000, help="candidates to screen")
     ap.add_argument("--chunk", type=int, default=100_000, help="candidates per chunk")
-    ap.add_argument("--modes", default="local,dask1,dask2", help="local, dask1, dask2")
+    ap.add_argument(
+        "--modes", default="local,dask1,dask2", help="local, dask1, dask2, slurm1, slurm2"
+    )
     ap.add_argument("--members", type=int, default=5, help="ensemble members")
     ap.add_argument("--trees", type=int, default=100, help="boosting rounds per member")
     ap.add_argument("--depth", type=int, default=6, help="tree depth")
@@ -280,12 +334,30 @@ def main() -> None:
         args.members, args.trees, args.depth, "magpie"
     )
     print(f"surrogate trained on {n_train} curie_tc rows in {fit_s:.1f}s (not in the figures)")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    local_slurm = None
+    if any(m.startswith("slurm") for m in modes) and not os.environ.get("SLURM_CONF"):
+        import tempfile
+
+        from mi._testing.localslurm import LocalSlurm
+
+        local_slurm = LocalSlurm(tempfile.mkdtemp(prefix="mi-slurm-bench-")).start()
+        local_slurm.export()
+        print(f"started a single-node SLURM on 127.0.0.1 ({local_slurm.conf})")
     results = []
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        print(f"-- {mode}", flush=True)
-        res = run_mode(mode, args.n, args.chunk, (model, columns, y_obs, r_obs), args.top_k)
-        results.append(res)
-        print(res["best"].to_string(index=False))
+    try:
+        for mode in modes:
+            print(f"-- {mode}", flush=True)
+            res = run_mode(mode, args.n, args.chunk, (model, columns, y_obs, r_obs), args.top_k)
+            results.append(res)
+            print(res["best"].to_string(index=False))
+    finally:
+        if local_slurm is not None:
+            import shutil
+
+            local_slurm.stop()
+            shutil.rmtree(local_slurm.root, ignore_errors=True)
+            print("stopped the SLURM cluster (all jobs cancelled, daemons ended)")
 
     stages = ["generate (driver)", *STAGES]
     header = (
@@ -333,6 +405,15 @@ def main() -> None:
             f"{d1['cores_used']:.2f} vs "
             f"{d2['cores_used']:.2f} cores)"
         )
+    slurm_speedup = None
+    if "slurm1" in by_mode and "slurm2" in by_mode:
+        slurm_speedup = by_mode["slurm1"]["wall_s"] / by_mode["slurm2"]["wall_s"]
+        print(f"SLURM 2 worker jobs vs 1: {slurm_speedup:.2f}x faster (measured)")
+    if "local" in by_mode:
+        for m in ("slurm1", "slurm2", "dask1", "dask2"):
+            if m in by_mode:
+                ratio = by_mode[m]["per_s"] / by_mode["local"]["per_s"]
+                print(f"{m} vs local: {ratio:.2f}x the candidates/s")
     best = max(results, key=lambda r: r["per_s"])
     projected = 1e7 / best["per_s"]
     label = "measured" if best["n"] >= 10_000_000 else "EXTRAPOLATED linearly from n"
@@ -362,6 +443,7 @@ def main() -> None:
                     for r in results
                 },
                 "dask2_vs_dask1": None if speedup is None else round(speedup, 3),
+                "slurm2_vs_slurm1": None if slurm_speedup is None else round(slurm_speedup, 3),
                 "dask2_vs_dask1_projected_two_free_cores": (
                     None if speedup is None else round(projected_speedup, 3)
                 ),

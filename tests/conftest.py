@@ -48,3 +48,43 @@ def shared_datasets() -> Path:
     if not (SHARED_DATASETS / "MANIFEST.md").is_file():
         pytest.skip(f"needs the shared real datasets at {SHARED_DATASETS} (not present)")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """A real single-node SLURM cluster on 127.0.0.1 for the session (``SLURM_CONF`` exported).
+
+    Skips the test with the install command when SLURM is not installed here. Every job is
+    cancelled and every daemon stopped at the end of the session.
+    """
+    import shutil
+    import tempfile
+
+    from mi._testing.localslurm import LocalSlurm, LocalSlurmError, missing_binaries
+
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(
+            f"needs SLURM and munge (missing {', '.join(missing)}): "
+            "apt-get install slurmctld slurmd slurm-client munge"
+        )
+    root = Path(tempfile.mkdtemp(prefix="mi-slurm-"))  # short: the munge socket path is limited
+    cluster = LocalSlurm(root)
+    previous = os.environ.get("SLURM_CONF")
+    try:
+        cluster.start()
+    except LocalSlurmError as exc:
+        if os.geteuid() == 0:
+            raise
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"SLURM is installed but its daemons do not start as a non-root user: {exc}")
+    cluster.export()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        if previous is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = previous
+        shutil.rmtree(root, ignore_errors=True)

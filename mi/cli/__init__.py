@@ -34,6 +34,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "ingest",
     "demo",
     "run",
+    "submit",
     "campaign",
     "benchmark",
     "features",

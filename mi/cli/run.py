@@ -31,7 +31,7 @@ def run(
         typer.Option(
             "--cluster",
             help="Start Dask workers as batch jobs: slurm or pbs (cores, memory, walltime, "
-            "queue from the workflow's execution.cluster table).",
+            "queue from the workflow's execution.cluster table; job logs in OUT/logs).",
         ),
     ] = None,
     executor: Annotated[
@@ -99,6 +99,7 @@ def run(
         cluster=cluster,
         cluster_spec=spec.execution.cluster,
         n_jobs=spec.execution.n_jobs,
+        log_directory=out / "logs" if cluster else None,
     )
     with handle:
         if check:

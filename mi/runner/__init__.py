@@ -3,6 +3,8 @@
 - :mod:`mi.runner.spec` -- :class:`RunSpec`, the validated, versioned workflow file;
 - :mod:`mi.runner.validate` -- registry names checked before any work starts;
 - :mod:`mi.runner.executors` -- in-process, process pool, Dask scheduler, dask-jobqueue;
+- :mod:`mi.runner.batch` -- SLURM job preambles, job states, lost worker jobs reported/replaced;
+- :mod:`mi.runner.array` -- job-array screening: prepare, one shard per task, merge;
 - :mod:`mi.runner.checkpoint` -- resumable state in the run's output folder;
 - :mod:`mi.runner.progress` -- bars in a terminal, plain lines in job logs, stage timings;
 - :mod:`mi.runner.workflow` -- :func:`run_workflow` and :class:`RunResult`.

@@ -75,6 +75,11 @@ class SerialExecutor(cf.Executor):
             self._shutdown = True
 
 
+def _shared_value(obj: Any) -> Any:
+    """Return ``obj`` (a task that holds a shared object on a worker)."""
+    return obj
+
+
 def _limit_threads() -> None:
     """Limit a pool worker to one OpenMP/BLAS thread (pool initializer)."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -98,6 +103,14 @@ class ExecutorHandle:
         Parallel slots (used to bound the chunks in flight).
     client : object, optional
         The ``distributed.Client`` for Dask executors.
+    watch : callable, optional
+        Called every ``poll_seconds`` while chunks are in flight (batch clusters: notices,
+        reports and replaces worker jobs that ended; may raise to stop the run).
+    poll_seconds : float, default 5
+        Interval of ``watch``.
+    recompute_shared : bool, default False
+        Share objects as a task the scheduler can rerun (workers that come and go, as batch
+        jobs do) instead of scattering them.
     """
 
     executor: cf.Executor
@@ -105,14 +118,24 @@ class ExecutorHandle:
     description: str
     n_workers: int
     client: Any = None
+    watch: Callable[[], None] | None = None
+    poll_seconds: float = 5.0
+    recompute_shared: bool = False
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def share(self, obj: Any) -> Any:
         """Make a large read-only object available to every task.
 
         With Dask the object is scattered once to all workers and a future stands in for it
-        in every task; elsewhere it is returned unchanged.
+        in every task; elsewhere it is returned unchanged. On batch clusters it is held by a
+        task instead, which the scheduler recomputes when every worker holding it was lost.
         """
+        if self.client is not None and self.recompute_shared:
+            import warnings
+
+            with warnings.catch_warnings():  # the models travel once, inside this one task
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                return self.client.submit(_shared_value, obj, pure=False)
         if self.client is not None:
             return self.client.scatter(obj, broadcast=True, hash=False)
         return obj
@@ -255,6 +278,9 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         walltime = "01:00:00"
         queue = "short"
         jobs = 4
+        interface = "ib0"              # network of the compute nodes
+        modules = ["python/3.11"]      # `module load` lines
+        env = { MI_DATA_DIR = "/scratch/me/mi-data" }
     """
     if kind not in CLUSTER_KINDS:
         close = closest_names(kind, CLUSTER_KINDS)
@@ -266,6 +292,8 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         raise MissingDependencyError(
             f"--cluster {kind} needs dask-jobqueue: pip install 'mi-workbench[cluster]'."
         ) from exc
+    from mi.runner.batch import job_prologue
+
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
     kwargs: dict[str, Any] = {
         "cores": cluster_spec.cores,
@@ -273,13 +301,15 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         "walltime": cluster_spec.walltime,
         "processes": cluster_spec.processes,
         "job_extra_directives": list(cluster_spec.job_extra_directives),
-        # one thread per Dask worker thread: xgboost must not oversubscribe the job's cores
-        "job_script_prologue": ["export OMP_NUM_THREADS=1 MI_N_JOBS=1"],
+        # modules, environment, and one thread per Dask worker thread (no oversubscription)
+        "job_script_prologue": job_prologue(cluster_spec),
     }
     if cluster_spec.queue:
         kwargs["queue"] = cluster_spec.queue
     if cluster_spec.account:
         kwargs["account"] = cluster_spec.account
+    if cluster_spec.interface:
+        kwargs["interface"] = cluster_spec.interface
     kwargs.update(overrides)
     return cls(**kwargs)
 
@@ -292,6 +322,8 @@ def make_executor(
     cluster_spec: Any = None,
     n_jobs: int | None = None,
     timeout: float = 10.0,
+    log_directory: str | os.PathLike[str] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ExecutorHandle:
     """Create the executor for a run; fail fast when it cannot be had.
 
@@ -309,6 +341,11 @@ def make_executor(
         Process-pool size (default: the CPU quota).
     timeout : float, default 10
         Seconds to wait for a scheduler.
+    log_directory : path, optional
+        Where the batch jobs of ``cluster`` write their logs (default: the batch system's,
+        e.g. ``slurm-<jobid>.out`` in the current folder).
+    notify : callable, optional
+        Receives messages about worker jobs lost during the run (default: stderr lines).
 
     Returns
     -------
@@ -347,9 +384,15 @@ def make_executor(
                 f"--cluster {cluster} submits jobs with `{command}`, which is not on PATH here. "
                 f"Run mi on the cluster's login node, or use --scheduler tcp://HOST:PORT."
             )
-        jq = jobqueue_cluster(cluster, cs)
+        extra = {} if log_directory is None else {"log_directory": str(log_directory)}
+        jq = jobqueue_cluster(cluster, cs, **extra)
         jq.scale(jobs=cs.jobs)
         client = _client_or_fail(jq, timeout, f"the {cluster} cluster")
+        watch = None
+        if cluster == "slurm":
+            from mi.runner.batch import SlurmWorkerWatch
+
+            watch = SlurmWorkerWatch(jq, cs.jobs, notify=notify)
         handle = ExecutorHandle(
             executor=client.get_executor(),
             kind=cluster,
@@ -359,6 +402,8 @@ def make_executor(
             ),
             n_workers=cs.jobs * cs.processes,
             client=client,
+            watch=watch,
+            recompute_shared=True,
         )
         handle._closers += [jq.close, client.close]
         return handle
@@ -427,7 +472,13 @@ def run_chunks(
                 pending[handle.executor.submit(fn, item, *args)] = item
             if not pending:
                 return
-            done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(
+                list(pending),
+                timeout=handle.poll_seconds if handle.watch else None,
+                return_when=cf.FIRST_COMPLETED,
+            )
+            if handle.watch is not None:
+                handle.watch()
             for fut in done:
                 item = pending.pop(fut)
                 yield item, fut.result()

@@ -286,7 +286,44 @@ class ClusterSpec(_Strict):
     account: str | None = Field(None, description="Account / project to charge.")
     jobs: int = Field(1, ge=1, description="Number of batch jobs (workers) to start.")
     processes: int = Field(1, ge=1, description="Dask worker processes per job.")
-    job_extra_directives: list[str] = Field(default_factory=list)
+    job_extra_directives: list[str] = Field(
+        default_factory=list, description="Extra '#SBATCH'/'#PBS' lines, e.g. '--qos=short'."
+    )
+    interface: str | None = Field(
+        None,
+        description=(
+            "Network interface the Dask scheduler and workers use, e.g. 'ib0' (default: the "
+            "host's address; 'lo' on a single-node test cluster)."
+        ),
+    )
+    modules: list[str] = Field(
+        default_factory=list,
+        description="Environment modules each job loads first ('module load <name>').",
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables each job exports, e.g. { MI_DATA_DIR = '/scratch/mi' }.",
+    )
+
+    @field_validator("modules")
+    @classmethod
+    def _module_names(cls, value: list[str]) -> list[str]:
+        import re
+
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_.+/@:-]+", name):
+                raise ValueError(f"module name {name!r} has characters a module name cannot have")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"environment variable name {name!r} is not a shell identifier")
+        return value
 
 
 class ExecutionSpec(_Strict):

@@ -1,0 +1,1 @@
+"""Helpers that stand up real services for tests and benchmarks (not used by the library)."""
