@@ -132,10 +132,34 @@ def test_rule_conditions_and_sources():
     assert not rule_applies(where, {"Nd": 0.1, "Fe": 0.6, "Al": 0.3})  # too much else
     assert parse_sources("['10.1/a' '10.1/b']", 2) == ["10.1/a", "10.1/b"]
     assert parse_sources("['10.1/a']", 3) is None
+    bad = AuditRule(
+        name="x", reason="x", min_value=1.0, where=AuditWhere(fractions={"Xx": (0.0, 1.0)})
+    )
     with pytest.raises(ValidationError, match="neither an element nor a group"):
-        AuditWhere(fractions={"Xx": (0.0, 1.0)})
-    with pytest.raises(ValidationError, match="needs min_value or max_value"):
+        LabelAuditSpec(rules=(bad,))
+    with pytest.raises(ValidationError, match="needs min_value, max_value or always"):
         AuditRule(name="empty", reason="nothing")
+    with pytest.raises(ValidationError, match="not element symbols"):
+        LabelAuditSpec(groups={"magnetic": ("Fe", "Qq")})
+
+
+def test_declared_group_and_always_rule():
+    spec = LabelAuditSpec(
+        groups={"magnetic": ("Fe", "Co", "Ni", "Mn")},
+        rules=(
+            AuditRule(
+                name="no_magnetic_element",
+                reason="no moment",
+                always=True,
+                where=AuditWhere(fractions={"magnetic": (0.0, 0.0)}),
+            ),
+        ),
+    )
+    gone = audit_values(np.array([39.0, 40.0]), ["a", "b"], {"Mg": 1 / 3, "B": 2 / 3}, spec)
+    assert gone.value is None and gone.record is not None
+    assert gone.record["rule"] == "no_magnetic_element"
+    kept = audit_values(np.array([39.0, 40.0]), ["a", "b"], {"Mn": 0.5, "B": 0.5}, spec)
+    assert kept.value == pytest.approx(39.5) and kept.record is None
 
 
 def test_manifest_rejects_a_bad_audit(tmp_path):

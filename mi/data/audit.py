@@ -105,15 +105,15 @@ def parse_sources(cell: object, n_values: int) -> list[str] | None:
     return items if len(items) == n_values else None
 
 
-def _group_fraction(fractions: Mapping[str, float], key: str) -> float:
-    total = 0.0
-    for part in key.split("+"):
-        for element in ELEMENT_GROUPS.get(part, (part,)):
-            total += fractions.get(element, 0.0)
-    return total
+def _members(key: str, groups: Mapping[str, tuple[str, ...]]) -> list[str]:
+    return [e for part in key.split("+") for e in groups.get(part, (part,))]
 
 
-def rule_applies(where: AuditWhere | None, fractions: Mapping[str, float]) -> bool:
+def rule_applies(
+    where: AuditWhere | None,
+    fractions: Mapping[str, float],
+    groups: Mapping[str, tuple[str, ...]] = ELEMENT_GROUPS,
+) -> bool:
     """Whether a rule's composition condition holds.
 
     Parameters
@@ -122,6 +122,8 @@ def rule_applies(where: AuditWhere | None, fractions: Mapping[str, float]) -> bo
         The condition (None: every composition).
     fractions : mapping of str to float
         Atomic fractions of the compound (summing to 1).
+    groups : mapping of str to tuple of str, optional
+        Element groups the condition may name (default: :data:`~mi.data.spec.ELEMENT_GROUPS`).
 
     Returns
     -------
@@ -140,11 +142,11 @@ def rule_applies(where: AuditWhere | None, fractions: Mapping[str, float]) -> bo
         return True
     named: set[str] = set()
     for key, (low, high) in where.fractions.items():
-        x = _group_fraction(fractions, key)
+        members = _members(key, groups)
+        x = sum(fractions.get(e, 0.0) for e in set(members))
         if not low - 1e-9 <= x <= high + 1e-9:
             return False
-        for part in key.split("+"):
-            named.update(ELEMENT_GROUPS.get(part, (part,)))
+        named.update(members)
     if where.others_max is not None:
         others = sum(f for el, f in fractions.items() if el not in named)
         if others > where.others_max + 1e-9:
@@ -153,6 +155,8 @@ def rule_applies(where: AuditWhere | None, fractions: Mapping[str, float]) -> bo
 
 
 def _fails(rule: AuditRule, x: float) -> bool:
+    if rule.always:
+        return True
     if rule.min_value is not None:
         if x < rule.min_value or (rule.min_exclusive and x == rule.min_value):
             return True
@@ -174,12 +178,15 @@ class AuditOutcome:
     record : dict or None
         The audit-table row (:data:`AUDIT_COLUMNS` without ``composition``, ``target`` and
         ``sources``) when the label changed or was dropped; None when the plain median stands.
+    used : numpy.ndarray of bool or None
+        Which of the input values the label is the median of (None: not recorded).
     """
 
     value: float | None
     n_used: int
     std_used: float
     record: dict[str, object] | None = field(default=None)
+    used: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _fmt(values: Sequence[tuple[float, str]]) -> str:
@@ -260,8 +267,9 @@ def audit_values(
     rule_hits: list[str] = []
     dropped: list[tuple[float, str]] = []
     keep = np.ones(v.size, dtype=bool)
+    groups = spec.all_groups
     for rule in spec.rules:
-        if not rule_applies(rule.where, fractions):
+        if not rule_applies(rule.where, fractions, groups):
             continue
         hit = np.array([keep[i] and _fails(rule, float(x)) for i, x in enumerate(v)], dtype=bool)
         if hit.any():
@@ -284,7 +292,7 @@ def audit_values(
             "outliers": "",
             "reason": f"every value fails a rule: {reason}",
         }
-        return AuditOutcome(None, 0, 0.0, record)
+        return AuditOutcome(None, 0, 0.0, record, np.zeros(v.size, dtype=bool))
     kept = np.flatnonzero(keep)
     vk = v[kept]
     sk = [src[i] for i in kept]
@@ -318,7 +326,7 @@ def audit_values(
                         f"{n_src} source(s) form clusters of equal support ({support:g})"
                     ),
                 }
-                return AuditOutcome(None, 0, 0.0, record)
+                return AuditOutcome(None, 0, 0.0, record, np.zeros(v.size, dtype=bool))
             if spec.no_consensus == "median":
                 use = everything
             reason = f"no consensus between clusters of support {support:g}; {spec.no_consensus}"
@@ -333,8 +341,10 @@ def audit_values(
         rule_hits.append(CONSENSUS_RULE)
     used = vk[use]
     std = float(used.std())
+    mask = np.zeros(v.size, dtype=bool)
+    mask[kept[use]] = True
     if not rule_hits and label == raw_median:
-        return AuditOutcome(label, int(used.size), std, None)
+        return AuditOutcome(label, int(used.size), std, None, mask)
     if dropped and not reason:
         reason = "values failing a rule dropped"
     elif dropped:
@@ -347,7 +357,7 @@ def audit_values(
         "outliers": _fmt([(x, "") for x in outliers]),
         "reason": reason,
     }
-    return AuditOutcome(label, int(used.size), std, record)
+    return AuditOutcome(label, int(used.size), std, record, mask)
 
 
 def audit_counts(audit: pd.DataFrame) -> pd.DataFrame:

@@ -63,19 +63,23 @@ class AuditWhere(_Strict):
     others_max: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
-    def _known_names(self) -> AuditWhere:
-        from mi.chem.elements import ELEMENTS
-
+    def _ranges(self) -> AuditWhere:
         for key, (low, high) in self.fractions.items():
-            for part in key.split("+"):
-                if part not in ELEMENTS and part not in ELEMENT_GROUPS:
-                    raise ValueError(
-                        f"{part!r} in {key!r} is neither an element nor a group "
-                        f"({', '.join(ELEMENT_GROUPS)})"
-                    )
             if not 0.0 <= low <= high <= 1.0:
                 raise ValueError(f"fraction range of {key!r} must satisfy 0 <= low <= high <= 1")
         return self
+
+    def check_names(self, groups: dict[str, tuple[str, ...]]) -> None:
+        """Raise ValueError naming a part of ``fractions`` that is no element nor group."""
+        from mi.chem.elements import ELEMENTS
+
+        for key in self.fractions:
+            for part in key.split("+"):
+                if part not in ELEMENTS and part not in groups:
+                    raise ValueError(
+                        f"{part!r} in {key!r} is neither an element nor a group "
+                        f"({', '.join(groups)})"
+                    )
 
 
 class AuditRule(_Strict):
@@ -83,6 +87,8 @@ class AuditRule(_Strict):
 
     The rule is checked on every single value of a compound (one mined value, one source row)
     before the consensus is formed, so a stray value is removed and the others still count.
+    ``always = true`` declares every value implausible for the compositions of ``where`` (e.g.
+    a Curie temperature of a compound without any element that carries a magnetic moment).
     """
 
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="Short rule id shown in reports.")
@@ -90,12 +96,15 @@ class AuditRule(_Strict):
     min_value: float | None = Field(default=None, description="Smaller values are implausible.")
     min_exclusive: bool = Field(default=False, description="Also min_value itself.")
     max_value: float | None = Field(default=None, description="Larger values are implausible.")
+    always: bool = Field(default=False, description="Every value of such compositions fails.")
     where: AuditWhere | None = Field(default=None, description="Default: every composition.")
 
     @model_validator(mode="after")
     def _has_bound(self) -> AuditRule:
-        if self.min_value is None and self.max_value is None:
-            raise ValueError(f"rule {self.name!r} needs min_value or max_value")
+        if self.min_value is None and self.max_value is None and not self.always:
+            raise ValueError(f"rule {self.name!r} needs min_value, max_value or always = true")
+        if self.always and self.where is None:
+            raise ValueError(f"rule {self.name!r}: always = true needs a where condition")
         return self
 
 
@@ -131,13 +140,31 @@ class LabelAuditSpec(_Strict):
         description="Tie between disjoint clusters: drop the label, take the median, or the "
         "higher cluster.",
     )
+    groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Element groups the rules name, besides the built-in ELEMENT_GROUPS ('R').",
+    )
     rules: tuple[AuditRule, ...] = ()
+
+    @property
+    def all_groups(self) -> dict[str, tuple[str, ...]]:
+        """Built-in and declared element groups."""
+        return {**ELEMENT_GROUPS, **self.groups}
 
     @model_validator(mode="after")
     def _unique_rules(self) -> LabelAuditSpec:
+        from mi.chem.elements import ELEMENTS
+
         names = [r.name for r in self.rules]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate audit rule names {names}")
+        for group, members in self.groups.items():
+            unknown = [e for e in members if e not in ELEMENTS]
+            if unknown or group in ELEMENTS:
+                raise ValueError(f"group {group!r}: not element symbols {unknown or [group]}")
+        for rule in self.rules:
+            if rule.where is not None:
+                rule.where.check_names(self.all_groups)
         return self
 
 
