@@ -525,6 +525,14 @@ def _train_target(
     return model, columns, table, record
 
 
+def _fit_domain(target: TargetSpec, table: pd.DataFrame, columns: list[str], cp: Checkpoint) -> Any:
+    """Applicability domain of one target: its training compositions and features."""
+    from mi.models.applicability import ApplicabilityDomain
+
+    X = cp.read_table(f"features_{target.name}", "X")[columns]
+    return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy())
+
+
 def spec_out(cp: Checkpoint) -> Path:
     """Return the run's output folder."""
     return cp.out_dir
@@ -842,6 +850,7 @@ def _run(
                 preset=target.preset,
                 columns=columns,
                 model=model,
+                domain=_fit_domain(target, table, columns, cp),
             )
         )
         records.append((target, record))
