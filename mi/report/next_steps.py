@@ -188,7 +188,7 @@ def domain_text(row: pd.Series, target: str) -> str:
         why.append(f"unseen {unseen}")
     score = row.get(f"{target}_domain_score")
     if score is not None and pd.notna(score) and float(score) > 1.0:
-        why.append(f"feature distance {float(score):.2f}x the 95 % of training")
+        why.append(f"feature distance {float(score):.2f} × the training 95 % quantile")
     return "OUTSIDE: " + "; ".join(why or ["flagged"])
 
 
