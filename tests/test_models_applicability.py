@@ -63,6 +63,16 @@ def test_threshold_is_the_training_quantile():
     assert out["in_domain"].tolist() == [True, False]
 
 
+def test_other_known_compounds_mark_known_without_becoming_training_rows():
+    comps, X = _training()
+    domain = ApplicabilityDomain(k=3).fit(comps, X, known=["Fe2Ga", "not a formula"])
+    out = domain.assess(["Fe0.665Ga0.335", "Fe0.5Ga0.5"], np.zeros((2, 4)))
+    assert out["known"].tolist() == [True, False]
+    assert out.loc[0, "known_as"] == "Fe2Ga" and out.loc[1, "known_as"] == ""
+    assert out.loc[0, "nearest"] != "Fe2Ga"  # the nearest *training* composition
+    assert out.loc[0, "unseen_elements"] == "Ga"  # Ga is still absent from the training data
+
+
 def test_bad_use_is_reported():
     with pytest.raises(ModelError, match="quantile"):
         ApplicabilityDomain(quantile=1.5)

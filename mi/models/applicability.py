@@ -8,8 +8,10 @@ every candidate and every target model, :class:`ApplicabilityDomain` says
 - **nearest training composition**: the training compound closest in atomic fractions (L1
   distance of the fraction vectors: 0 for the same compound, 2 for compounds sharing no
   element; half of it is the share of atoms that must change) and that distance. A candidate
-  within ``known_distance`` (default 0.02: at most 1 % of the atoms differ) nearly duplicates a
-  known compound and is marked **known**;
+  within ``known_distance`` (default 0.02: at most 1 % of the atoms differ) of a training
+  composition, or of another compound known to exist (``known=``, e.g. compounds whose labels
+  the label audit dropped), nearly duplicates a known compound and is marked **known**
+  (``known_as`` names it);
 - **feature-space distance**: the mean Euclidean distance to the ``k`` nearest training rows in
   standardised feature space, divided by the ``quantile`` (default 95 %) of the same distance
   of every training row to the others (leave one out). A score above 1 is farther from the
@@ -46,6 +48,7 @@ DOMAIN_COLUMNS = (
     "nearest",
     "nearest_l1",
     "known",
+    "known_as",
     "domain_score",
     "in_domain",
 )
@@ -57,6 +60,16 @@ def _matrix(compositions: Any) -> Any:
     if isinstance(compositions, CompositionMatrix):
         return compositions
     return parse_formulas(list(compositions))
+
+
+def parse_formulas_valid(formulas: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Formulas that parse and their atomic fractions (the others are skipped)."""
+    from mi.chem import parse_formulas
+
+    result = parse_formulas(formulas, on_error="report")
+    valid = np.asarray(result.valid, dtype=bool)
+    fractions = np.asarray(result.matrix.fractions(), dtype=np.float64)[valid]
+    return np.asarray(formulas, dtype=object)[valid], fractions
 
 
 class ApplicabilityDomain:
@@ -81,7 +94,12 @@ class ApplicabilityDomain:
         self.k = int(k)
         self.known_distance = float(known_distance)
 
-    def fit(self, compositions: Sequence[str] | Any, X: Any = None) -> ApplicabilityDomain:
+    def fit(
+        self,
+        compositions: Sequence[str] | Any,
+        X: Any = None,
+        known: Sequence[str] | None = None,
+    ) -> ApplicabilityDomain:
         """Learn the training compositions (and features) of one target.
 
         Parameters
@@ -90,6 +108,8 @@ class ApplicabilityDomain:
             Training compositions.
         X : array-like of shape (n, n_features), optional
             Their features (the model's input); without them only the composition checks run.
+        known : sequence of str, optional
+            Other compounds known to exist (not training rows), for the ``known`` mark only.
 
         Returns
         -------
@@ -109,6 +129,14 @@ class ApplicabilityDomain:
         self.seen_ = fractions.max(axis=0) > 0
         self.elements_ = np.asarray(ELEMENTS, dtype=object)
         self.composition_nn_ = NearestNeighbors(n_neighbors=1, metric="manhattan").fit(fractions)
+        self.known_formulas_ = self.formulas_
+        self.known_nn_ = self.composition_nn_
+        if known is not None and len(known):
+            extra = parse_formulas_valid(list(known))
+            self.known_formulas_ = np.concatenate([self.formulas_, extra[0]])
+            self.known_nn_ = NearestNeighbors(n_neighbors=1, metric="manhattan").fit(
+                np.vstack([fractions, extra[1]])
+            )
         self.threshold_ = None
         if X is not None:
             Xa = np.nan_to_num(np.asarray(X, dtype=np.float64))
@@ -139,8 +167,9 @@ class ApplicabilityDomain:
         -------
         pandas.DataFrame
             :data:`DOMAIN_COLUMNS`: ``unseen_elements`` (comma-separated symbols, "" if none),
-            ``nearest`` (closest training formula), ``nearest_l1``, ``known`` (nearest_l1 <=
-            known_distance), ``domain_score`` (feature distance / training quantile; NaN
+            ``nearest`` (closest training formula), ``nearest_l1``, ``known`` (within
+            known_distance of a training or other known compound), ``known_as`` (that
+            compound, "" if none), ``domain_score`` (feature distance / training quantile; NaN
             without features) and ``in_domain`` (no unseen element and score <= 1).
         """
         if not hasattr(self, "composition_nn_"):
@@ -155,7 +184,14 @@ class ApplicabilityDomain:
             out["nearest"] = self.formulas_[idx[:, 0]]
             out["nearest_l1"] = dist[:, 0]
         out["nearest_l1"] = out["nearest_l1"].astype(np.float64)
-        out["known"] = (out["nearest_l1"] <= self.known_distance + 1e-9).astype(bool)
+        out["known"] = False
+        out["known_as"] = ""
+        if matrix.n:
+            kdist, kidx = self.known_nn_.kneighbors(fractions)
+            is_known = kdist[:, 0] <= self.known_distance + 1e-9
+            out["known"] = is_known
+            out["known_as"] = np.where(is_known, self.known_formulas_[kidx[:, 0]], "")
+        out["known"] = out["known"].astype(bool)
         score = np.full(matrix.n, np.nan)
         if X is not None and self.threshold_ is not None and matrix.n:
             Z = (np.nan_to_num(np.asarray(X, dtype=np.float64)) - self.mean_) / self.scale_

@@ -171,8 +171,12 @@ def novelty_text(row: pd.Series, target: str) -> str:
     if nearest is None or (isinstance(nearest, float) and math.isnan(nearest)):
         return "–"
     dist = float(row.get(f"{target}_nearest_l1", math.nan))
-    known = bool(row.get(f"{target}_known", False))
-    return f"{nearest} (L1 {dist:.3f})" + (" KNOWN" if known else "")
+    text = f"{nearest} (L1 {dist:.3f})"
+    if bool(row.get(f"{target}_known", False)):
+        known_as = row.get(f"{target}_known_as")
+        other = isinstance(known_as, str) and known_as and known_as != nearest
+        text += f" KNOWN as {known_as} (no training label)" if other else " KNOWN"
+    return text
 
 
 def domain_text(row: pd.Series, target: str) -> str:

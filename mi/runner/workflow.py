@@ -525,12 +525,27 @@ def _train_target(
     return model, columns, table, record
 
 
-def _fit_domain(target: TargetSpec, table: pd.DataFrame, columns: list[str], cp: Checkpoint) -> Any:
-    """Applicability domain of one target: its training compositions and features."""
+def _fit_domain(
+    target: TargetSpec,
+    table: pd.DataFrame,
+    columns: list[str],
+    cp: Checkpoint,
+    record: dict[str, Any],
+) -> Any:
+    """Applicability domain of one target: its training compositions and features.
+
+    Compounds whose labels the label audit dropped still exist: they count as known.
+    """
     from mi.models.applicability import ApplicabilityDomain
 
     X = cp.read_table(f"features_{target.name}", "X")[columns]
-    return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy())
+    known: list[str] = []
+    audit_path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+    if audit_path.is_file():
+        audit = pd.read_parquet(audit_path)
+        dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
+        known = audit.loc[dropped, "composition"].astype(str).tolist()
+    return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy(), known=known)
 
 
 def spec_out(cp: Checkpoint) -> Path:
@@ -850,7 +865,7 @@ def _run(
                 preset=target.preset,
                 columns=columns,
                 model=model,
-                domain=_fit_domain(target, table, columns, cp),
+                domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         records.append((target, record))
