@@ -11,6 +11,8 @@ both, with compositions as groups (no composition in two folds), and prints:
   as the workflow does) on each label set;
 - the raw-label model's out-of-fold predictions scored against the audited labels, on the
   compounds both sets share: how much of the gain is a better model rather than easier labels;
+- the audited-label model's error split by how many papers agree on the label (one paper, or
+  two or more): how much of the remaining error sits on labels no second paper confirms;
 - the R2(Fe,Co)14B series predicted by the model fitted on all rows of each label set (the
   reference: Nd2Fe14B 585 K, ``../shared/magnets/REFERENCE.md``). Compounds in a training set are
   predicted in sample, so this shows what the labels teach, not an accuracy.
@@ -106,6 +108,20 @@ def cross_validate(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any
     }
 
 
+def consensus_papers(compositions: list[str]) -> np.ndarray:
+    """Distinct papers behind each audited label (the values its consensus uses)."""
+    from label_noise import _curie_pools, _select  # same directory
+
+    from mi.chem import parse_formulas
+
+    pools, _ = _curie_pools()
+    papers: dict[str, set[str]] = {}
+    for key, _value, doi in _select(pools, "consensus"):
+        papers.setdefault(key, set()).add(doi)
+    keys = parse_formulas(compositions).canonical_keys()
+    return np.array([len(papers.get(k, ())) for k in keys])
+
+
 def _clean_formulas(formulas: list[str]) -> list[str]:
     """The dataset's clean formula of each probe compound (to tell whether it is a label)."""
     from mi.data.formulas import check_formulas
@@ -153,6 +169,16 @@ def main() -> int:
         f"MAE {cross['raw_model_vs_audited_labels_mae']:.1f} K (vs its own raw labels "
         f"{cross['raw_model_vs_raw_labels_mae']:.1f} K); audited-label model "
         f"{cross['audited_model_vs_audited_labels_mae']:.1f} K"
+    )
+    support = consensus_papers(aud["composition"].tolist())
+    err = (aud["mean"] - aud["y"]).abs().to_numpy()
+    by_support = {}
+    for label, mask in (("one paper", support == 1), ("2+ papers", support >= 2)):
+        by_support[label] = {"n": int(mask.sum()), "mae": float(err[mask].mean())}
+    cross["audited_mae_by_agreeing_papers"] = by_support
+    print(
+        "audited-label model by papers agreeing on the label: "
+        + "; ".join(f"{k}: MAE {v['mae']:.1f} K over {v['n']}" for k, v in by_support.items())
     )
     print("R2(Fe,Co)14B predicted by the model fitted on every row (* = a training label):")
     for compound in PROBE:

@@ -22,9 +22,10 @@ the compound itself and physics rules, never a model:
    papers, 120 K and 1970 K), the values do not decide; ``no_consensus`` drops the label
    (default), or keeps the median or the higher window.
 
-Every label that changes (consensus differs from the plain median, or values were dropped) or is
-dropped gets one row in the audit table (:data:`AUDIT_COLUMNS`), which the dataset report and
-the run report show with per-rule counts (:func:`audit_counts`).
+Every label the audit touches gets one row in the audit table (:data:`AUDIT_COLUMNS`), with
+``action`` ``"changed"`` (the label differs from the plain median), ``"dropped"`` (no label
+left) or ``"kept"`` (values were removed but the label equals the plain median). The dataset
+report and the run report show it with per-rule counts (:func:`audit_counts`).
 """
 
 from __future__ import annotations

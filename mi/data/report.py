@@ -77,9 +77,9 @@ class ValidationReport:
     notes : list of str
         Dataset-level remarks (unit caveats, flags, counts of censored values ...).
     audit : pandas.DataFrame
-        The label audit (:mod:`mi.data.audit`): one line per label changed or dropped, with
-        the rule, the raw median, the new label, the values dropped or left out and the reason.
-        Empty when no target is audited.
+        The label audit (:mod:`mi.data.audit`): one line per label it changed, dropped or
+        kept while removing values, with the rule, the raw median, the new label, the values
+        dropped or left out and the reason. Empty when no target is audited.
 
     Notes
     -----
