@@ -251,10 +251,7 @@ def main() -> int:
             f"MAE >= {f['perfect_model_mae_lower_bound']:.0f} K (every multi-paper label exact), "
             f"about {f['perfect_model_mae_gaussian_single_paper_only']:.0f} K for Gaussian errors"
         )
-    if "--curie-only" in sys.argv[1:]:
-        skip_others = True
-    else:
-        skip_others = False
+    skip_others = "--curie-only" in sys.argv[1:]
     for est in [] if skip_others else composition_checks("supercon", "Tc", positive_only=True):
         rows.append(("supercon Tc>0", "Tc (K)", est, "RMSE <= 6.5 (ours 7.22)"))
     for est in [] if skip_others else composition_checks("expt_gap", "Eg", positive_only=False):

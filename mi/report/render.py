@@ -302,8 +302,9 @@ def _next_section(data: ReportData) -> str:
             f"{t.name}: in the top {res['n_pairs'] + 1} of the ranked list, "
             f"{res['n_unresolved']} of {res['n_pairs']} adjacent pairs differ in predicted "
             f"{t.name} by less than their combined std (predicted range {res['spread']:.3g}"
-            f"{unit}, median std {res['median_std']:.3g}{unit}). Probability that rank i "
-            f"truly beats rank i+1: {probs}."
+            f"{unit}, median std {res['median_std']:.3g}{unit}). Probability that the true "
+            f"{t.name} of rank i is {'higher' if t.maximize else 'lower'} than that of rank "
+            f"i+1: {probs}."
         )
         if res["fraction"] >= 0.5:
             parts.append(
