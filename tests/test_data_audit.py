@@ -112,6 +112,7 @@ def test_no_consensus_is_dropped_or_resolved_as_declared():
     ds = _clean(rows)
     assert len(ds.df) == 0 and ds.report.n_rejected == 1
     assert "no_consensus" in ds.report.rejected["reason"].iloc[0]
+    assert ds.report.audit["outliers"].iloc[0] == "120, 1000"  # the unresolved values
     median = _clean(rows, AUDIT.model_copy(update={"no_consensus": "median"}))
     assert median.df["Tc"].iloc[0] == pytest.approx(560.0)
     highest = _clean(rows, AUDIT.model_copy(update={"no_consensus": "highest"}))

@@ -321,10 +321,10 @@ def audit_values(
                     "rule": "; ".join([*rule_hits, NO_CONSENSUS_RULE]),
                     "label": np.nan,
                     "n_used": 0,
-                    "outliers": "",
+                    "outliers": _fmt([(x, "") for x in sorted(vk)]),
                     "reason": (
-                        f"no consensus: values {_fmt([(x, '') for x in sorted(vk)])} from "
-                        f"{n_src} source(s) form clusters of equal support ({support:g})"
+                        "no consensus: the values form disjoint clusters of equal support "
+                        f"({support:g} source(s) each)"
                     ),
                 }
                 return AuditOutcome(None, 0, 0.0, record, np.zeros(v.size, dtype=bool))
