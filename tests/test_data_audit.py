@@ -204,3 +204,29 @@ def test_real_curie_set_audited_by_default(shared_datasets, tmp_path):
     back = Dataset.load(tmp_path / "curie.parquet")
     assert len(back.report.audit) == len(rep.audit)
     assert back.report.audit_summary() == rep.audit_summary()
+
+
+def test_workflow_target_switches_the_audit(shared_datasets):
+    from mi.runner.spec import parse_spec
+    from mi.runner.workflow import _load_training, target_keys
+
+    def spec(audit: bool):
+        return parse_spec(
+            {
+                "version": 1,
+                "name": "t",
+                "targets": [{"name": "Tc", "dataset": "curie_tc", "label_audit": audit}],
+                "candidates": {"templates": [{"formula": "Nd2Fe14B"}]},
+            },
+            "wf.toml",
+        )
+
+    on, off = spec(True), spec(False)
+    assert target_keys(on, on.targets[0])["data"] != target_keys(off, off.targets[0])["data"]
+    table_on, extra_on = _load_training(on.targets[0], 0)
+    table_off, extra_off = _load_training(off.targets[0], 0)
+    assert "BDy2Fe14" in set(table_off["composition"])
+    assert "BDy2Fe14" not in set(table_on["composition"])
+    assert {r["rule"] for r in extra_on["record"]["label_audit"]} >= {"r2fe14b_floor"}
+    assert extra_off["record"]["label_audit"] == [] and extra_off["audit"].empty
+    assert len(extra_on["audit"]) > 500
