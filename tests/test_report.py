@@ -338,6 +338,7 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
     assert t.feature_importance is not None and len(t.feature_importance) > 10
     assert data.candidates is not None and 0 < len(data.candidates) <= 10
     assert {"rank", "formula", "Ms_mean", "Ms_std", "supply_risk"} <= set(data.candidates.columns)
+    assert {"Ms_in_domain", "Ms_known"} <= set(data.candidates.columns)  # flags in the ranked list
     assert data.n_candidates["generated"] == 6 * 7
     # the Dy cap removed the Dy-rich rows, and the report says how many
     assert "removed" in data.constraints[0] and "Dy+Tb" in data.constraints[0]

@@ -309,8 +309,10 @@ def _candidates(
     results = pd.read_parquet(path)
     pool = results.head(MAX_PARETO_POINTS).reset_index(drop=True)
     target_cols = []
+    flag_cols = []
     for t in summary.get("targets", []):
         target_cols += [f"{t.get('name')}_mean", f"{t.get('name')}_std"]
+        flag_cols += [f"{t.get('name')}_in_domain", f"{t.get('name')}_known"]
     wanted = [
         "rank",
         cols.get("formula", "formula"),
@@ -322,6 +324,7 @@ def _candidates(
         "cost_per_kg",
         cols.get("score", "acquisition"),
         "pareto_rank",
+        *flag_cols,
     ]
     shown = [c for c in dict.fromkeys(wanted) if c in results.columns]
     return results.head(min(top_n, 50))[shown].reset_index(drop=True), pool
