@@ -186,6 +186,8 @@ def test_what_to_make_next_leads_with_the_batch_and_its_flags():
         assert formula in section
     assert "A<b>&" not in section  # escaped
     assert "1.600 ± 0.040" in section and "1.30 ± 0.20" in section  # prediction ± std per pick
+    assert "1.30 ± 0.20 (outside domain: a guess)" in section  # not shown as a confident number
+    assert "1.600 ± 0.040 (outside" not in section
     assert "on the Pareto front" in section and "acquisition 1.66" in section  # why chosen
     # adjacent predictions 0.033 apart with std 0.04 each: the order is noise, and it says so
     assert "Ranking not resolved" in section and "9 of 9 adjacent pairs" in section

@@ -242,11 +242,13 @@ def picks_table(
         out["family"] = rows["family"].astype(str).to_numpy()
     for t in targets:
         unit = f" [{t.units}]" if t.units else ""
+        inside = rows.get(f"{t.name}_in_domain", pd.Series([True] * len(rows)))
         out[f"{t.name}{unit} (± std)"] = [
-            _pm(m, s)
-            for m, s in zip(
+            _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else " (outside domain: a guess)")
+            for m, s, ok in zip(
                 rows.get(t.column, pd.Series([math.nan] * len(rows))),
                 rows.get(t.std, pd.Series([math.nan] * len(rows))),
+                inside,
                 strict=True,
             )
         ]
