@@ -22,6 +22,7 @@ Output folder::
     cv/<target>_oof.parquet out-of-fold predictions (y_true, y_pred, y_std)
     models/<target>/        the fitted surrogates (mi.models.save_model)
     datasets/<name>_rejected.parquet   rows the data cleaning rejected
+    datasets/<name>_audit.parquet      labels the label audit changed or dropped, with the rule
     report.html             the run report (when mi.report is available)
     state.json, spec.json, steps/, chunks/   checkpoints
 """
@@ -175,7 +176,7 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
     """Training table (composition, y) of one target, plus the dataset's record."""
     from mi.data import load_dataset
 
-    ds = load_dataset(target.dataset)
+    ds = load_dataset(target.dataset, audit=target.label_audit)
     column = target.column or (ds.targets[0] if ds.targets else None)
     if column is None or column not in ds.df.columns:
         from mi.exceptions import closest_names
@@ -242,8 +243,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         "n_dataset_rows": n_rows,
         "n_train": len(table),
         "excluded_from_training": {k: v for k, v in dropped.items() if v},
+        "label_audit": report.audit_summary() if hasattr(report, "audit_summary") else [],
     }
-    return table, {"record": record, "rejected": rejected}
+    audit = getattr(report, "audit", None)
+    return table, {"record": record, "rejected": rejected, "audit": audit}
 
 
 def _make_model(target: TargetSpec, seed: int) -> Any:
@@ -314,7 +317,18 @@ def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
     t = target.model_dump(mode="json")
     data = _key(
         "data",
-        {k: t[k] for k in ("dataset", "column", "task", "positive", "min_value", "max_value")},
+        {
+            k: t[k]
+            for k in (
+                "dataset",
+                "column",
+                "task",
+                "positive",
+                "min_value",
+                "max_value",
+                "label_audit",
+            )
+        },
         t["max_rows"],
         spec.seed,
     )
@@ -396,6 +410,11 @@ def _train_target(
                     if rejected[col].dtype == object:
                         rejected[col] = rejected[col].astype(str)
                 rejected.to_parquet(path, index=False)
+            audit = extra["audit"]
+            if audit is not None and len(audit):
+                path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                audit.to_parquet(path, index=False)
             cp.write_table(step, "train", table)
             cp.write_json(step, "record", record)
             cp.mark_done(step, time.perf_counter() - t0, keys["data"], rows=len(table))
@@ -504,6 +523,29 @@ def _train_target(
     record = dict(record)
     record["cv"] = cv
     return model, columns, table, record
+
+
+def _fit_domain(
+    target: TargetSpec,
+    table: pd.DataFrame,
+    columns: list[str],
+    cp: Checkpoint,
+    record: dict[str, Any],
+) -> Any:
+    """Applicability domain of one target: its training compositions and features.
+
+    Compounds whose labels the label audit dropped still exist: they count as known.
+    """
+    from mi.models.applicability import ApplicabilityDomain
+
+    X = cp.read_table(f"features_{target.name}", "X")[columns]
+    known: list[str] = []
+    audit_path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+    if audit_path.is_file():
+        audit = pd.read_parquet(audit_path)
+        dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
+        known = audit.loc[dropped, "composition"].astype(str).tolist()
+    return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy(), known=known)
 
 
 def spec_out(cp: Checkpoint) -> Path:
@@ -860,6 +902,7 @@ def _run(
                 preset=target.preset,
                 columns=columns,
                 model=model,
+                domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         records.append((target, record))
@@ -1039,6 +1082,10 @@ def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[d
         }
         seen[name]["rejected_file"] = (
             f"datasets/{name}_rejected.parquet" if r.get("n_rejected") else None
+        )
+        seen[name]["label_audit"] = r.get("label_audit", [])
+        seen[name]["audit_file"] = (
+            f"datasets/{name}_audit.parquet" if r.get("label_audit") else None
         )
     return list(seen.values())
 
