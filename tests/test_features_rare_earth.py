@@ -56,6 +56,16 @@ def test_4f_moment_sign_light_parallel_heavy_antiparallel() -> None:
         assert (q.signed_moment > 0) == (n < 7), el
 
 
+def test_room_temperature_reduction_in_exchange_field() -> None:
+    nd, tb, dy, gd = (ion_quantities(n) for n in (3, 8, 9, 7))
+    for q in (nd, tb, dy, gd):
+        assert 0 < q.reduced_moment_rt < 1
+        assert q.single_ion_rt == pytest.approx(q.single_ion * q.reduced_moment_rt**3)
+    # a larger projected spin feels a larger exchange field: heavy R keep more of their moment
+    assert gd.reduced_moment_rt > tb.reduced_moment_rt > dy.reduced_moment_rt > nd.reduced_moment_rt
+    assert tb.single_ion_rt > dy.single_ion_rt > nd.single_ion_rt > 0
+
+
 def test_features_compositions_and_backends_agree() -> None:
     formulas = ["Nd2Fe14B", "Dy2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Ce2Fe14B", "Fe2O3", "MnAl", "Fe",
                 "Sm2Fe17N3", "Nd2(Fe0.8Co0.2)14B", "LiBeBCNOFNaMgAl"]  # fmt: skip

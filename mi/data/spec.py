@@ -59,6 +59,14 @@ class TargetSpec(_Strict):
     reported_flag: str | None = Field(
         default=None, description="Bool column: True where the value is not missing_value."
     )
+    array_index: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "kind='array' only: take this entry of the array instead of pooling all of them "
+            "(e.g. 0 for K1 of an anisotropy cell '[K1, K2]'); a shorter array is rejected."
+        ),
+    )
 
     @property
     def source(self) -> str:
@@ -69,6 +77,8 @@ class TargetSpec(_Strict):
     def _flag_needs_code(self) -> TargetSpec:
         if (self.reported_flag is None) != (self.missing_value is None):
             raise ValueError("missing_value and reported_flag must be given together")
+        if self.array_index is not None and self.kind != "array":
+            raise ValueError("array_index needs kind = 'array'")
         return self
 
 

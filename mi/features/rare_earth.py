@@ -12,7 +12,9 @@ Per rare-earth (R) ion, from its 4f electron count ``n`` (Hund's rules, computed
   (``gJ < 1``) and antiparallel for the heavy ones (``gJ > 1``);
 * the second-order Stevens factor ``alpha_J`` and the radial integral ``<r^2>`` of the 4f shell,
   which with the crystal-field coefficient ``A20`` of the R site give the single-ion
-  anisotropy ``K1 = -3/2 alpha_J <r^2> A20 J (2J - 1)`` per ion at 0 K (Coey 2010, ch. 4 and 11).
+  anisotropy ``K1 = -3/2 alpha_J <r^2> A20 J (2J - 1)`` per ion at 0 K (Coey 2010, ch. 4 and 11);
+* the same moment and anisotropy at 300 K in the mean exchange field of the 3d sublattice
+  (see :data:`EXCHANGE_SPLITTING_K`).
 
 These are averaged over the R sites (weights: R atoms), and completed by R and Fe/Co/Ni
 sublattice descriptors and two physics estimates used as baselines by the magnet models
@@ -116,11 +118,16 @@ R2_4F: dict[int, float] = {
 #: depends on the Mn-Mn distance).
 TM_MOMENT_RT: dict[str, float] = {"Fe": 2.05, "Co": 1.45, "Ni": 0.55}
 
-#: Room-temperature reduction of the 4f moment and of the single-ion anisotropy relative to
-#: their 0 K values (moment: about 0.7 from the R2Fe14B polarisations; anisotropy: about 0.25,
-#: Nd in Nd2Fe14B; Herbst 1991). Deliberately one number each: the estimates are baselines.
-MOMENT_4F_RT_FACTOR = 0.7
-ANISOTROPY_RT_FACTOR = 0.25
+#: Temperature of the room-temperature estimates (K).
+ROOM_TEMPERATURE = 300.0
+
+#: Exchange splitting 2 muB B_ex / kB (K) of the 4f spin in the molecular field of the 3d
+#: sublattice (B_ex about 365 T, the order of the R-Fe exchange fields of R2Fe14B; Herbst 1991).
+#: In mean field the 4f moment at temperature T is gJ J B_J(y), y = 2 |gJ - 1| J muB B_ex / kT
+#: (the exchange acts on the spin projection (gJ - 1) J), and the single-ion anisotropy falls as
+#: the cube of that reduced moment (Callen & Callen, l = 2). With this value Nd keeps 0.63 of
+#: its moment at 300 K, and Tb, whose projected spin is larger, keeps more anisotropy than Dy.
+EXCHANGE_SPLITTING_K = 490.0
 
 #: |A20| of the R site in kelvin per a0^2 (order of magnitude of R2Fe14B, Herbst 1991). Sign
 #: by composition: positive with boron (the 2:14:1 structure: Pr, Nd, Tb, Dy uniaxial), negative
@@ -152,6 +159,15 @@ class IonQuantities:
     alpha_J: float
     r2: float
     single_ion: float  # -alpha_J <r^2> J(2J - 1), a0^2: >0 adds uniaxial anisotropy if A20 > 0
+    reduced_moment_rt: float  # B_J(y) at ROOM_TEMPERATURE in the exchange field
+    signed_moment_rt: float  # signed_moment * reduced_moment_rt
+    single_ion_rt: float  # single_ion * reduced_moment_rt ** 3 (Callen-Callen)
+
+
+def _brillouin(J: float, y: float) -> float:
+    """Brillouin function B_J(y) (y > 0)."""
+    a, b = (2 * J + 1) / (2 * J), 1 / (2 * J)
+    return a / math.tanh(a * y) - b / math.tanh(b * y)
 
 
 @cache
@@ -197,6 +213,10 @@ def ion_quantities(n4f: int) -> IonQuantities:
     alpha = float(STEVENS_ALPHA[n4f])
     r2 = R2_4F.get(n4f, 0.0)
     single_ion = -alpha * r2 * J * (2 * J - 1) if J > 0.5 else 0.0
+    if J > 0 and projected != 0:
+        reduced = _brillouin(J, abs(projected) * EXCHANGE_SPLITTING_K / ROOM_TEMPERATURE)
+    else:
+        reduced = 1.0 if J > 0 else 0.0
     return IonQuantities(
         n4f=n4f,
         S=S,
@@ -210,6 +230,9 @@ def ion_quantities(n4f: int) -> IonQuantities:
         alpha_J=alpha,
         r2=r2,
         single_ion=single_ion,
+        reduced_moment_rt=reduced,
+        signed_moment_rt=signed * reduced,
+        single_ion_rt=single_ion * reduced**3,
     )
 
 
@@ -226,6 +249,8 @@ _ION_FIELDS = (
     ("signed 4f moment vs 3d (muB)", "signed_moment"),
     ("Stevens alpha_J", "alpha_J"),
     ("single-ion factor -alpha_J r2 J(2J-1)", "single_ion"),
+    ("signed 4f moment at 300 K (muB)", "signed_moment_rt"),
+    ("single-ion factor at 300 K", "single_ion_rt"),
 )
 _TM = ("Fe", "Co", "Ni")
 _D_COUNT = {"Fe": 6, "Co": 7, "Ni": 8}  # 3d electrons of the free atoms (3d^n 4s^2)
@@ -274,11 +299,11 @@ def _element_tables() -> dict[str, np.ndarray]:
         tm[element_index(sym), k] = 1.0
         d_count[element_index(sym)] = _D_COUNT[sym]
         moment[element_index(sym)] = TM_MOMENT_RT[sym]
-    signed = ion[:, [f for _, f in _ION_FIELDS].index("signed_moment")]
-    moment = moment + MOMENT_4F_RT_FACTOR * signed
+    fields = [f for _, f in _ION_FIELDS]
+    moment = moment + ion[:, fields.index("signed_moment_rt")]
     volume = np.array(property_table(MagpieData(), "GSvolume_pa"), dtype=np.float64)
     volume[~np.isfinite(volume)] = float(np.nanmedian(volume))  # missing: the median element
-    single = ion[:, [f for _, f in _ION_FIELDS].index("single_ion")]
+    single = ion[:, fields.index("single_ion_rt")]
     for arr in (is_re, ion, tm, d_count, moment, volume, single):
         arr.setflags(write=False)
     return {
@@ -320,9 +345,9 @@ def _from_sums(
     moment_pa = moment_sum / total
     # the net moment may point along the 4f sublattice (heavy-R-rich ferrimagnets): |m|
     js = _MU0 * np.abs(moment_pa) * _MU_B / (volume_pa * _A3)
-    # 4f single-ion K1 at room temperature: -3/2 alpha_J <r^2> A20 J(2J-1) per R ion, per volume
+    # 4f single-ion K1 at 300 K: -3/2 alpha_J <r^2> A20 J(2J-1) m(T)^3 per R ion, per volume
     a20 = np.where(boron > 0, A20_KELVIN_PER_A02, -A20_KELVIN_PER_A02)
-    k1 = 1.5 * a20 * single_sum * _K_B * ANISOTROPY_RT_FACTOR / (volume_sum * _A3) / 1e6
+    k1 = 1.5 * a20 * single_sum * _K_B / (volume_sum * _A3) / 1e6
     ratio = np.where(has_tm, re_amt / safe_tm, 0.0)
     cols = [
         has_re.astype(np.float64),

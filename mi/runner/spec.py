@@ -109,7 +109,9 @@ class TargetSpec(_Strict):
         ),
     )
     preset: str = Field("magpie", description="Featurizer preset name.")
-    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier"] = "xgb_ensemble"
+    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier", "physics_residual"] = (
+        "xgb_ensemble"
+    )
     model_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments for the model's constructor."
     )
@@ -434,9 +436,9 @@ def quick_spec(
     for i, t in enumerate(spec.targets):
         params = dict(t.model_params)
         params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model == "xgb_ensemble":
+        if t.model in ("xgb_ensemble", "physics_residual"):
             params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest"):
+        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
             over[f"targets.{i}.model_params"] = params
         over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
         over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
