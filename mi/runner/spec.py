@@ -54,6 +54,7 @@ __all__ = [
     "CandidatesSpec",
     "ConstraintSpec",
     "CriticalitySpec",
+    "CoercivitySpec",
     "AcquisitionSpec",
     "OutputSpec",
     "ExecutionSpec",
@@ -229,6 +230,29 @@ class CriticalitySpec(_Strict):
     )
 
 
+class CoercivitySpec(_Strict):
+    """Kronmüller coercivity proxy from an anisotropy and a polarisation target.
+
+    ``mu0 Ha = 2 mu0 K1 / Js`` and ``mu0 Hc = alpha mu0 Ha - Neff Js`` per candidate, with
+    propagated std (:func:`mi.features.coercivity.kronmuller`); results get ``Ha_mean/std`` and
+    ``Hc_mean/std`` columns (tesla).
+    """
+
+    anisotropy: str = Field(..., description="Target predicting K1 in MJ/m3.")
+    polarisation: str = Field(..., description="Target predicting Js = mu0 Ms in tesla.")
+    alpha: float = Field(
+        0.4, gt=0, le=1, description="Microstructure factor (sintered Nd-Fe-B: about 0.3-0.6)."
+    )
+    neff: float = Field(1.0, ge=0, description="Effective demagnetising factor (about 1).")
+    rank: bool = Field(
+        True,
+        description=(
+            "Pareto-rank on Hc in place of the anisotropy target's mean (Hc already trades "
+            "anisotropy against Js)."
+        ),
+    )
+
+
 class AcquisitionSpec(_Strict):
     """How candidates are ranked."""
 
@@ -255,6 +279,15 @@ class OutputSpec(_Strict):
             "mean and the criticality objective (ties broken by acquisition). Pareto ranks are "
             "computed among the retained candidates (the keep_per_chunk best of every chunk by "
             "acquisition), not over every generated candidate."
+        ),
+    )
+    front_order: Literal["acquisition", "families"] = Field(
+        "acquisition",
+        description=(
+            "Order inside one Pareto rank (rank_by = 'pareto'): by acquisition value, or "
+            "'families' in turn (every family's best candidate by acquisition, then every "
+            "family's second ...), so that one template family cannot fill the top rows; no "
+            "member of a front dominates another, so either order is a convention."
         ),
     )
     batch_size: int | None = Field(
@@ -342,6 +375,9 @@ class RunSpec(_Strict):
     candidates: CandidatesSpec
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     criticality: CriticalitySpec = Field(default_factory=CriticalitySpec)
+    coercivity: CoercivitySpec | None = Field(
+        None, description="Kronmüller coercivity proxy from two targets (magnet screens)."
+    )
     acquisition: AcquisitionSpec = Field(default_factory=AcquisitionSpec)
     outputs: OutputSpec = Field(default_factory=OutputSpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
@@ -354,6 +390,11 @@ class RunSpec(_Strict):
             raise ValueError(f"target names must be unique; repeated: {sorted(dup)}")
         if self.acquisition.target is not None and self.acquisition.target not in names:
             raise ValueError(_choice_message("acquisition.target", self.acquisition.target, names))
+        if self.coercivity is not None:
+            for key in ("anisotropy", "polarisation"):
+                value = getattr(self.coercivity, key)
+                if value not in names:
+                    raise ValueError(_choice_message(f"coercivity.{key}", value, names))
         return self
 
     def digest(self) -> str:

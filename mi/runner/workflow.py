@@ -654,13 +654,20 @@ def _rank(
         before = len(pool)
         pool = pool.drop_duplicates("key", keep="first")
         n_dupes = before - len(pool)
+        if spec.coercivity is not None:
+            from mi.runner.magnets import add_coercivity
+
+            pool = add_coercivity(pool, spec.coercivity)
         # Pareto ranks over every target's mean and the risk objective, on the best rows
         n_pareto = min(len(pool), max(5 * spec.outputs.top_n, 2000))
         head = pool.iloc[:n_pareto]
         cols = []
+        coercivity = spec.coercivity
         for t in targets:
-            sign = 1.0 if t.maximize else -1.0
-            cols.append(sign * head[f"{t.name}_mean"].to_numpy(dtype=np.float64))
+            sign, column = (1.0 if t.maximize else -1.0), f"{t.name}_mean"
+            if coercivity is not None and coercivity.rank and t.name == coercivity.anisotropy:
+                sign, column = 1.0, "Hc_mean"  # the coercivity proxy stands for the anisotropy
+            cols.append(sign * head[column].to_numpy(dtype=np.float64))
         cols.append(-head[spec.criticality.objective].to_numpy(dtype=np.float64))
         ranks = pareto_ranks(np.column_stack(cols), min_ranked=2 * spec.outputs.top_n)
         pareto = np.full(len(pool), ranks.max() + 1 if ranks.size else 1, dtype=np.int64)
@@ -668,11 +675,14 @@ def _rank(
         pool["pareto_rank"] = pareto
         pool["on_front"] = pool["pareto_rank"] == 1
         if spec.outputs.rank_by == "pareto":
+            order = ["pareto_rank", "acquisition", "index"]
+            if spec.outputs.front_order == "families":
+                # the n-th best of every family (by acquisition) before any family's (n+1)-th
+                pool["_turn"] = pool.groupby(["pareto_rank", "family"]).cumcount()
+                order = ["pareto_rank", "_turn", "acquisition", "index"]
             pool = pool.sort_values(
-                ["pareto_rank", "acquisition", "index"],
-                ascending=[True, False, True],
-                kind="stable",
-            )
+                order, ascending=[True] * (len(order) - 2) + [False, True], kind="stable"
+            ).drop(columns="_turn", errors="ignore")
         pool.insert(0, "rank", np.arange(1, len(pool) + 1))
         pool = pool.reset_index(drop=True)
         if spec.outputs.batch_size and ctx is not None:
@@ -878,6 +888,24 @@ def _run(
             batch.to_csv(batch_tmp, index=False)
             batch_tmp.replace(out / "batch.csv")
         st.done = len(pool)
+    tradeoff_file = None
+    if spec.coercivity is not None:
+        from mi.runner.magnets import TRADEOFF_FILE, dytb_tradeoff
+
+        with progress.stage("Dy/Tb trade-off", unit="front members") as st:
+            tradeoff = dytb_tradeoff(
+                pool,
+                trained,
+                spec.coercivity,
+                spec.criticality.weights,
+                spec.criticality.hree_convention,
+                spec.criticality.objective,
+            )
+            tmp = out / f".{TRADEOFF_FILE}.tmp"
+            tradeoff.to_csv(tmp, index=False)
+            tmp.replace(out / TRADEOFF_FILE)
+            tradeoff_file = TRADEOFF_FILE
+            st.done = len(tradeoff)
 
     first = spec.targets[primary]
     summary: dict[str, Any] = {
@@ -896,6 +924,7 @@ def _run(
             "risk": spec.criticality.objective,
             "n_observed": int(ok.sum()),
         },
+        "coercivity": None if spec.coercivity is None else spec.coercivity.model_dump(),
         "targets": [
             {
                 "name": t.name,
@@ -933,6 +962,7 @@ def _run(
             "results": "results.parquet",
             "top": "top.csv",
             "batch": "batch.csv" if spec.outputs.batch_size else None,
+            "dytb_tradeoff": tradeoff_file,
             "cv": "cv/",
             "models": "models/",
             "report": "report.html",
