@@ -89,3 +89,18 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     assert (table["d_Js"] < 0).all()
     assert (table["d_Ha"] > 0).all()
     assert (table["d_supply_risk"] > 0).all()
+
+
+def test_report_shows_the_tradeoff(tmp_path, shared_datasets) -> None:
+    from mi.report import write_report
+
+    spec = _small(load_spec(REPO / "workflows" / "ndfeb_hree_reduction.toml"))
+    spec = spec.with_overrides(**{"outputs.report": True})
+    run_workflow(spec, tmp_path, progress=Progress(quiet=True))
+    page = (tmp_path / "report.html").read_text()
+    assert "What Dy and Tb buy" in page and "Dy/Tb-free neighbour" in page
+    table = pd.read_csv(tmp_path / "dytb_tradeoff.csv")
+    assert table["free_formula"].iloc[0] in page
+    (tmp_path / "dytb_tradeoff.csv").write_text("")  # an empty file: the section is left out
+    write_report(tmp_path, tmp_path / "again.html")
+    assert "What Dy and Tb buy" not in (tmp_path / "again.html").read_text()
