@@ -102,3 +102,18 @@ def test_rare_earth_composes_with_magnet() -> None:
     assert (
         labels[-get_preset("rare_earth").n_features :] == get_preset("rare_earth").feature_labels()
     )
+
+
+def test_feature_selection_and_unknown_name() -> None:
+    from mi.features.rare_earth import RareEarthPhysics
+
+    f = RareEarthPhysics(features=["RE atomic fraction", "RE mean de Gennes factor"])
+    assert f.feature_labels() == ["RE atomic fraction", f"RE mean de Gennes factor [{VALENCE_TAG}]"]
+    from pymatgen.core import Composition
+
+    assert f.featurize(Composition("Gd2Fe14B")) == pytest.approx([2 / 17, 15.75])
+    with pytest.raises(ValueError, match="unknown feature"):
+        RareEarthPhysics(features=["RE mean charm"])
+    curie = featurize(["Dy2Fe14B", "Fe2O3"], preset="curie_rare_earth")
+    assert "RE mean J [Ce4+ Eu2+ Sm3+ Yb3+]" not in curie.columns  # identity kept out
+    assert curie.notna().all().all()

@@ -373,7 +373,7 @@ def rare_earth_block(featurizer: Any, block: Any) -> np.ndarray:
     t = _element_tables()
     idx, amt = block.indices, block.amounts
     w = amt[:, None]
-    return _from_sums(
+    out = _from_sums(
         total=block.total,
         re_amt=block.rowsum(t["is_re"][idx] * amt),
         ion_sum=block.rowsum(t["ion"][idx] * w),
@@ -384,6 +384,7 @@ def rare_earth_block(featurizer: Any, block: Any) -> np.ndarray:
         single_sum=block.rowsum(t["single_ion"][idx] * amt),
         boron=block.rowsum(np.where(idx == _INTERSTITIAL_B, amt, 0.0)),
     )
+    return out[:, featurizer.columns_]
 
 
 class RareEarthPhysics(BaseFeaturizer):
@@ -391,6 +392,12 @@ class RareEarthPhysics(BaseFeaturizer):
 
     See the module docstring for the quantities, valence choices and sources. The array
     version (:func:`rare_earth_block`) computes the same numbers for millions of rows.
+
+    Parameters
+    ----------
+    features : list of str, optional
+        Keep only these columns (labels as :meth:`feature_labels` gives them without a
+        selection, the ``[valence]`` tag may be left out). Default: all.
 
     Examples
     --------
@@ -400,6 +407,23 @@ class RareEarthPhysics(BaseFeaturizer):
     >>> row["has rare earth"], round(row["RE mean J [Ce4+ Eu2+ Sm3+ Yb3+]"], 2)
     (1.0, 4.5)
     """
+
+    def __init__(self, features: list[str] | tuple[str, ...] | None = None) -> None:
+        self.features = None if features is None else list(features)
+        everything = _labels()
+        if self.features is None:
+            self.columns_ = list(range(len(everything)))
+        else:
+            untagged = [lab.replace(f" [{VALENCE_TAG}]", "") for lab in everything]
+            unknown = [f for f in self.features if f not in everything and f not in untagged]
+            if unknown:
+                raise ValueError(
+                    f"RareEarthPhysics: unknown feature(s) {unknown}; choose from {untagged}."
+                )
+            self.columns_ = [
+                i for i, (a, b) in enumerate(zip(everything, untagged, strict=True))
+                if a in self.features or b in self.features
+            ]  # fmt: skip
 
     def featurize(self, comp: Any) -> list[float]:
         """Features of one composition.
@@ -428,11 +452,12 @@ class RareEarthPhysics(BaseFeaturizer):
             single_sum=np.array([(t["single_ion"][idx] * amt).sum()]),
             boron=np.array([amt[idx == _INTERSTITIAL_B].sum()]),
         )
-        return [float(v) for v in row[0]]
+        return [float(row[0, i]) for i in self.columns_]
 
     def feature_labels(self) -> list[str]:
         """Column labels (valence choices in brackets)."""
-        return _labels()
+        everything = _labels()
+        return [everything[i] for i in self.columns_]
 
     def citations(self) -> list[str]:
         """Stevens factors, <r^2>, R2Fe14B physics."""
