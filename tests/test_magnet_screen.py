@@ -75,6 +75,11 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     np.testing.assert_allclose(
         pool["Hc_mean"], 0.4 * pool["Ha_mean"] - 1.0 * pool["Js_mean"], rtol=1e-9, atol=1e-9
     )
+    # predicted Hc < min_hc = 0: ranked after every candidate that could be a permanent magnet
+    soft = pool["Hc_mean"] < 0
+    assert soft.any() and (~soft).any()  # Ce-rich 2:14:1 rows are predicted soft
+    assert not pool.loc[soft, "on_front"].any()
+    assert pool.loc[soft, "rank"].min() > pool.loc[~soft & pool["on_front"], "rank"].max()
     # inside the first Pareto rank the families take turns
     front = pool[pool["pareto_rank"] == 1]
     turns = front.groupby("family").cumcount().to_numpy()

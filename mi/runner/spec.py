@@ -251,6 +251,13 @@ class CoercivitySpec(_Strict):
             "anisotropy against Js)."
         ),
     )
+    min_hc: float | None = Field(
+        None,
+        description=(
+            "Candidates whose predicted Hc (T) is below this are not permanent magnets: they "
+            "stay in the results but are ranked after every other candidate."
+        ),
+    )
 
 
 class AcquisitionSpec(_Strict):

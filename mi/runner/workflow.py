@@ -669,8 +669,17 @@ def _rank(
                 sign, column = 1.0, "Hc_mean"  # the coercivity proxy stands for the anisotropy
             cols.append(sign * head[column].to_numpy(dtype=np.float64))
         cols.append(-head[spec.criticality.objective].to_numpy(dtype=np.float64))
-        ranks = pareto_ranks(np.column_stack(cols), min_ranked=2 * spec.outputs.top_n)
-        pareto = np.full(len(pool), ranks.max() + 1 if ranks.size else 1, dtype=np.int64)
+        points = np.column_stack(cols)
+        ranked = np.ones(len(points), dtype=bool)
+        if coercivity is not None and coercivity.min_hc is not None:
+            # predicted softer than min_hc: not a permanent magnet, ranked after every other row
+            ranked = head["Hc_mean"].to_numpy(dtype=np.float64) >= coercivity.min_hc
+        ranks = np.zeros(len(points), dtype=np.int64)
+        if ranked.any():
+            ranks[ranked] = pareto_ranks(points[ranked], min_ranked=2 * spec.outputs.top_n)
+        worst = int(ranks.max()) + 1 if ranks.size else 1
+        ranks[~ranked] = worst
+        pareto = np.full(len(pool), worst, dtype=np.int64)
         pareto[:n_pareto] = ranks
         pool["pareto_rank"] = pareto
         pool["on_front"] = pool["pareto_rank"] == 1
