@@ -80,6 +80,8 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     assert soft.any() and (~soft).any()  # Ce-rich 2:14:1 rows are predicted soft
     assert not pool.loc[soft, "on_front"].any()
     assert pool.loc[soft, "rank"].min() > pool.loc[~soft & pool["on_front"], "rank"].max()
+    assert (pool.loc[pool["batch"] > 0, "Hc_mean"] >= 0).all()  # no batch pick is soft
+    assert (pool["batch"] > 0).sum() == spec.outputs.batch_size
     # inside the first Pareto rank the families take turns
     front = pool[pool["pareto_rank"] == 1]
     turns = front.groupby("family").cumcount().to_numpy()

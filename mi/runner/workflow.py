@@ -603,6 +603,13 @@ def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
     if q == 0 or len(pool) == 0:
         return order
     head = pool.iloc[: min(len(pool), max(50 * q, 2000))]
+    positions = np.arange(len(head))
+    hc = spec.coercivity
+    if hc is not None and hc.min_hc is not None and "Hc_mean" in head.columns:
+        positions = np.flatnonzero(head["Hc_mean"].to_numpy(dtype=np.float64) >= hc.min_hc)
+        head = head.iloc[positions]  # no batch pick among predicted non-magnets
+        if len(head) == 0:
+            return order
     target = ctx.targets[ctx.acquisition_target]
     pred = Prediction(
         head[f"{target.name}_mean"].to_numpy(dtype=np.float64),
@@ -622,7 +629,8 @@ def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
         risk_observed=ctx.risk_observed,
         rng=spec.seed,
     )
-    order[np.asarray(chosen.indices, dtype=np.int64)] = np.arange(1, len(chosen.indices) + 1)
+    picked = positions[np.asarray(chosen.indices, dtype=np.int64)]
+    order[picked] = np.arange(1, len(chosen.indices) + 1)
     return order
 
 
