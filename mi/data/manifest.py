@@ -33,8 +33,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mi._paths import check_name
 from mi.data.spec import TableSpec
 from mi.exceptions import SpecError
 
@@ -72,6 +73,11 @@ class FileSpec(_Strict):
         if self.url:
             return self.url
         return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+
+    @field_validator("name")
+    @classmethod
+    def _safe_file_name(cls, v: str) -> str:
+        return check_name(v, "file name")  # a file name inside the dataset folder
 
     @model_validator(mode="after")
     def _has_source(self) -> FileSpec:
@@ -126,6 +132,11 @@ class Manifest(_Strict):
     materials_project: MaterialsProjectSource | None = None
     optimade: OptimadeSource | None = None
     path: str = Field(default="", description="Manifest file (filled in when read).")
+
+    @field_validator("folder")
+    @classmethod
+    def _safe_folder(cls, v: str | None) -> str | None:
+        return None if v is None else check_name(v, "folder name")  # a folder in the data/cache dir
 
     @model_validator(mode="after")
     def _kind_section(self) -> Manifest:

@@ -43,6 +43,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mi._paths import check_name
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -120,6 +121,14 @@ class TargetSpec(_Strict):
         None, ge=10, description="Train on a random subset of this many rows (quick runs)."
     )
     cv: CVSpec = Field(default_factory=CVSpec)
+
+    @field_validator("name", "dataset", "preset")
+    @classmethod
+    def _safe_name(cls, v: str, info: Any) -> str:
+        # these names become file and folder names in the output folder and the caches
+        return check_name(
+            v, "target name" if info.field_name == "name" else f"{info.field_name} name"
+        )
 
     @model_validator(mode="after")
     def _task_consistency(self) -> TargetSpec:

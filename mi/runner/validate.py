@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
+from mi._paths import is_safe_name, unsafe_name_message
 from mi.exceptions import MIError, RegistryKeyError, SpecError, closest_names
 from mi.runner.spec import RunSpec
 
@@ -107,6 +108,11 @@ def check_spec(spec: RunSpec) -> None:
     presets = _names(features.list_presets())
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
+        for field in ("name", "dataset", "preset"):  # again: model_copy() skips validators
+            value = getattr(target, field)
+            if not is_safe_name(value):
+                what = "target name" if field == "name" else f"{field} name"
+                raise SpecError(f"{key}.{field} = {value!r}: {unsafe_name_message(what)}.")
         if target.dataset not in datasets:
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
