@@ -41,6 +41,7 @@ from mi._atomic import atomic_write, atomic_write_text
 from mi.exceptions import MIError, SpecError
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.executors import ExecutorHandle, make_executor, run_chunks
+from mi.runner.outdir import lock_out_dir
 from mi.runner.progress import Progress
 from mi.runner.spec import RunSpec, TargetSpec, load_spec
 
@@ -777,19 +778,20 @@ def run_workflow(
     spec = spec_or_path if isinstance(spec_or_path, RunSpec) else load_spec(spec_or_path)
     check_spec(spec)
     progress = progress or Progress()
-    own_handle = executor is None
-    handle = executor or make_executor(
-        spec.execution.executor,
-        scheduler=scheduler,
-        cluster=cluster,
-        cluster_spec=spec.execution.cluster,
-        n_jobs=spec.execution.n_jobs,
-    )
-    try:
-        return _run(spec, Path(out_dir), handle, progress, restart, report)
-    finally:
-        if own_handle:
-            handle.close()
+    with lock_out_dir(out_dir):  # one writer per output folder, for the whole run
+        own_handle = executor is None
+        handle = executor or make_executor(
+            spec.execution.executor,
+            scheduler=scheduler,
+            cluster=cluster,
+            cluster_spec=spec.execution.cluster,
+            n_jobs=spec.execution.n_jobs,
+        )
+        try:
+            return _run(spec, Path(out_dir), handle, progress, restart, report)
+        finally:
+            if own_handle:
+                handle.close()
 
 
 def _run(
