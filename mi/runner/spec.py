@@ -67,6 +67,9 @@ __all__ = [
 #: Version of the workflow-file schema this ``mi`` reads.
 SPEC_VERSION = 1
 
+#: Default limit on a screen's candidate grid points (``[execution] max_grid_points``).
+DEFAULT_MAX_GRID_POINTS = 100_000_000
+
 MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier")
 
 
@@ -324,6 +327,19 @@ class ExecutionSpec(_Strict):
         ),
     )
     n_jobs: int | None = Field(None, description="Workers of the process pool (default: quota).")
+    max_grid_points: int = Field(
+        DEFAULT_MAX_GRID_POINTS,
+        ge=1,
+        description=(
+            "Refuse, before any work, a screen whose templates have more grid points than this "
+            "(computed from the spec alone; `mi run --max-grid-points` overrides)."
+        ),
+    )
+    memory_budget_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Refuse a screen whose estimated memory exceeds this (default: half the RAM).",
+    )
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
 
 
@@ -421,6 +437,7 @@ def quick_spec(
     -------
     RunSpec
     """
+    from mi.runner.bounds import template_grid_bound
     from mi.runner.candidates import build_template
 
     share = max(1, max_candidates // len(spec.candidates.templates))
@@ -429,7 +446,10 @@ def quick_spec(
         ranges = {k: list(v) for k, v in tpl.ranges.items()}
         for _ in range(12):
             candidate = tpl.model_copy(update={"ranges": ranges})
-            if not ranges or build_template(candidate).size <= share:
+            if not ranges:
+                break
+            bound = template_grid_bound(candidate)  # O(spec): no grid is built
+            if bound <= share or (bound <= 100 * share and build_template(candidate).size <= share):
                 break
             ranges = {k: [a, b, min(2 * c, max(b - a, c))] for k, (a, b, c) in ranges.items()}
         templates.append(tpl.model_copy(update={"ranges": ranges}).model_dump())

@@ -122,6 +122,10 @@ def check_spec(spec: RunSpec) -> None:
         allowed = list(inspect.signature(cls).parameters)
         _check_params(f"{key}.model_params", target.model_params, allowed)
 
+    from mi.runner.bounds import check_work_bounds
+
+    n_features = max((features.get_preset(t.preset).n_features for t in spec.targets), default=200)
+    check_work_bounds(spec, n_features)  # O(spec): before any template is built
     _check_acquisition(spec)
     _check_constraints(spec)
     _check_criticality(spec)
