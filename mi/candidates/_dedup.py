@@ -76,16 +76,29 @@ def row_hashes(csr: sparse.csr_matrix) -> np.ndarray:
     out = np.zeros(n, dtype=np.uint64)
     if csr.data.size == 0:
         return out
-    scaled = np.rint(csr.data * KEY_SCALE)
-    scaled[scaled == 0] = 1.0  # tiny positive amounts still count (as in mi.chem)
+    from mi.chem.matrix import key_amounts
+
+    scaled, _ = key_amounts(csr)  # the same integers as mi.chem's canonical keys
     starts = csr.indptr[:-1][has]
     totals = np.add.reduceat(scaled, starts)
-    if totals.max() >= 2.0**53:
-        raise OverflowError("amounts too large for exact hashing (over 9e9 atoms per row)")
-    frac = scaled / np.repeat(totals, counts[has])
+    exact = totals < 2.0**53
+    row_total = np.ones(n)
+    row_total[np.flatnonzero(has)[exact]] = totals[exact]
+    frac = scaled / np.repeat(row_total, counts)
     mixed = _splitmix(frac.view(np.uint64)) ^ _ELEMENT_SALT[csr.indices]
     # order-independent combination per row, then one more mix
     out[has] = _splitmix(np.add.reduceat(mixed, starts))
+    if not exact.all():  # huge amounts: hash the canonical key string itself
+        import hashlib
+
+        from mi.chem.matrix import CompositionMatrix
+
+        rows = np.flatnonzero(has)[~exact]
+        keys = CompositionMatrix._from_csr(csr[rows]).canonical_keys()
+        out[rows] = [
+            int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "little")
+            for k in keys
+        ]
     return out
 
 
