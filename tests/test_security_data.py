@@ -52,3 +52,55 @@ def test_clean_formula_of_huge_amounts_parses_back():
         == parse_formulas(["Fe1e13O", "Fe2e13O", "Fe1e-7O3e-7"], on_error="raise").canonical_keys()
     )
     assert np.all(np.isfinite(ds.df["y"]))
+
+
+def test_carriage_return_in_rejected_value_keeps_report_readable(tmp_path):
+    from mi.data import Dataset
+
+    raw = pd.DataFrame(
+        {"f": ["Fe2O3", "Fe2O3\rX", "NaCl", "Fe\nXy", "Si"], "y": [1.0, 2.0, 3.0, 4.0, 5.0]}
+    )
+    ds = read_table(raw, composition_col="f", targets=["y"])
+    assert ds.report.n_rejected == 2
+    files = ds.save(tmp_path / "t.parquet")
+    rejected_csv = next(p for p in files if p.name == "t.rejected.csv")
+    assert len(rejected_csv.read_bytes().splitlines()) == 3  # header + one line per row
+    back = Dataset.load(tmp_path / "t.parquet")
+    values = back.report.rejected["value"].tolist()
+    assert values == ["Fe2O3\\rX", "Fe\\nXy"]
+    assert back.report.rejected["row"].tolist() == ds.report.rejected["row"].tolist()
+
+
+def test_nul_byte_in_csv_cell_is_reported_not_truncated(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"formula,y\nFe2O3\x00Pb7.56,1.0\nNaCl,2.0\nSi,3\x00\n")
+    ds = read_table(path, composition_col="formula", targets=["y"])
+    assert ds.df["composition"].tolist() == ["ClNa"]
+    rejected = ds.report.rejected
+    assert ds.report.n_input == 3 and ds.report.n_rejected == 2
+    assert "Fe2O3\\x00Pb7.56" in rejected["value"].tolist()
+
+
+def test_nul_byte_in_campaign_observe_is_refused(tmp_path):
+    from mi.active import Campaign
+    from mi.exceptions import ObservationError
+
+    formulas = ["Fe", "Co", "FeCo", "Fe3Co", "FeCo3", "Fe2Co", "FeCo2"]
+    spec = {
+        "name": "nul",
+        "target": "Ms",
+        "seed": 0,
+        "min_observations": 2,
+        "candidates": {"formulas": formulas},
+        "features": {"preset": "fractions"},
+        "model": {"name": "xgb_ensemble", "params": {"n_members": 2, "n_estimators": 5}},
+        "acquisition": {"name": "ei"},
+    }
+    campaign = Campaign.init(tmp_path / "c", spec)
+    table = campaign.suggest(2)
+    path = tmp_path / "lab.csv"
+    first = table["key"].iloc[0]
+    path.write_bytes(f"composition,Ms\n{first}\x00Pb7.56,1.5\n".encode())
+    with pytest.raises(ObservationError, match=r"lab\.csv"):
+        campaign.observe(path)
+    assert len(campaign.observations) == 0

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi._csv import csv_source
 from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
 from mi.active.base import Acquisition
 from mi.active.batch import select_batch
@@ -399,7 +400,7 @@ class Campaign:
             if not path.is_file():
                 raise ObservationError(f"Results file {str(path)!r} does not exist.")
             try:
-                results = pd.read_csv(path, dtype=str, keep_default_na=False)
+                results = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
             except (ValueError, pd.errors.ParserError) as exc:
                 raise ObservationError(f"Cannot read results file {str(path)!r}: {exc}") from None
             source = path.name
@@ -596,7 +597,7 @@ def _candidate_formulas(spec: CampaignSpec) -> list[str]:
         assert path is not None
         if not path.is_file():
             raise SpecError(f"candidates.file {str(path)!r} does not exist.")
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
         if c.composition_col not in df:
             raise SpecError(
                 f"candidates.file {str(path)!r} has no column {c.composition_col!r} "
@@ -640,7 +641,7 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
     assert path is not None
     if not path.is_file():
         raise SpecError(f"initial.file {str(path)!r} does not exist.")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
     tcol = init.target_col or spec.target
     if init.composition_col not in df or tcol not in df:
         raise ObservationError(

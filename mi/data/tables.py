@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from mi._csv import csv_source
 from mi.data.cleaning import SourceFrame, clean_frames
 from mi.data.dataset import Dataset, DatasetMeta
 from mi.data.spec import TableSpec, TargetSpec
@@ -93,9 +94,9 @@ def read_raw_table(
     opts = dict(read_options or {})
     try:
         if fmt == "csv":
-            df = pd.read_csv(path, **opts)
+            df = pd.read_csv(csv_source(path), **opts)
         elif fmt == "tsv":
-            df = pd.read_csv(path, sep="\t", **opts)
+            df = pd.read_csv(csv_source(path), sep="\t", **opts)
         elif fmt == "parquet":
             df = pd.read_parquet(path, **opts)
         elif fmt == "json":
