@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -132,6 +133,23 @@ class TargetSpec(_Strict):
         return check_name(
             v, "target name" if info.field_name == "name" else f"{info.field_name} name"
         )
+
+    @model_validator(mode="after")
+    def _value_range(self) -> TargetSpec:
+        for key in ("min_value", "max_value"):
+            value = getattr(self, key)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite number, got {value!r}")
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError(
+                f"min_value = {self.min_value:g} is above max_value = {self.max_value:g}: "
+                "no row could be used"
+            )
+        return self
 
     @model_validator(mode="after")
     def _task_consistency(self) -> TargetSpec:
@@ -360,7 +378,9 @@ class RunSpec(_Strict):
     version: Literal[1] = Field(..., description="Workflow schema version.")
     name: str = Field(..., min_length=1)
     description: str = ""
-    seed: int = Field(0, description="Seed for every random choice (models, subsets).")
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="Seed for every random choice (models, subsets)."
+    )
     targets: list[TargetSpec] = Field(..., min_length=1)
     candidates: CandidatesSpec
     constraints: list[ConstraintSpec] = Field(default_factory=list)
