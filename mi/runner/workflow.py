@@ -567,7 +567,7 @@ def _seed_campaign(
     folder.mkdir(parents=True, exist_ok=True)
     head = pool.head(n)[["key"]].rename(columns={"key": "composition"})
     atomic_write(folder / "pool.csv", lambda tmp: head.to_csv(tmp, index=False))
-    known = table.rename(columns={"y": target.name})
+    known = _merge_known(table).rename(columns={"y": target.name})
     atomic_write(folder / "known.csv", lambda tmp: known.to_csv(tmp, index=False))
     cspec = {
         "name": f"{spec.name}-campaign",
@@ -589,6 +589,23 @@ def _seed_campaign(
     atomic_write_text(folder / "campaign.json", json.dumps(cspec, indent=2))
     Campaign.init(folder / "state", folder / "campaign.json", overwrite=True)
     return folder / "state"
+
+
+def _merge_known(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per reduced composition (median ``y``), as a campaign's known results need.
+
+    A dataset may keep the same composition twice on purpose (e.g. in its train and test
+    splits); the campaign would refuse the duplicates at the very end of the run.
+    """
+    from mi.chem import parse_formulas
+
+    keys = parse_formulas(table["composition"].astype(str).tolist()).canonical_keys()
+    frame = table.assign(_key=keys)
+    if not frame["_key"].duplicated().any():
+        return table
+    first = frame.groupby("_key", sort=False)["composition"].first()
+    y = frame.groupby("_key", sort=False)["y"].median()
+    return pd.DataFrame({"composition": first.to_numpy(), "y": y.loc[first.index].to_numpy()})
 
 
 def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
