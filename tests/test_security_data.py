@@ -104,3 +104,26 @@ def test_nul_byte_in_campaign_observe_is_refused(tmp_path):
     with pytest.raises(ObservationError, match=r"lab\.csv"):
         campaign.observe(path)
     assert len(campaign.observations) == 0
+
+
+def test_huge_and_deeply_nested_cells_are_refused_with_a_reason():
+    cells = ["Fe2O3" * 20_000, "(" * 20_000 + "Fe" + ")" * 20_000, "NaCl"]
+    result = parse_formulas(cells, on_error="report")
+    assert result.valid.tolist() == [False, False, True]
+    reasons = [reason for _, _, reason in result.errors]
+    assert all("characters long; at most 1,000 are read" in r for r in reasons)
+    ds = read_table(pd.DataFrame({"f": cells, "y": [1.0, 2.0, 3.0]}), composition_col="f", targets=["y"])
+    assert ds.report.n_input == 3 and ds.report.n_rejected == 2 and len(ds.df) == 1
+    from mi.exceptions import FormulaError
+
+    with pytest.raises(FormulaError) as info:
+        parse_formulas(cells[:1])
+    assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("cell", ["CuSO4.5H2O", "MgSO4.7H2O", "Na2CO3.10H2O", "CuSO4.5(H2O)"])
+def test_hydrate_dot_is_refused_not_guessed(cell):
+    result = parse_formulas([cell, "CuSO4(H2O)5"], on_error="report")
+    assert result.valid.tolist() == [False, True]
+    assert "hydrate dot" in result.errors[0][2] and "(H2O)" in result.errors[0][2]
+    assert parse_formulas(["Ca0.5H2O"]).canonical_keys() == ["CaH4O2"]  # a real decimal stays
