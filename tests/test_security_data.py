@@ -112,7 +112,9 @@ def test_huge_and_deeply_nested_cells_are_refused_with_a_reason():
     assert result.valid.tolist() == [False, False, True]
     reasons = [reason for _, _, reason in result.errors]
     assert all("characters long; at most 1,000 are read" in r for r in reasons)
-    ds = read_table(pd.DataFrame({"f": cells, "y": [1.0, 2.0, 3.0]}), composition_col="f", targets=["y"])
+    ds = read_table(
+        pd.DataFrame({"f": cells, "y": [1.0, 2.0, 3.0]}), composition_col="f", targets=["y"]
+    )
     assert ds.report.n_input == 3 and ds.report.n_rejected == 2 and len(ds.df) == 1
     from mi.exceptions import FormulaError
 
