@@ -129,3 +129,39 @@ def test_hydrate_dot_is_refused_not_guessed(cell):
     assert result.valid.tolist() == [False, True]
     assert "hydrate dot" in result.errors[0][2] and "(H2O)" in result.errors[0][2]
     assert parse_formulas(["Ca0.5H2O"]).canonical_keys() == ["CaH4O2"]  # a real decimal stays
+
+
+def test_xlsx_rows_of_uncached_formulas_are_counted_and_reported(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["formula", "y"])
+    ws.append(["Fe2O3", 1.0])
+    ws.append(['=CONCATENATE("Na","Cl")', "=1+1"])
+    ws.append(["Si", 3.0])
+    ws.append(['=CONCATENATE("Cu","O")', "=2+2"])  # last row: pandas would drop it
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    ds = read_table(path, composition_col="formula", targets=["y"])
+    assert ds.report.n_input == 4
+    assert ds.report.n_rejected == 2 and len(ds.df) == 2
+    assert ds.report.rejected["value"].str.contains("without a cached value").all()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_duplicate_column_names_are_refused(tmp_path, suffix):
+    from mi.exceptions import TableError
+
+    path = tmp_path / f"dup{suffix}"
+    if suffix == ".csv":
+        path.write_text("formula,y,y\nFe,1,2\n")
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        wb.active.append(["formula", "y", "y"])
+        wb.active.append(["Fe", 1, 2])
+        wb.save(path)
+    with pytest.raises(TableError, match=r"duplicate column names \['y'\]"):
+        read_table(path, composition_col="formula", targets=["y"])

@@ -59,6 +59,70 @@ def _format_of(path: Path, fmt: str | None) -> str:
     )
 
 
+def _check_csv_header(path: Path, fmt: str, opts: dict[str, Any]) -> None:
+    """Refuse repeated column names, which pandas would silently rename to ``y.1``."""
+    head_opts = {k: v for k, v in opts.items() if k in ("sep", "delimiter", "encoding", "comment")}
+    if fmt == "tsv":
+        head_opts.setdefault("sep", "\t")
+    try:
+        header = pd.read_csv(csv_source(path), header=None, nrows=1, dtype=str, **head_opts)
+    except Exception:  # noqa: BLE001 - the full read already succeeded; nothing more to check
+        return
+    names = [str(c) for c in header.iloc[0].tolist()] if len(header) else []
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise TableError(f"{path} has duplicate column names {dup}; rename them.")
+
+
+_NO_CACHE = "formula without a cached value"
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """Read one sheet with openpyxl, keeping rows whose cells are formulas without a value.
+
+    pandas reads such cells as empty and drops trailing empty rows, so those rows would be
+    lost before counting. Here every row is kept, and an uncached formula cell holds its
+    formula text with a note, so the cleaning step rejects the row with that reason.
+    """
+    import openpyxl
+
+    values_wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formulas_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+
+        def pick(wb: Any) -> Any:
+            if sheet is None:
+                return wb.worksheets[0]
+            if isinstance(sheet, int):
+                return wb.worksheets[sheet]
+            return wb[sheet]
+
+        rows: list[list[Any]] = []
+        for vals, forms in zip(
+            pick(values_wb).iter_rows(values_only=True),
+            pick(formulas_wb).iter_rows(values_only=True),
+            strict=False,
+        ):
+            row = []
+            for v, f in zip(vals, forms, strict=False):
+                if v is None and isinstance(f, str) and f.startswith("="):
+                    v = f"{f} ({_NO_CACHE}: open and save the file in a spreadsheet program)"
+                row.append(v)
+            rows.append(row)
+    finally:
+        values_wb.close()
+        formulas_wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        return pd.DataFrame()
+    width = max(len(r) for r in rows)
+    header = [f"Unnamed: {j}" if c is None else c for j, c in enumerate(rows[0])]
+    header += [f"Unnamed: {j}" for j in range(len(header), width)]
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(body, columns=header).infer_objects()
+
+
 def read_raw_table(
     path: str | Path,
     format: str | None = None,  # noqa: A002 - the natural name
@@ -103,6 +167,8 @@ def read_raw_table(
             df = pd.read_json(path, **opts)
         elif fmt == "jsonl":
             df = pd.read_json(path, lines=True, **opts)
+        elif fmt == "xlsx" and not opts and path.suffix.lower() == ".xlsx":
+            df = _read_xlsx(path, sheet)
         else:
             df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **opts)
     except Exception as exc:  # every reader raises its own types; all mean "cannot read"
@@ -112,6 +178,8 @@ def read_raw_table(
         ) from exc
     if not isinstance(df, pd.DataFrame):
         raise TableError(f"{path} does not hold a table (got {type(df).__name__}).")
+    if fmt in ("csv", "tsv") and "header" not in opts and "names" not in opts:
+        _check_csv_header(path, fmt, opts)
     if df.columns.duplicated().any():
         dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise TableError(f"{path} has duplicate column names {dup}; rename them.")
