@@ -165,3 +165,45 @@ def test_duplicate_column_names_are_refused(tmp_path, suffix):
         wb.save(path)
     with pytest.raises(TableError, match=r"duplicate column names \['y'\]"):
         read_table(path, composition_col="formula", targets=["y"])
+
+
+@pytest.mark.parametrize("name", ["composition", "structure", "y_n", "y_std"])
+def test_target_named_like_a_generated_column_is_one_clear_error(name):
+    from mi.exceptions import TableError
+
+    raw = pd.DataFrame({"f": ["Fe2O3", "NaCl"], "y": [1.0, 2.0], name: [3.0, 4.0]})
+    with pytest.raises(TableError, match="collides with a column the cleaned dataset generates"):
+        read_table(raw.loc[:, ~raw.columns.duplicated()], composition_col="f", targets=["y", name])
+
+
+def test_unit_for_a_non_target_is_refused():
+    from mi.exceptions import TableError
+
+    raw = pd.DataFrame({"f": ["Fe2O3"], "y": [1.0], "z": [2.0]})
+    with pytest.raises(TableError, match="Unit given for 'z', which is not a target"):
+        read_table(raw, composition_col="f", targets=["y"], units={"z": "K"})
+
+
+def test_merging_values_near_float_max_stays_finite():
+    raw = pd.DataFrame({"f": ["Fe", "Fe", "Co", "Co"], "y": [1e308, 1.7e308, 1.0, 2.0]})
+    ds = read_table(raw, composition_col="f", targets=["y"], merge="mean")
+    assert np.all(np.isfinite(ds.df["y"])) and np.all(np.isfinite(ds.df["y_std"]))
+    assert ds.df.set_index("composition").loc["Fe", "y"] == pytest.approx(1.35e308)
+
+
+def test_bom_and_deep_nesting_in_definition_files(tmp_path):
+    from mi.exceptions import SpecError
+    from mi.runner.spec import load_spec
+
+    text = (
+        'version = 1\nname = "bom"\n[[targets]]\nname = "Tc"\ndataset = "curie_tc"\n'
+        '[[candidates.templates]]\nformula = "Fe"\n'
+    )
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_spec(path).name == "bom"
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(SpecError, match="nested too deeply") as info:
+        load_spec(deep)
+    assert "\n" not in str(info.value)

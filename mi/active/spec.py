@@ -49,6 +49,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from mi._toml import load_json, load_toml
 from mi.exceptions import SpecError
 
 __all__ = ["CampaignSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
@@ -200,10 +201,10 @@ def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
             raise SpecError(f"Campaign spec file {str(path)!r} does not exist.")
         try:
             if path.suffix.lower() == ".json":
-                data = json.loads(path.read_text())
+                data = load_json(path)
             else:
-                data = tomllib.loads(path.read_text())
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+                data = load_toml(path)
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise SpecError(f"Cannot read campaign spec {str(path)!r}: {exc}") from None
         base = str(path.resolve().parent)
     else:

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mi._paths import check_name
+from mi._toml import load_toml
 from mi.data.spec import TableSpec
 from mi.exceptions import SpecError
 
@@ -180,8 +181,7 @@ def read_manifest(path: str | Path) -> Manifest:
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
+        raw = load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read dataset manifest {path}: {exc}") from exc
     table = dict(raw.pop("table", {}))

@@ -59,6 +59,31 @@ def _format_of(path: Path, fmt: str | None) -> str:
     )
 
 
+#: Columns every cleaned dataset has; a target may not take these names.
+_GENERATED = ("composition", "structure")
+_TARGET_SUFFIXES = ("_n", "_std", "_censored")
+
+
+def _check_target_names(mapping: Mapping[str, str], units: Mapping[str, str]) -> None:
+    """Refuse target names that collide with generated columns, and units of non-targets."""
+    for name in mapping:
+        clash = name in _GENERATED or any(
+            name == f"{other}{sfx}" for other in mapping for sfx in _TARGET_SUFFIXES
+        )
+        if clash:
+            raise TableError(
+                f"Target name {name!r} collides with a column the cleaned dataset generates "
+                f"({', '.join(_GENERATED)}, <target>_n, <target>_std, <target>_censored); "
+                "rename it, e.g. targets={'my_name': " + repr(mapping[name]) + "}."
+            )
+    extra = sorted(set(units) - set(mapping))
+    if extra:
+        raise TableError(
+            f"Unit given for {extra[0]!r}, which is not a target (targets: "
+            f"{', '.join(mapping) or '(none)'}); add it as a target or drop the unit."
+        )
+
+
 def _check_csv_header(path: Path, fmt: str, opts: dict[str, Any]) -> None:
     """Refuse repeated column names, which pandas would silently rename to ``y.1``."""
     head_opts = {k: v for k, v in opts.items() if k in ("sep", "delimiter", "encoding", "comment")}
@@ -255,6 +280,7 @@ def read_table(
     if isinstance(targets, str):
         targets = [targets]
     mapping = dict(targets) if isinstance(targets, Mapping) else {t: t for t in targets}
+    _check_target_names(mapping, units)
     if isinstance(path, pd.DataFrame):
         frame = SourceFrame("<DataFrame>", path.reset_index(drop=True))
         meta = DatasetMeta(name=name or "table", source="<DataFrame>", units=units)

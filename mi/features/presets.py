@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mi._toml import load_toml
 from mi.exceptions import RegistryKeyError, SpecError
 
 __all__ = [
@@ -289,8 +290,7 @@ def _preset_files() -> dict[str, Path]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read preset file {path}: {exc}. Fix the TOML syntax.") from exc
 

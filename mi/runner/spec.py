@@ -45,6 +45,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mi._paths import check_name
+from mi._toml import load_toml
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -689,8 +690,7 @@ def load_spec(path: str | Path) -> RunSpec:
     """
     file = resolve_workflow_path(path)
     try:
-        with file.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        data = load_toml(file)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Invalid workflow {file}: not valid TOML ({exc}).") from None
     return parse_spec(data, source=str(file))
