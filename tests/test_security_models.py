@@ -122,6 +122,11 @@ def _crafted(tmp: Path) -> list[Path]:
     doc["model"]["fitted"]["members"] = []
     (no_members / "model.json").write_text(json.dumps(doc))
     cases += [empty, garbage, no_members]
+    for cut in (0.3, 0.6, 0.95):  # truncated blobs made xgboost's UBJSON parser segfault
+        truncated = _copy(xgb, tmp / f"truncated_{int(cut * 100)}")
+        blob = (xgb / member).read_bytes()
+        (truncated / member).write_bytes(blob[: int(len(blob) * cut)])
+        cases.append(truncated)
 
     gp = save_model(GPRegressor(n_restarts_optimizer=0, random_state=0).fit(X, y), tmp / "gp")
     gp_bad = _copy(gp, tmp / "gp_shape")

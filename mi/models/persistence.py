@@ -36,6 +36,7 @@ from mi.models._load_checks import (
     check_gp,
 )
 from mi.models._threads import xgb_threads
+from mi.models._ubjson import check_booster
 from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibrator_from_dict
 from mi.models.card import ModelCard, make_card, package_versions
 from mi.models.forest import RandomForestUncertaintyRegressor
@@ -202,13 +203,16 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
             raise ModelLoadError("an xgb_ensemble model needs at least one member booster.")
         for name in fitted["members"]:
             member = xgb.XGBRegressor()
-            member.load_model(bytearray(check_booster_blob(r.blob(name), name)))
+            blob = check_booster_blob(r.blob(name), name)
+            check_booster(blob, name, int(fitted["n_features_in_"]))
+            member.load_model(bytearray(blob))
             member.set_params(n_jobs=xgb_threads(model.n_jobs))
             model.members_.append(member)
     elif isinstance(model, XGBClassifierModel):
         model.classes_ = r.array(fitted["classes"])
         model.booster_ = xgb.XGBClassifier()
         blob = check_booster_blob(r.blob(fitted["booster"]), str(fitted["booster"]))
+        check_booster(blob, str(fitted["booster"]), int(fitted["n_features_in_"]))
         model.booster_.load_model(bytearray(blob))
         model.booster_.set_params(n_jobs=xgb_threads(model.n_jobs))
     elif isinstance(model, RandomForestUncertaintyRegressor):
