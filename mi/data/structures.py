@@ -121,6 +121,49 @@ def _from_ase(path: Path) -> list[Any]:
     return out
 
 
+def _structure_problem(structure: Any) -> str | None:
+    """Return why a parsed structure is not a usable crystal, or None.
+
+    Refused: no sites, NaN or flat cells, NaN coordinates, dummy species.
+    """
+    import numpy as np
+
+    if len(structure) == 0:
+        return "structure has no sites"
+    matrix = np.asarray(structure.lattice.matrix, dtype=float)
+    if not np.all(np.isfinite(matrix)):
+        return "lattice has NaN or infinite entries"
+    volume = abs(float(np.linalg.det(matrix)))
+    if not volume > 1e-3:
+        return f"lattice volume {volume:.3g} A^3 is zero or degenerate"
+    if not np.all(np.isfinite(structure.frac_coords)):
+        return "site coordinates have NaN or infinite entries"
+    for site in structure:
+        for el in site.species.elements:
+            z = getattr(el, "Z", 0)
+            if not isinstance(z, int) or not 1 <= z <= 103:
+                return f"species {str(el)!r} is not a chemical element (dummy species)"
+    return None
+
+
+def _missing_cif_blocks(path: Path, n_read: int) -> int:
+    """Count the CIF data blocks with atom sites that gave no structure (pymatgen skips them)."""
+    if path.suffix.lower() != ".cif":
+        return 0
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.lower().startswith("data_"):
+            blocks.append([])
+        elif blocks:
+            blocks[-1].append(line)
+    with_atoms = sum(1 for b in blocks if any("_atom_site_fract" in x.lower() for x in b))
+    return max(0, with_atoms - n_read)
+
+
 def _reader(path: Path):
     name = path.name.upper()
     suffix = path.suffix.lower()
@@ -185,10 +228,24 @@ def read_structures(
             log.add(str(path), -1, None, path.name, reason)
             continue
         for index, structure in enumerate(read):
+            n_input += 1
+            problem = _structure_problem(structure)
+            if problem is not None:
+                if on_error == "raise":
+                    raise StructureError(f"Cannot use structure {index} of {path}: {problem}.")
+                log.add(str(path), index, None, path.name, problem)
+                continue
             structure.properties["source_file"] = str(path)
             structure.properties["source_index"] = index
             structures.append(structure)
-            n_input += 1
+        missing = _missing_cif_blocks(path, len(read))
+        if missing:
+            reason = f"{missing} CIF data block(s) of this file could not be read"
+            if on_error == "raise":
+                raise StructureError(f"Cannot read {path}: {reason}. Fix or remove them.")
+            for k in range(missing):
+                n_input += 1
+                log.add(str(path), len(read) + k, None, path.name, reason)
     report = ValidationReport(
         n_input=n_input,
         n_accepted=len(structures),

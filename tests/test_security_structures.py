@@ -1,0 +1,60 @@
+"""Structure files that are not usable crystals are reported, never accepted (issue 18, D10)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from mi.data import read_structures
+
+
+def _nacl() -> Structure:
+    return Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def _json_with(tmp_path, name, edit):
+    d = _nacl().as_dict()
+    edit(d)
+    path = tmp_path / name
+    path.write_text(json.dumps(d).replace("NaN", "NaN"))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "reason"),
+    [
+        ("nan_lattice.json", lambda d: d["lattice"]["matrix"][0].__setitem__(0, float("nan")), "NaN"),
+        ("flat.json", lambda d: d["lattice"].__setitem__("matrix", [[1, 0, 0], [2, 0, 0], [0, 0, 1]]), "volume"),
+        ("nan_coords.json", lambda d: d["sites"][0].__setitem__("abc", [float("nan"), 0, 0]), "coordinates"),
+    ],
+)  # fmt: skip
+def test_broken_structures_are_rejected(tmp_path, name, edit, reason):
+    path = _json_with(tmp_path, name, edit)
+    result = read_structures([path])
+    assert len(result) == 0 and result.report.n_rejected == 1
+    assert reason in result.report.rejected["reason"].iloc[0]
+
+
+def test_dummy_species_rejected(tmp_path):
+    path = tmp_path / "dummy.cif"
+    path.write_text(
+        "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n"
+        "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+        "_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nXx1 Xx 0 0 0\nNa1 Na 0.5 0.5 0.5\n"
+    )
+    result = read_structures([path])
+    assert len(result) == 0 and result.report.n_input == result.report.n_rejected == 1
+
+
+def test_unreadable_block_of_multi_block_cif_is_counted(tmp_path):
+    good = _nacl().to(fmt="cif")
+    bad = good.replace("_cell_length_a", "_cell_length_q").replace("data_", "data_broken", 1)
+    path = tmp_path / "two.cif"
+    path.write_text(good + "\n" + bad)
+    result = read_structures([path])
+    r = result.report
+    assert len(result) == 1 and r.n_input == 2 and r.n_rejected == 1
+    assert "data block" in r.rejected["reason"].iloc[0]
