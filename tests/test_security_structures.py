@@ -22,14 +22,26 @@ def _json_with(tmp_path, name, edit):
     return path
 
 
+def _nan_lattice(d):
+    d["lattice"]["matrix"][0][0] = float("nan")
+
+
+def _flat(d):
+    d["lattice"]["matrix"] = [[1, 0, 0], [2, 0, 0], [0, 0, 1]]
+
+
+def _nan_coords(d):
+    d["sites"][0]["abc"] = [float("nan"), 0, 0]
+
+
 @pytest.mark.parametrize(
     ("name", "edit", "reason"),
     [
-        ("nan_lattice.json", lambda d: d["lattice"]["matrix"][0].__setitem__(0, float("nan")), "NaN"),
-        ("flat.json", lambda d: d["lattice"].__setitem__("matrix", [[1, 0, 0], [2, 0, 0], [0, 0, 1]]), "volume"),
-        ("nan_coords.json", lambda d: d["sites"][0].__setitem__("abc", [float("nan"), 0, 0]), "coordinates"),
+        ("nan_lattice.json", _nan_lattice, "NaN"),
+        ("flat.json", _flat, "volume"),
+        ("nan_coords.json", _nan_coords, "coordinates"),
     ],
-)  # fmt: skip
+)
 def test_broken_structures_are_rejected(tmp_path, name, edit, reason):
     path = _json_with(tmp_path, name, edit)
     result = read_structures([path])
@@ -43,7 +55,8 @@ def test_dummy_species_rejected(tmp_path):
         "data_x\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n"
         "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
         "_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
-        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nXx1 Xx 0 0 0\nNa1 Na 0.5 0.5 0.5\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+        "Xx1 Xx 0 0 0\nNa1 Na 0.5 0.5 0.5\n"
     )
     result = read_structures([path])
     assert len(result) == 0 and result.report.n_input == result.report.n_rejected == 1
