@@ -128,14 +128,29 @@ def _crafted(tmp: Path) -> list[Path]:
         (truncated / member).write_bytes(blob[: int(len(blob) * cut)])
         cases.append(truncated)
 
+    parents = _copy(xgb, tmp / "bad_parent_link")  # crashed xgboost in the fuzz benchmark
+    blob = bytearray((xgb / member).read_bytes())
+    at = blob.index(b"parents") + len(b"parents")
+    assert blob[at : at + 3] == b"[$l" and blob[at + 3 : at + 5] == b"#L"
+    first = at + 5 + 8  # after the int64 count: big-endian int32 node parents
+    blob[first + 8 : first + 12] = (1000).to_bytes(4, "big")
+    (parents / member).write_bytes(bytes(blob))
+    cases.append(parents)
+
     gp = save_model(GPRegressor(n_restarts_optimizer=0, random_state=0).fit(X, y), tmp / "gp")
     gp_bad = _copy(gp, tmp / "gp_shape")
     _edit_npz(gp_bad, lambda a, f: a.__setitem__(f["X_train"], np.zeros((5, 7))))
     not_npz = _copy(forest, tmp / "not_npz")
     (not_npz / "arrays.npz").write_bytes(b"PK\x03\x04 not a zip")
+    zip_method = _copy(forest, tmp / "unknown_zip_method")
+    data = bytearray((forest / "arrays.npz").read_bytes())
+    data[8:10] = (99).to_bytes(2, "little")  # local header compression method
+    central = data.index(b"PK\x01\x02")
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")
+    (zip_method / "arrays.npz").write_bytes(bytes(data))
     deep = _copy(forest, tmp / "deep_json")
     (deep / "model.json").write_text("[" * 100_000 + "]" * 100_000)
-    return [*cases, gp_bad, not_npz, deep]
+    return [*cases, gp_bad, not_npz, zip_method, deep]
 
 
 def test_crafted_model_folders_are_refused(tmp_path):

@@ -71,3 +71,20 @@ def test_unreadable_block_of_multi_block_cif_is_counted(tmp_path):
     r = result.report
     assert len(result) == 1 and r.n_input == 2 and r.n_rejected == 1
     assert "data block" in r.rejected["reason"].iloc[0]
+
+
+def test_poscar_counts_that_do_not_match_the_coordinates_are_rejected(tmp_path):
+    text = _nacl().to(fmt="poscar")
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    (folder / "POSCAR").write_text(text)
+    assert len(read_structures([folder / "POSCAR"])) == 1
+    lines = text.splitlines()
+    counts = lines[6].split()
+    counts[0] = "0" if counts[0] == "1" else str(int(counts[0]) - 1)
+    lines[6] = " ".join(counts)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "POSCAR").write_text("\n".join(lines))
+    result = read_structures([bad / "POSCAR"])
+    assert len(result) == 0 and "coordinate lines follow" in result.report.rejected["reason"][0]

@@ -104,7 +104,39 @@ def _from_cif(path: Path) -> list[Any]:
 def _from_poscar(path: Path) -> list[Any]:
     from pymatgen.io.vasp import Poscar
 
-    return [Poscar.from_file(str(path), check_for_potcar=False).structure]
+    structure = Poscar.from_file(str(path), check_for_potcar=False).structure
+    listed = _poscar_coordinate_lines(path)
+    if listed is not None and listed != len(structure):
+        raise ValueError(
+            f"the counts line sums to {len(structure)} atoms but {listed} coordinate lines "
+            "follow; fix the counts"
+        )
+    return [structure]
+
+
+def _poscar_coordinate_lines(path: Path) -> int | None:
+    """Count the coordinate lines of a POSCAR (up to the first blank line), or None."""
+    lines = path.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines[5:10], start=5):
+        word = line.strip().lower()
+        previous = lines[i - 1].split()
+        counts_before = bool(previous) and all(x.isdigit() for x in previous)
+        after_selective = lines[i - 1].strip().lower().startswith("s")
+        if word[:1] in ("d", "c", "k") and (counts_before or after_selective):
+            n = 0
+            for rest in lines[i + 1 :]:
+                if not rest.strip():
+                    break
+                parts = rest.split()
+                try:
+                    [float(x) for x in parts[:3]]
+                except ValueError:
+                    break
+                if len(parts) < 3:
+                    break
+                n += 1
+            return n
+    return None
 
 
 def _from_ase(path: Path) -> list[Any]:

@@ -180,6 +180,9 @@ def check_booster(data: bytes, name: str, n_features: int) -> None:
             left = _as_ints(tree["left_children"], "left_children")
             right = _as_ints(tree["right_children"], "right_children")
             feature = _as_ints(tree["split_indices"], "split_indices")
+            parents = _as_ints(tree["parents"], "parents")
+            split_type = _as_ints(tree["split_type"], "split_type")
+            default_left = _as_ints(tree["default_left"], "default_left")
             lengths = {
                 k: len(tree[k])
                 for k in ("parents", "split_conditions", "default_left", "base_weights",
@@ -203,5 +206,15 @@ def check_booster(data: bytes, name: str, n_features: int) -> None:
         ok = leaf | ((left > own) & (left < n) & (right > own) & (right < n))
         if not ok.all():
             raise ModelLoadError(f"booster {name!r} tree {t}: child index outside the tree.")
+        # every node but the root hangs under an earlier node that names it as a child
+        root_ok = parents[0] == 2147483647
+        p = parents[1:]
+        inside = (p >= 0) & (p < own[1:])
+        pc = np.clip(p, 0, n - 1)
+        linked = inside & ((left[pc] == own[1:]) | (right[pc] == own[1:]))
+        if not (root_ok and linked.all()):
+            raise ModelLoadError(f"booster {name!r} tree {t}: parent links are inconsistent.")
+        if np.any(split_type != 0) or np.any((default_left != 0) & (default_left != 1)):
+            raise ModelLoadError(f"booster {name!r} tree {t}: unknown split type or direction.")
         if np.any(~leaf & ((feature < 0) | (feature >= n_features))):
             raise ModelLoadError(f"booster {name!r} tree {t}: split on a feature the model lacks.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -411,6 +412,9 @@ def load_model(path: str | Path) -> Any:
         OSError,
         EOFError,
         zipfile.BadZipFile,
+        RuntimeError,  # incl. NotImplementedError: an unknown zip compression in arrays.npz
+        ArithmeticError,
+        zlib.error,
     ) as exc:
         raise ModelLoadError(
             f"{folder / 'model.json'} is damaged or incomplete: {type(exc).__name__}: {exc}."
