@@ -275,9 +275,10 @@ CAMPAIGN = {
     "candidates": {"formulas": ["Fe", "Co", "FeCo"]},
     "features": {"preset": "fractions"},
 }
-CP_PATHS = [("name",), ("target",), ("seed",), ("min_observations",), ("candidates", "formulas"),
-            ("candidates", "template"), ("model", "name"), ("model", "params"),
-            ("acquisition", "name"), ("batch", "min_distance"), ("version",), ("extra",)]  # fmt: skip
+CP_PATHS = [("name",), ("target",), ("seed",), ("min_observations",),
+            ("candidates", "formulas"), ("candidates", "template"), ("model", "name"),
+            ("model", "params"), ("acquisition", "name"), ("batch", "min_distance"),
+            ("version",), ("extra",)]  # fmt: skip
 
 
 def value(rng: random.Random) -> object:
