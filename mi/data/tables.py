@@ -64,6 +64,57 @@ _GENERATED = ("composition", "structure")
 _TARGET_SUFFIXES = ("_n", "_std", "_censored")
 
 
+def _read_large_csv(
+    p: Path,
+    composition_col: str,
+    mapping: Mapping[str, str],
+    units: Mapping[str, str],
+    structure_col: str | None,
+    merge: str,
+    merge_by: Sequence[str],
+    keep_columns: Sequence[str] | None,
+    censored: bool | None,
+    format: str | None,  # noqa: A002
+    read_options: Mapping[str, Any] | None,
+    name: str | None,
+) -> Dataset | None:
+    """Large plain CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
+    from mi.data.ingest import CHUNKED_MIN_BYTES, clean_csv_chunked
+
+    if read_options or structure_col is not None or merge_by or not p.is_file():
+        return None
+    fmt = _format_of(p, format)
+    if fmt not in ("csv", "tsv") or p.suffix.lower() not in (".csv", ".tsv", ".tab", ".txt"):
+        return None
+    if p.stat().st_size < CHUNKED_MIN_BYTES:
+        return None
+    _check_csv_header(p, fmt, {})
+    try:
+        spec = TableSpec(
+            composition_col=composition_col,
+            targets=tuple(
+                TargetSpec(name=n, column=c, unit=units.get(n, ""), censored=censored)
+                for n, c in mapping.items()
+            ),
+            merge=merge,  # type: ignore[arg-type]
+            keep_columns=None if keep_columns is None else tuple(keep_columns),
+        )
+    except ValueError as exc:
+        raise TableError(f"Invalid read_table arguments: {exc}") from exc
+    meta = DatasetMeta(
+        name=name or p.name.split(".")[0],
+        source=str(p.resolve()),
+        units=dict(units),
+        sha256={p.name: sha256_file(p)},
+    )
+    try:
+        return clean_csv_chunked(p, spec, meta, sep="\t" if fmt == "tsv" else ",")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, TableError):
+            raise
+        raise TableError(f"Cannot read {p} as {fmt}: {type(exc).__name__}: {exc}.") from exc
+
+
 def _check_target_names(mapping: Mapping[str, str], units: Mapping[str, str]) -> None:
     """Refuse target names that collide with generated columns, and units of non-targets."""
     for name in mapping:
@@ -284,6 +335,11 @@ def read_table(
     if isinstance(path, pd.DataFrame):
         frame = SourceFrame("<DataFrame>", path.reset_index(drop=True))
         meta = DatasetMeta(name=name or "table", source="<DataFrame>", units=units)
+    elif (chunked := _read_large_csv(
+        Path(path), composition_col, mapping, units, structure_col, merge, merge_by,
+        keep_columns, censored, format, read_options, name,
+    )) is not None:  # fmt: skip
+        return chunked
     else:
         p = Path(path)
         df = read_raw_table(p, format=format, sheet=sheet, read_options=read_options)
