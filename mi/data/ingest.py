@@ -141,18 +141,38 @@ def clean_csv_chunked(
         return None
     hashes = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
     del keys
-    _, first, codes = np.unique(hashes, return_index=True, return_inverse=True)
-    del hashes
+    uniq, first, codes_wide = np.unique(hashes, return_index=True, return_inverse=True)
+    del hashes, uniq
+    codes = codes_wide.astype(np.int32 if len(first) < 2**31 else np.int64)
+    del codes_wide
     row_no = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    del rows
     n_accepted = len(codes)
     group_order = np.sort(first)  # groups in order of first appearance, like the one pass
-    counts = np.bincount(codes, minlength=len(first)) if n_accepted else np.zeros(0, np.int64)
+    del first
+    counts = np.bincount(codes, minlength=len(group_order)) if n_accepted else np.zeros(0, int)
     group_of_first = codes[group_order]
-    formula_all = pa.chunked_array(formulas, pa.string()).combine_chunks()
+    # the first formula of every group, and the formulas of rows in merged groups (to check
+    # the hash groups), chunk by chunk: never a full copy of every formula at once
+    is_first = np.zeros(n_accepted, dtype=bool)
+    is_first[group_order] = True
+    in_multi = counts[codes] > 1
+    firsts, multis = [], []
+    start = 0
+    for i, chunk_formulas in enumerate(formulas):
+        stop = start + len(chunk_formulas)
+        firsts.append(chunk_formulas.filter(pa.array(is_first[start:stop])))
+        multis.append(chunk_formulas.filter(pa.array(in_multi[start:stop])))
+        formulas[i] = pa.array([], pa.string())
+        start = stop
+    del is_first, formulas
     out: dict[str, Any] = {
-        "composition": pd.array(formula_all.take(pa.array(group_order)), dtype="string[pyarrow]")
+        "composition": pd.array(pa.chunked_array(firsts, pa.string()), dtype="string[pyarrow]")
     }
-    del formulas
+    del firsts
+    multi_formulas = pa.chunked_array(multis, pa.string())
+    multi_rank = np.cumsum(in_multi) - 1  # position of a merged row among the merged rows
+    del multis
     multi = np.flatnonzero(counts[group_of_first] > 1)  # positions (output rows) to merge
     members: dict[int, np.ndarray] = {}
     if len(multi):
@@ -163,19 +183,20 @@ def clean_csv_chunked(
             members[pos] = order[bounds[code] : bounds[code + 1]]
         # a 64-bit hash collision would merge two compositions: check every merged group
         idx = np.concatenate(list(members.values()))
-        grouped = formula_all.take(pa.array(idx)).to_pylist()
+        grouped = multi_formulas.take(pa.array(multi_rank[idx])).to_pylist()
         check = parse_formulas(grouped).canonical_keys()
         start = 0
         for group in members.values():
             if len(set(check[start : start + len(group)])) != 1:
                 return None  # never merge distinct compositions: the one-pass path decides
             start += len(group)
-    del formula_all
+    del multi_formulas, multi_rank, in_multi
     rule = "median" if spec.merge == "none" else spec.merge
     merged_rows: list[dict[str, object]] = []
     for n in names:
         y_all = np.concatenate(values[n]) if values[n] else np.zeros(0)
-        y = y_all[group_order].copy()
+        values[n] = []
+        y = y_all[group_order]
         std = np.zeros(len(group_order))
         for pos, idx in members.items():
             y[pos], std[pos] = _pool(y_all[idx], rule)
@@ -197,7 +218,7 @@ def clean_csv_chunked(
             entry[n] = out[n][pos]
         entry["rule"] = f"{rule} of pooled values; other columns from the first row"
         merged_rows.append(entry)
-    df = pd.DataFrame(out)
+    df = pd.DataFrame(out, copy=False)
     from mi.data.report import REJECTED_COLUMNS
 
     report = ValidationReport(
