@@ -207,3 +207,15 @@ def test_bom_and_deep_nesting_in_definition_files(tmp_path):
     with pytest.raises(SpecError, match="nested too deeply") as info:
         load_spec(deep)
     assert "\n" not in str(info.value)
+
+
+def test_control_characters_inside_a_formula_are_refused():
+    result = parse_formulas(["O\rDy", "Fe\nO", "Fe2O3\r", " NaCl\n", "Fe\tO"], on_error="report")
+    assert result.valid.tolist() == [False, False, True, True, True]
+    assert all("control character" in reason for _, _, reason in result.errors)
+
+
+def test_clean_formulas_round_trip_across_many_decades_and_hydrate_like_endings():
+    cells = ["Co1e-9H2OB1e13Co", "Co1.5H2O1", "Ca0.5H2O"]
+    m = parse_formulas(cells)
+    assert parse_formulas(m.formulas()).canonical_keys() == m.canonical_keys()

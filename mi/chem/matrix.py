@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -393,6 +394,8 @@ def _format_amount(x: float) -> str:
     if x == 1:
         return ""
     text = format(x, ".12g")
+    if float(text) != x and not 1e-6 <= abs(x) < 1e9:
+        text = repr(float(x))  # amounts over many decades: keep every digit
     if "e" in text:  # the parser reads plain decimals only: 1e+13 -> 10000000000000
         text = np.format_float_positional(float(text), trim="-")
     return text
@@ -410,5 +413,11 @@ def _format_rows(
         if integer:
             out.append("".join(s if v == 1 else f"{s}{v}" for s, v in parts))
         else:
-            out.append("".join(s + _format_amount(v) for s, v in parts))
+            text = "".join(s + _format_amount(v) for s, v in parts)
+            if text.endswith("H2O") and _HYDRATE_LIKE.search(text):
+                text += "1"  # "Co1.5H2O" would read as a hydrate dot: "Co1.5H2O1" does not
+            out.append(text)
     return out
+
+
+_HYDRATE_LIKE = re.compile(r"[1-9]\d*\.\d+H2O$")

@@ -60,11 +60,20 @@ MAX_FORMULA_LENGTH = 1000
 _HYDRATE_RE = re.compile(r"[A-Za-z)\]}][1-9]\d*\.(\d+)\s*\(?H2O\)?\s*$")
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _refused_early(formula: str) -> str | None:
     """Reason to refuse a formula before parsing it (too long, hydrate dot), else None."""
     if len(formula) > MAX_FORMULA_LENGTH:
         return (
             f"formula is {len(formula):,} characters long; at most {MAX_FORMULA_LENGTH:,} are read"
+        )
+    inner = _CONTROL_RE.search(formula.strip(" \t\r\n"))
+    if inner:
+        return (
+            f"control character {inner.group()!r} inside the formula (a line break or a "
+            "corrupted cell); fix the cell"
         )
     if "H2O" in formula:
         match = _HYDRATE_RE.search(formula)
@@ -73,7 +82,8 @@ def _refused_early(formula: str) -> str | None:
             salt = formula[: match.start() + 1] + whole
             return (
                 f"hydrate dot: '.{match[1]}H2O' would be read as the decimal amount "
-                f"{whole}.{match[1]}; write the water as a group, e.g. '{salt}(H2O){match[1]}'"
+                f"{whole}.{match[1]}; write the water as a group, e.g. '{salt}(H2O){match[1]}', "
+                f"or end with 'H2O1' if {whole}.{match[1]} is meant"
             )
     return None
 
@@ -285,7 +295,8 @@ def parse_formulas(
     early = [
         i
         for i, v in enumerate(arr.tolist())
-        if type(v) is str and (len(v) > MAX_FORMULA_LENGTH or "H2O" in v)
+        if type(v) is str
+        and (len(v) > MAX_FORMULA_LENGTH or "H2O" in v or _CONTROL_RE.search(v.strip()))
     ]
     varr = arr
     if early:
