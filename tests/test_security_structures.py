@@ -88,3 +88,16 @@ def test_poscar_counts_that_do_not_match_the_coordinates_are_rejected(tmp_path):
     (bad / "POSCAR").write_text("\n".join(lines))
     result = read_structures([bad / "POSCAR"])
     assert len(result) == 0 and "coordinate lines follow" in result.report.rejected["reason"][0]
+
+
+def test_truncated_cif_is_not_read_as_a_different_compound(tmp_path):
+    text = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    ).to(fmt="cif")
+    full = tmp_path / "full.cif"
+    full.write_text(text)
+    assert len(read_structures([full])) == 1
+    cut = tmp_path / "cut.cif"
+    cut.write_text("\n".join(text.splitlines()[:-1]))  # one atom line lost: Na4Cl3
+    result = read_structures([cut])
+    assert len(result) == 0 and "_chemical_formula_sum" in result.report.rejected["reason"][0]

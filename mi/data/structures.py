@@ -98,7 +98,51 @@ def _from_cif(path: Path) -> list[Any]:
     from pymatgen.io.cif import CifParser
 
     parser = CifParser(str(path))
-    return list(parser.parse_structures(primitive=False))
+    structures = list(parser.parse_structures(primitive=False))
+    if len(structures) == 1:
+        problem = _formula_sum_mismatch(path, structures[0])
+        if problem:
+            raise ValueError(problem)
+    return structures
+
+
+def _formula_sum_mismatch(path: Path, structure: Any) -> str | None:
+    """Compare the atom sites with ``_chemical_formula_sum`` of a one-block CIF.
+
+    A file cut short inside its atom loop still parses, with fewer atoms (a truncated NaCl
+    read as Na4Cl3). Hydrogen is left out of the comparison (X-ray structures often omit it),
+    and atomic fractions may differ by 0.02 (rounded occupancies).
+    """
+    import re as _re
+
+    from mi.exceptions import FormulaError
+
+    text = path.read_text(errors="replace")
+    if sum(1 for line in text.splitlines() if line.lower().startswith("data_")) != 1:
+        return None
+    match = _re.search(r"^_chemical_formula_sum\s+(['\"]?)(.+?)\1\s*$", text, _re.M)
+    if not match:
+        return None
+    from mi.chem import parse_formula
+
+    try:
+        declared = parse_formula(match[2].replace(" ", ""))
+    except FormulaError:
+        return None
+    found = {str(el): float(n) for el, n in structure.composition.element_composition.items()}
+    for d in (declared, found):
+        d.pop("H", None)
+        d.pop("D", None)
+    total_d, total_f = sum(declared.values()), sum(found.values())
+    if not total_d or not total_f:
+        return None
+    for el in set(declared) | set(found):
+        if abs(declared.get(el, 0.0) / total_d - found.get(el, 0.0) / total_f) > 0.02:
+            return (
+                f"the atom sites give {structure.composition.reduced_formula} but "
+                f"_chemical_formula_sum is {match[2]!r} (a truncated or inconsistent file)"
+            )
+    return None
 
 
 def _from_poscar(path: Path) -> list[Any]:
