@@ -22,6 +22,7 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mi._toml import load_toml
 from mi.exceptions import ConfigError
 
 __all__ = [
@@ -127,8 +128,7 @@ class _TomlSource(PydanticBaseSettingsSource):
         if not path.is_file():
             return {}
         try:
-            with path.open("rb") as fh:
-                return tomllib.load(fh)
+            return load_toml(path)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or remove it.") from exc
 

@@ -25,6 +25,7 @@ __all__ = [
     "RegistryKeyError",
     "FeaturizationError",
     "ModelError",
+    "ModelLoadError",
     "NotFittedError",
     "CampaignError",
     "ObservationError",
@@ -109,6 +110,10 @@ class FeaturizationError(MIError, ValueError):
 
 class ModelError(MIError, ValueError):
     """A surrogate model was given invalid parameters or data."""
+
+
+class ModelLoadError(ModelError):
+    """A saved model folder is damaged or crafted; it was refused before any native code ran."""
 
 
 class NotFittedError(ModelError, AttributeError):

@@ -71,7 +71,7 @@ def test_element_index_unknown_symbol_names_the_value():
         "K4[Fe(CN)6]",
         "Y3N@C80",
         " Fe2 O3 ",
-        "Fe2O3.5H2O",
+        "Fe2O3.5H2",  # "Fe2O3.5H2O" is refused as a hydrate dot (issue 18, D18)
         "Fe.5Co.5",
         "Fe5.",
         "FeFeO",

@@ -30,7 +30,7 @@ def test_demo_runs_flagship_and_says_where_results_are(tmp_path, capsys, shared_
     assert (audit["composition"] == "BDy2Fe14").any()
     # every retained candidate carries novelty and applicability flags per target
     results = pd.read_parquet(out / "results.parquet")
-    for target in ("Tc", "Ms"):
+    for target in ("Tc", "Js", "K1"):
         for col in ("nearest", "nearest_l1", "known", "in_domain", "domain_score"):
             assert results[f"{target}_{col}"].notna().all(), f"{target}_{col}"
     report = out / "report.html"

@@ -16,35 +16,21 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "dir_lock"]
+from mi import _atomic
+from mi._atomic import TMP_SUFFIX
 
-TMP_SUFFIX = ".tmp"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+__all__ = [
+    "TMP_SUFFIX",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_parquet",
+    "dir_lock",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (tmp file, fsync, rename, fsync folder)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-    return path
+    return _atomic.atomic_write_bytes(path, data)
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:

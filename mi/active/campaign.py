@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi._csv import csv_source
 from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
 from mi.active.base import Acquisition
 from mi.active.loop import propose
@@ -737,7 +738,7 @@ class Campaign:
             if not path.is_file():
                 raise ObservationError(f"Results file {str(path)!r} does not exist.")
             try:
-                results = pd.read_csv(path, dtype=str, keep_default_na=False)
+                results = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
             except (ValueError, pd.errors.ParserError) as exc:
                 raise ObservationError(f"Cannot read results file {str(path)!r}: {exc}") from None
             source = path.name
@@ -957,7 +958,7 @@ def _candidate_formulas(spec: CampaignSpec) -> list[str]:
         assert path is not None
         if not path.is_file():
             raise SpecError(f"candidates.file {str(path)!r} does not exist.")
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
         if c.composition_col not in df:
             raise SpecError(
                 f"candidates.file {str(path)!r} has no column {c.composition_col!r} "
@@ -1001,7 +1002,7 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
     assert path is not None
     if not path.is_file():
         raise SpecError(f"initial.file {str(path)!r} does not exist.")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
     # the file's column of each measured target (target_col renames a single target)
     columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
     needed = [init.composition_col, *columns.values()]

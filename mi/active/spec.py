@@ -64,6 +64,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from mi._spec import StrictSpec, spec_error
+from mi._toml import load_json, load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError
 
@@ -295,10 +296,10 @@ def load_spec(spec: CampaignSpec | dict[str, Any] | str | Path) -> CampaignSpec:
             raise SpecError(f"Campaign spec file {str(path)!r} does not exist.")
         try:
             if path.suffix.lower() == ".json":
-                data = json.loads(path.read_text())
+                data = load_json(path)
             else:
-                data = tomllib.loads(path.read_text())
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+                data = load_toml(path)
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
             raise SpecError(f"Cannot read campaign spec {str(path)!r}: {exc}") from None
         base = str(path.resolve().parent)
     else:

@@ -41,6 +41,8 @@ AMOUNT_TOL = 1e-9
 #: Variable groups whose full grid has at most this many points are tabulated (feasible points
 #: only) when the template is built; larger groups are filtered chunk by chunk.
 TABLE_CAP = 1 << 22
+#: Most points one variable's range may have (its grid is held in memory).
+MAX_RANGE_POINTS = 10_000_000
 DEDUP_STEP = "duplicate reduced composition"
 EMPTY_STEP = "empty composition (all amounts zero)"
 SURPLUS_STEP = "drawn beyond n (not needed)"
@@ -137,7 +139,13 @@ def grid_values(spec: Any, name: str = "x") -> np.ndarray:
                 f"Range of {name!r} must be (start, stop, step) with step > 0 and stop >= start; "
                 f"got {spec!r}. For explicit values pass a list, e.g. [0.1, 0.2]."
             )
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count_f = math.floor((stop - start) / step + 1e-9) + 1
+        if count_f > MAX_RANGE_POINTS:  # checked before allocating anything
+            raise DataError(
+                f"Range of {name!r} {spec!r} has {count_f:.3g} points, more than "
+                f"{MAX_RANGE_POINTS:,}; use a larger step."
+            )
+        count = int(count_f)
         values = start + step * np.arange(count, dtype=np.float64)
     else:
         try:

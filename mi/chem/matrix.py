@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ DENSE_MAX_ROWS = 50_000
 
 _MASSES = np.asarray(ATOMIC_MASSES, dtype=np.float64)
 _KEY_SCALE = 10**6  # canonical keys resolve amounts to 1e-6 relative to the smallest
+_EXACT = 2.0**53  # float64 holds every integer below this exactly
 
 
 class CompositionMatrix:
@@ -225,15 +228,22 @@ class CompositionMatrix:
         list of str
         """
         csr = self._csr
-        scaled = np.rint(csr.data * _KEY_SCALE).astype(np.int64)
-        scaled[scaled == 0] = 1  # tiny positive amounts still count
+        scaled_f, big = key_amounts(csr)
         counts = np.diff(csr.indptr)
+        safe_data = np.where(np.repeat(big, counts), 1.0, scaled_f)
+        scaled = safe_data.astype(np.int64)
         has = counts > 0
         gcd = np.ones(self.n, dtype=np.int64)
         if scaled.size:
             gcd[has] = np.gcd.reduceat(scaled, csr.indptr[:-1][has])
-        reduced = scaled // np.repeat(gcd, counts)
-        return _format_rows(csr.indptr, csr.indices, reduced.tolist(), integer=True)
+        reduced: list[Any] = (scaled // np.repeat(gcd, counts)).tolist()
+        ptr = csr.indptr.tolist()
+        for i in np.flatnonzero(big).tolist():  # beyond float64's exact integers: Python ints
+            a, b = ptr[i], ptr[i + 1]
+            ints = [int(v) for v in scaled_f[a:b].tolist()]
+            g = math.gcd(*ints)
+            reduced[a:b] = [v // g for v in ints]
+        return _format_rows(csr.indptr, csr.indices, reduced, integer=True)
 
     def exact_keys(self) -> list[str]:
         """Key per row that preserves the amounts exactly (``repr`` of each amount).
@@ -333,10 +343,61 @@ class CompositionMatrix:
         return CompositionMatrix._from_csr(sparse.vstack([m._csr for m in matrices], format="csr"))
 
 
+def key_amounts(csr: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Integer-valued amounts of the canonical key, and the rows beyond exact float64.
+
+    Amounts are rounded to multiples of ``1e-6`` atoms. A row whose smallest amount would round
+    to zero, or whose largest would exceed ``2**53`` (float64's exact integers) after scaling,
+    is first divided by its smallest amount, so very small or very large amounts keep distinct
+    compositions apart (``Fe1e-7O2e-7`` is ``FeO2``; ``Fe1e13O`` differs from ``Fe2e13O``).
+
+    Parameters
+    ----------
+    csr : scipy.sparse.csr_matrix
+        Amounts (no explicit zeros).
+
+    Returns
+    -------
+    scaled : numpy.ndarray
+        ``rint`` of the (rescaled) amounts times ``1e6``, at least 1, aligned with ``csr.data``.
+    big : numpy.ndarray of bool
+        Rows whose scaled amounts reach ``2**53``: exact only with Python integers.
+    """
+    n = csr.shape[0]
+    counts = np.diff(csr.indptr)
+    has = counts > 0
+    data = np.asarray(csr.data, dtype=np.float64)
+    big = np.zeros(n, dtype=bool)
+    if data.size == 0:
+        return data.copy(), big
+    starts = csr.indptr[:-1][has]
+    low = np.ones(n)
+    high = np.zeros(n)
+    low[has] = np.minimum.reduceat(data, starts)
+    high[has] = np.maximum.reduceat(data, starts)
+    rescale = has & ((low * _KEY_SCALE < 0.5) | (high * _KEY_SCALE >= _EXACT))
+    factor = np.ones(n)
+    factor[rescale] = 1.0 / low[rescale]
+    with np.errstate(over="ignore"):
+        scaled = np.rint(data * np.repeat(factor, counts) * _KEY_SCALE)
+    scaled[scaled == 0] = 1.0  # tiny positive amounts still count
+    top = np.zeros(n)
+    top[has] = np.maximum.reduceat(scaled, starts)
+    big = has & ~(top < _EXACT)
+    if big.any():  # the 1e-6 resolution is below float64's precision there: whole atoms
+        mask = np.repeat(big, counts)
+        scaled[mask] = np.maximum(np.rint(data * np.repeat(factor, counts))[mask], 1.0)
+    return scaled, big
+
+
 def _format_amount(x: float) -> str:
     if x == 1:
         return ""
     text = format(x, ".12g")
+    if float(text) != x and not 1e-6 <= abs(x) < 1e9:
+        text = repr(float(x))  # amounts over many decades: keep every digit
+    if "e" in text:  # the parser reads plain decimals only: 1e+13 -> 10000000000000
+        text = np.format_float_positional(float(text), trim="-")
     return text
 
 
@@ -352,5 +413,11 @@ def _format_rows(
         if integer:
             out.append("".join(s if v == 1 else f"{s}{v}" for s, v in parts))
         else:
-            out.append("".join(s + _format_amount(v) for s, v in parts))
+            text = "".join(s + _format_amount(v) for s, v in parts)
+            if text.endswith("H2O") and _HYDRATE_LIKE.search(text):
+                text += "1"  # "Co1.5H2O" would read as a hydrate dot: "Co1.5H2O1" does not
+            out.append(text)
     return out
+
+
+_HYDRATE_LIKE = re.compile(r"[1-9]\d*\.\d+H2O$")

@@ -54,6 +54,40 @@ _SIMPLE_RE = re.compile(r"(?:[A-Z][a-z]?(?:\d+\.?\d*|\.\d+)?)+")
 _SIMPLE_TOKEN_RE = re.compile(r"([A-Z][a-z]?)([\d.]*)")
 
 
+#: Longest formula read (characters); longer cells are refused before any parsing.
+MAX_FORMULA_LENGTH = 1000
+# a hydrate written with a dot ("CuSO4.5H2O"): pymatgen reads "4.5" as one amount
+_HYDRATE_RE = re.compile(r"[A-Za-z)\]}][1-9]\d*\.(\d+)\s*\(?H2O\)?\s*$")
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _refused_early(formula: str) -> str | None:
+    """Reason to refuse a formula before parsing it (too long, hydrate dot), else None."""
+    if len(formula) > MAX_FORMULA_LENGTH:
+        return (
+            f"formula is {len(formula):,} characters long; at most {MAX_FORMULA_LENGTH:,} are read"
+        )
+    inner = _CONTROL_RE.search(formula.strip(" \t\r\n"))
+    if inner:
+        return (
+            f"control character {inner.group()!r} inside the formula (a line break or a "
+            "corrupted cell); fix the cell"
+        )
+    if "H2O" in formula:
+        match = _HYDRATE_RE.search(formula)
+        if match:
+            whole = match.group()[1:].split(".")[0]
+            salt = formula[: match.start() + 1] + whole
+            return (
+                f"hydrate dot: '.{match[1]}H2O' would be read as the decimal amount "
+                f"{whole}.{match[1]}; write the water as a group, e.g. '{salt}(H2O){match[1]}', "
+                f"or end with 'H2O1' if {whole}.{match[1]} is meant"
+            )
+    return None
+
+
 class _RowError(Exception):
     """Internal: one formula is invalid; the message is the reason."""
 
@@ -112,6 +146,9 @@ def _parse_validated(formula: object) -> tuple[tuple[int, ...], tuple[float, ...
         raise _RowError(f"not a string but {type(formula).__name__}")
     if not formula.strip():
         raise _RowError("empty formula")
+    early = _refused_early(formula)
+    if early is not None:
+        raise _RowError(early)
     items = _parse_items(formula)
     if not items:
         raise _RowError("no element symbol")
@@ -254,8 +291,19 @@ def parse_formulas(
     fast_ok = np.zeros(n, dtype=bool)
     v_cols: list[np.ndarray] = []
     v_vals: list[np.ndarray] = []
+    # refused before parsing (too long, hydrate dot): kept from the vector path
+    early = [
+        i
+        for i, v in enumerate(arr.tolist())
+        if type(v) is str
+        and (len(v) > MAX_FORMULA_LENGTH or "H2O" in v or _CONTROL_RE.search(v.strip()))
+    ]
+    varr = arr
+    if early:
+        varr = arr.copy()
+        varr[np.asarray(early)] = None
     for start in range(0, n, _VECTOR_CHUNK):
-        ok, cnt, cols, vals = vector_parse(arr[start : start + _VECTOR_CHUNK])
+        ok, cnt, cols, vals = vector_parse(varr[start : start + _VECTOR_CHUNK])
         fast_ok[start : start + len(ok)] = ok
         counts[start : start + len(ok)] = cnt
         v_cols.append(cols)
@@ -282,8 +330,9 @@ def parse_formulas(
         if isinstance(hit, str):
             row_err[i] = hit
             if on_error == "raise":
+                shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
                 raise FormulaError(
-                    f"Invalid formula {value!r} in row {i}: {hit}. Fix the formula, or pass "
+                    f"Invalid formula {shown} in row {i}: {hit}. Fix the formula, or pass "
                     "on_error='nan' / 'report' to keep going and list bad rows."
                 )
             hit = ((), ())

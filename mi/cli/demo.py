@@ -43,7 +43,7 @@ def run_demo(
     workflow : str, default "ndfeb_hree_reduction"
         Workflow name or file.
     quick : bool, default False
-        Small sizes (see :func:`mi.runner.spec.quick_spec`).
+        Small sizes (see :func:`mi.runner.quick.quick_spec`).
     show_data : bool, default True
         Print each dataset's summary and row accounting first (``mi datasets show NAME``
         lists the rejected rows).
@@ -57,7 +57,8 @@ def run_demo(
     from mi.cli.run import _print_result
     from mi.data import load_dataset
     from mi.runner.progress import Progress
-    from mi.runner.spec import load_spec, quick_spec
+    from mi.runner.quick import quick_spec
+    from mi.runner.spec import load_spec
     from mi.runner.validate import check_spec
     from mi.runner.workflow import run_workflow
 

@@ -49,6 +49,15 @@ def run(
     chunk_size: Annotated[
         int | None, typer.Option("--chunk-size", help="Candidates per chunk.")
     ] = None,
+    max_grid_points: Annotated[
+        int | None,
+        typer.Option(
+            "--max-grid-points",
+            min=1,
+            help="Refuse screens with more candidate grid points than this, before any work "
+            "(default: the workflow's execution.max_grid_points, 100,000,000).",
+        ),
+    ] = None,
     restart: Annotated[
         bool, typer.Option("--restart", help="Discard the checkpoints in --out and start over.")
     ] = False,
@@ -76,7 +85,7 @@ def run(
 
     spec = load_spec(workflow)
     if quick:
-        from mi.runner.spec import quick_spec
+        from mi.runner.quick import quick_spec
 
         spec = quick_spec(spec)
     overrides: dict[str, Any] = {}
@@ -84,6 +93,8 @@ def run(
         overrides["candidates.max_candidates"] = max_candidates
     if chunk_size is not None:
         overrides["execution.chunk_size"] = chunk_size
+    if max_grid_points is not None:
+        overrides["execution.max_grid_points"] = max_grid_points
     if executor is not None:
         overrides["execution.executor"] = executor
     if overrides:
@@ -103,7 +114,14 @@ def run(
     )
     with handle:
         if check:
-            typer.echo(f"{workflow}: valid workflow {spec.name!r}; executor: {handle.description}")
+            from mi.runner.bounds import estimate_work
+
+            est = estimate_work(spec)
+            typer.echo(
+                f"{workflow}: valid workflow {spec.name!r}; executor: {handle.description}; "
+                f"up to {est.grid_points:,.0f} candidates, about "
+                f"{est.memory_bytes / 1e9:.2g} GB"
+            )
             return
         progress = Progress(quiet=quiet)
         result = run_workflow(

@@ -67,7 +67,8 @@ def submit(
     After a cancelled or failed task, rerun it on the same --out: only what is missing runs.
     """
     from mi.runner.array import submit_array, write_array_scripts
-    from mi.runner.spec import load_spec, quick_spec
+    from mi.runner.quick import quick_spec
+    from mi.runner.spec import load_spec
     from mi.runner.validate import check_spec
 
     spec = load_spec(workflow)

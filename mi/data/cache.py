@@ -26,7 +26,7 @@ from mi.exceptions import ChecksumError, DataUnavailableError
 
 __all__ = ["candidate_paths", "locate", "fetch", "verify"]
 
-_VERIFIED: dict[tuple[str, int, int], str] = {}
+_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def candidate_paths(folder: str, name: str) -> list[Path]:
@@ -58,7 +58,8 @@ def verify(path: Path, sha256: str) -> None:
         Expected hex digest.
     """
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    # ctime and inode cannot be set back by a user, unlike the mtime
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     digest = _VERIFIED.get(key)
     if digest is None:
         from mi.data.tables import sha256_file  # (imports pandas: only when checking)

@@ -25,6 +25,7 @@ Rules (the same for registered datasets and a user's own table):
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -161,14 +162,18 @@ def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
     censored = not exact
     use = exact or use
     pool = np.concatenate([r.values for r in use])
+    # near float64's limit, sums overflow (two 1e308 values would merge to inf): scale first
+    big = float(np.max(np.abs(pool))) if pool.size and spec.kind != "bool" else 0.0
+    scale = big if math.isfinite(big) and big > 1e150 else 1.0
+    unit = pool / scale
     if spec.kind == "bool":
         value: float | bool = bool(pool.mean() >= 0.5)
     elif rule == "mean":
-        value = float(pool.mean())
+        value = float(unit.mean()) * scale
     else:
-        value = float(np.median(pool))
-    with np.errstate(over="ignore", invalid="ignore"):  # huge values: std overflows to inf
-        std = float(pool.std())
+        value = float(np.median(unit)) * scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = float(unit.std()) * scale
     return value, int(pool.size), std, censored, reported
 
 

@@ -33,9 +33,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mi._paths import check_name
 from mi._spec import StrictSpec, spec_error
+from mi._toml import load_toml
 from mi.data.spec import TableSpec
 from mi.exceptions import SpecError
 
@@ -73,6 +75,11 @@ class FileSpec(_Strict):
         if self.url:
             return self.url
         return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+
+    @field_validator("name")
+    @classmethod
+    def _safe_file_name(cls, v: str) -> str:
+        return check_name(v, "file name")  # a file name inside the dataset folder
 
     @model_validator(mode="after")
     def _has_source(self) -> FileSpec:
@@ -128,6 +135,11 @@ class Manifest(_Strict):
     optimade: OptimadeSource | None = None
     path: str = Field(default="", description="Manifest file (filled in when read).")
 
+    @field_validator("folder")
+    @classmethod
+    def _safe_folder(cls, v: str | None) -> str | None:
+        return None if v is None else check_name(v, "folder name")  # a folder in the data/cache dir
+
     @model_validator(mode="after")
     def _kind_section(self) -> Manifest:
         if self.kind == "files":
@@ -170,8 +182,7 @@ def read_manifest(path: str | Path) -> Manifest:
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
+        raw = load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read dataset manifest {path}: {exc}") from exc
     table = dict(raw.pop("table", {}))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from mi._atomic import atomic_write
 from mi.exceptions import DataError
 
 __all__ = ["ValidationReport", "RejectLog", "REJECTED_COLUMNS"]
@@ -200,11 +202,30 @@ class ValidationReport:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         rejected = prefix.with_name(prefix.name + ".rejected.csv")
         merged = prefix.with_name(prefix.name + ".merged.csv")
-        self.rejected.to_csv(rejected, index=False)
-        self.merged.to_csv(merged, index=False)
+        rej, mer = _printable(self.rejected), _printable(self.merged)
+        atomic_write(rejected, lambda tmp: rej.to_csv(tmp, index=False))
+        atomic_write(merged, lambda tmp: mer.to_csv(tmp, index=False))
         written = [rejected, merged]
         if not self.audit.empty:
             audit = prefix.with_name(prefix.name + ".audit.csv")
-            self.audit.to_csv(audit, index=False)
+            aud = _printable(self.audit)
+            atomic_write(audit, lambda tmp: aud.to_csv(tmp, index=False))
             written.append(audit)
         return written
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\r|\n")
+
+
+def _escape(text: str) -> str:
+    r"""Write control characters as escapes (``\r``, ``\n``, ``\x00``): one row, one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _printable(df: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``df`` with control characters of text cells escaped."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [_escape(v) if isinstance(v, str) else v for v in out[col]]
+    return out

@@ -98,13 +98,89 @@ def _from_cif(path: Path) -> list[Any]:
     from pymatgen.io.cif import CifParser
 
     parser = CifParser(str(path))
-    return list(parser.parse_structures(primitive=False))
+    structures = list(parser.parse_structures(primitive=False))
+    if len(structures) == 1:
+        problem = _formula_sum_mismatch(path, structures[0])
+        if problem:
+            raise ValueError(problem)
+    return structures
+
+
+def _formula_sum_mismatch(path: Path, structure: Any) -> str | None:
+    """Compare the atom sites with ``_chemical_formula_sum`` of a one-block CIF.
+
+    A file cut short inside its atom loop still parses, with fewer atoms (a truncated NaCl
+    read as Na4Cl3). Hydrogen is left out of the comparison (X-ray structures often omit it),
+    and atomic fractions may differ by 0.02 (rounded occupancies).
+    """
+    import re as _re
+
+    from mi.exceptions import FormulaError
+
+    text = path.read_text(errors="replace")
+    if sum(1 for line in text.splitlines() if line.lower().startswith("data_")) != 1:
+        return None
+    match = _re.search(r"^_chemical_formula_sum\s+(['\"]?)(.+?)\1\s*$", text, _re.M)
+    if not match:
+        return None
+    from mi.chem import parse_formula
+
+    try:
+        declared = parse_formula(match[2].replace(" ", ""))
+    except FormulaError:
+        return None
+    found = {str(el): float(n) for el, n in structure.composition.element_composition.items()}
+    for d in (declared, found):
+        d.pop("H", None)
+        d.pop("D", None)
+    total_d, total_f = sum(declared.values()), sum(found.values())
+    if not total_d or not total_f:
+        return None
+    for el in set(declared) | set(found):
+        if abs(declared.get(el, 0.0) / total_d - found.get(el, 0.0) / total_f) > 0.02:
+            return (
+                f"the atom sites give {structure.composition.reduced_formula} but "
+                f"_chemical_formula_sum is {match[2]!r} (a truncated or inconsistent file)"
+            )
+    return None
 
 
 def _from_poscar(path: Path) -> list[Any]:
     from pymatgen.io.vasp import Poscar
 
-    return [Poscar.from_file(str(path), check_for_potcar=False).structure]
+    structure = Poscar.from_file(str(path), check_for_potcar=False).structure
+    listed = _poscar_coordinate_lines(path)
+    if listed is not None and listed != len(structure):
+        raise ValueError(
+            f"the counts line sums to {len(structure)} atoms but {listed} coordinate lines "
+            "follow; fix the counts"
+        )
+    return [structure]
+
+
+def _poscar_coordinate_lines(path: Path) -> int | None:
+    """Count the coordinate lines of a POSCAR (up to the first blank line), or None."""
+    lines = path.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines[5:10], start=5):
+        word = line.strip().lower()
+        previous = lines[i - 1].split()
+        counts_before = bool(previous) and all(x.isdigit() for x in previous)
+        after_selective = lines[i - 1].strip().lower().startswith("s")
+        if word[:1] in ("d", "c", "k") and (counts_before or after_selective):
+            n = 0
+            for rest in lines[i + 1 :]:
+                if not rest.strip():
+                    break
+                parts = rest.split()
+                try:
+                    [float(x) for x in parts[:3]]
+                except ValueError:
+                    break
+                if len(parts) < 3:
+                    break
+                n += 1
+            return n
+    return None
 
 
 def _from_ase(path: Path) -> list[Any]:
@@ -119,6 +195,49 @@ def _from_ase(path: Path) -> list[Any]:
             raise ValueError("frame has no periodic 3-D cell (a molecule, not a crystal)")
         out.append(AseAtomsAdaptor.get_structure(atoms))
     return out
+
+
+def _structure_problem(structure: Any) -> str | None:
+    """Return why a parsed structure is not a usable crystal, or None.
+
+    Refused: no sites, NaN or flat cells, NaN coordinates, dummy species.
+    """
+    import numpy as np
+
+    if len(structure) == 0:
+        return "structure has no sites"
+    matrix = np.asarray(structure.lattice.matrix, dtype=float)
+    if not np.all(np.isfinite(matrix)):
+        return "lattice has NaN or infinite entries"
+    volume = abs(float(np.linalg.det(matrix)))
+    if not volume > 1e-3:
+        return f"lattice volume {volume:.3g} A^3 is zero or degenerate"
+    if not np.all(np.isfinite(structure.frac_coords)):
+        return "site coordinates have NaN or infinite entries"
+    for site in structure:
+        for el in site.species.elements:
+            z = getattr(el, "Z", 0)
+            if not isinstance(z, int) or not 1 <= z <= 103:
+                return f"species {str(el)!r} is not a chemical element (dummy species)"
+    return None
+
+
+def _missing_cif_blocks(path: Path, n_read: int) -> int:
+    """Count the CIF data blocks with atom sites that gave no structure (pymatgen skips them)."""
+    if path.suffix.lower() != ".cif":
+        return 0
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.lower().startswith("data_"):
+            blocks.append([])
+        elif blocks:
+            blocks[-1].append(line)
+    with_atoms = sum(1 for b in blocks if any("_atom_site_fract" in x.lower() for x in b))
+    return max(0, with_atoms - n_read)
 
 
 def _reader(path: Path):
@@ -185,10 +304,24 @@ def read_structures(
             log.add(str(path), -1, None, path.name, reason)
             continue
         for index, structure in enumerate(read):
+            n_input += 1
+            problem = _structure_problem(structure)
+            if problem is not None:
+                if on_error == "raise":
+                    raise StructureError(f"Cannot use structure {index} of {path}: {problem}.")
+                log.add(str(path), index, None, path.name, problem)
+                continue
             structure.properties["source_file"] = str(path)
             structure.properties["source_index"] = index
             structures.append(structure)
-            n_input += 1
+        missing = _missing_cif_blocks(path, len(read))
+        if missing:
+            reason = f"{missing} CIF data block(s) of this file could not be read"
+            if on_error == "raise":
+                raise StructureError(f"Cannot read {path}: {reason}. Fix or remove them.")
+            for k in range(missing):
+                n_input += 1
+                log.add(str(path), len(read) + k, None, path.name, reason)
     report = ValidationReport(
         n_input=n_input,
         n_accepted=len(structures),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from mi._csv import csv_source
 from mi.data.cleaning import SourceFrame, clean_frames
 from mi.data.dataset import Dataset, DatasetMeta
 from mi.data.spec import TableSpec, TargetSpec
@@ -58,6 +59,146 @@ def _format_of(path: Path, fmt: str | None) -> str:
     )
 
 
+#: Columns every cleaned dataset has; a target may not take these names.
+_GENERATED = ("composition", "structure")
+_TARGET_SUFFIXES = ("_n", "_std", "_censored")
+
+
+def _read_large_csv(
+    p: Path,
+    composition_col: str,
+    mapping: Mapping[str, str],
+    units: Mapping[str, str],
+    structure_col: str | None,
+    merge: str,
+    merge_by: Sequence[str],
+    keep_columns: Sequence[str] | None,
+    censored: bool | None,
+    format: str | None,  # noqa: A002
+    read_options: Mapping[str, Any] | None,
+    name: str | None,
+) -> Dataset | None:
+    """Large plain CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
+    from mi.data.ingest import CHUNKED_MIN_BYTES, clean_csv_chunked
+
+    if read_options or structure_col is not None or merge_by or not p.is_file():
+        return None
+    fmt = _format_of(p, format)
+    if fmt not in ("csv", "tsv") or p.suffix.lower() not in (".csv", ".tsv", ".tab", ".txt"):
+        return None
+    if p.stat().st_size < CHUNKED_MIN_BYTES:
+        return None
+    _check_csv_header(p, fmt, {})
+    try:
+        spec = TableSpec(
+            composition_col=composition_col,
+            targets=tuple(
+                TargetSpec(name=n, column=c, unit=units.get(n, ""), censored=censored)
+                for n, c in mapping.items()
+            ),
+            merge=merge,  # type: ignore[arg-type]
+            keep_columns=None if keep_columns is None else tuple(keep_columns),
+        )
+    except ValueError as exc:
+        raise TableError(f"Invalid read_table arguments: {exc}") from exc
+    meta = DatasetMeta(
+        name=name or p.name.split(".")[0],
+        source=str(p.resolve()),
+        units=dict(units),
+        sha256={p.name: sha256_file(p)},
+    )
+    try:
+        return clean_csv_chunked(p, spec, meta, sep="\t" if fmt == "tsv" else ",")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, TableError):
+            raise
+        raise TableError(f"Cannot read {p} as {fmt}: {type(exc).__name__}: {exc}.") from exc
+
+
+def _check_target_names(mapping: Mapping[str, str], units: Mapping[str, str]) -> None:
+    """Refuse target names that collide with generated columns, and units of non-targets."""
+    for name in mapping:
+        clash = name in _GENERATED or any(
+            name == f"{other}{sfx}" for other in mapping for sfx in _TARGET_SUFFIXES
+        )
+        if clash:
+            raise TableError(
+                f"Target name {name!r} collides with a column the cleaned dataset generates "
+                f"({', '.join(_GENERATED)}, <target>_n, <target>_std, <target>_censored); "
+                "rename it, e.g. targets={'my_name': " + repr(mapping[name]) + "}."
+            )
+    extra = sorted(set(units) - set(mapping))
+    if extra:
+        raise TableError(
+            f"Unit given for {extra[0]!r}, which is not a target (targets: "
+            f"{', '.join(mapping) or '(none)'}); add it as a target or drop the unit."
+        )
+
+
+def _check_csv_header(path: Path, fmt: str, opts: dict[str, Any]) -> None:
+    """Refuse repeated column names, which pandas would silently rename to ``y.1``."""
+    head_opts = {k: v for k, v in opts.items() if k in ("sep", "delimiter", "encoding", "comment")}
+    if fmt == "tsv":
+        head_opts.setdefault("sep", "\t")
+    try:
+        header = pd.read_csv(csv_source(path), header=None, nrows=1, dtype=str, **head_opts)
+    except Exception:  # noqa: BLE001 - the full read already succeeded; nothing more to check
+        return
+    names = [str(c) for c in header.iloc[0].tolist()] if len(header) else []
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise TableError(f"{path} has duplicate column names {dup}; rename them.")
+
+
+_NO_CACHE = "formula without a cached value"
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """Read one sheet with openpyxl, keeping rows whose cells are formulas without a value.
+
+    pandas reads such cells as empty and drops trailing empty rows, so those rows would be
+    lost before counting. Here every row is kept, and an uncached formula cell holds its
+    formula text with a note, so the cleaning step rejects the row with that reason.
+    """
+    import openpyxl
+
+    values_wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    formulas_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+
+        def pick(wb: Any) -> Any:
+            if sheet is None:
+                return wb.worksheets[0]
+            if isinstance(sheet, int):
+                return wb.worksheets[sheet]
+            return wb[sheet]
+
+        rows: list[list[Any]] = []
+        for vals, forms in zip(
+            pick(values_wb).iter_rows(values_only=True),
+            pick(formulas_wb).iter_rows(values_only=True),
+            strict=False,
+        ):
+            row = []
+            for v, f in zip(vals, forms, strict=False):
+                if v is None and isinstance(f, str) and f.startswith("="):
+                    v = f"{f} ({_NO_CACHE}: open and save the file in a spreadsheet program)"
+                row.append(v)
+            rows.append(row)
+    finally:
+        values_wb.close()
+        formulas_wb.close()
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        return pd.DataFrame()
+    width = max(len(r) for r in rows)
+    header = [f"Unnamed: {j}" if c is None else c for j, c in enumerate(rows[0])]
+    header += [f"Unnamed: {j}" for j in range(len(header), width)]
+    body = [r + [None] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(body, columns=header).infer_objects()
+
+
 def read_raw_table(
     path: str | Path,
     format: str | None = None,  # noqa: A002 - the natural name
@@ -93,15 +234,17 @@ def read_raw_table(
     opts = dict(read_options or {})
     try:
         if fmt == "csv":
-            df = pd.read_csv(path, **opts)
+            df = pd.read_csv(csv_source(path), **opts)
         elif fmt == "tsv":
-            df = pd.read_csv(path, sep="\t", **opts)
+            df = pd.read_csv(csv_source(path), sep="\t", **opts)
         elif fmt == "parquet":
             df = pd.read_parquet(path, **opts)
         elif fmt == "json":
             df = pd.read_json(path, **opts)
         elif fmt == "jsonl":
             df = pd.read_json(path, lines=True, **opts)
+        elif fmt == "xlsx" and not opts and path.suffix.lower() == ".xlsx":
+            df = _read_xlsx(path, sheet)
         else:
             df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **opts)
     except Exception as exc:  # every reader raises its own types; all mean "cannot read"
@@ -111,6 +254,8 @@ def read_raw_table(
         ) from exc
     if not isinstance(df, pd.DataFrame):
         raise TableError(f"{path} does not hold a table (got {type(df).__name__}).")
+    if fmt in ("csv", "tsv") and "header" not in opts and "names" not in opts:
+        _check_csv_header(path, fmt, opts)
     if df.columns.duplicated().any():
         dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise TableError(f"{path} has duplicate column names {dup}; rename them.")
@@ -186,9 +331,15 @@ def read_table(
     if isinstance(targets, str):
         targets = [targets]
     mapping = dict(targets) if isinstance(targets, Mapping) else {t: t for t in targets}
+    _check_target_names(mapping, units)
     if isinstance(path, pd.DataFrame):
         frame = SourceFrame("<DataFrame>", path.reset_index(drop=True))
         meta = DatasetMeta(name=name or "table", source="<DataFrame>", units=units)
+    elif (chunked := _read_large_csv(
+        Path(path), composition_col, mapping, units, structure_col, merge, merge_by,
+        keep_columns, censored, format, read_options, name,
+    )) is not None:  # fmt: skip
+        return chunked
     else:
         p = Path(path)
         df = read_raw_table(p, format=format, sheet=sheet, read_options=read_options)

@@ -23,12 +23,14 @@ import functools
 import hashlib
 import importlib
 import json
+import re
 import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mi._toml import load_toml
 from mi.exceptions import RegistryKeyError, SpecError
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "list_presets",
     "built_featurizers",
     "FEATURIZER_MODULES",
+    "ALLOWED_PACKAGES",
+    "check_class_name",
 ]
 
 #: Modules searched, in order, for a featurizer class named in a preset.
@@ -48,6 +52,44 @@ FEATURIZER_MODULES = (
 )
 
 _KINDS = ("composition", "structure")
+
+#: Packages a dotted featurizer class name may come from.
+ALLOWED_PACKAGES = ("matminer.featurizers", "mi.features")
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def check_class_name(name: object) -> str:
+    """Check the shape of a preset's ``class`` value against the allow-list (imports nothing).
+
+    Parameters
+    ----------
+    name : object
+        ``"ElementProperty"`` or ``"matminer.featurizers.composition.ElementProperty"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    SpecError
+        Not a class name, or a dotted path outside :data:`ALLOWED_PACKAGES`.
+
+    Examples
+    --------
+    >>> check_class_name("ElementProperty")
+    'ElementProperty'
+    """
+    if not isinstance(name, str) or _DOTTED.fullmatch(name) is None:
+        raise SpecError(f"Featurizer class {name!r} is not a class name.")
+    module = name.rpartition(".")[0]
+    if module and not any(module == p or module.startswith(p + ".") for p in ALLOWED_PACKAGES):
+        raise SpecError(
+            f"Featurizer class {name!r} is not allowed: a preset may only name featurizer "
+            f"classes from {' or '.join(p + '.*' for p in ALLOWED_PACKAGES)}."
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -69,20 +111,39 @@ class FeaturizerSpec:
     params: dict[str, Any] = field(default_factory=dict)
 
     def resolve_class(self) -> Any:
-        """Import and return the featurizer class."""
+        """Return the featurizer class, from the allow-list only.
+
+        A bare name is looked up in :data:`FEATURIZER_MODULES`; a dotted name must live in a
+        ``matminer.featurizers.*`` or ``mi.features.*`` module. Either way the object must be
+        a subclass of matminer's ``BaseFeaturizer``: a preset is data and can never name
+        arbitrary code (``os.system`` is refused before anything is called).
+
+        Raises
+        ------
+        SpecError
+            The name is not an allowed featurizer class.
+        """
+        check_class_name(self.cls)
         modules: tuple[str, ...]
         if "." in self.cls:
             module_name, _, name = self.cls.rpartition(".")
             modules = (module_name,)
         else:
             name, modules = self.cls, FEATURIZER_MODULES
+        from matminer.featurizers.base import BaseFeaturizer
+
         for module_name in modules:
-            module = importlib.import_module(module_name)
-            if hasattr(module, name):
-                return getattr(module, name)
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            obj = getattr(module, name, None)
+            if isinstance(obj, type) and issubclass(obj, BaseFeaturizer):
+                return obj
         raise SpecError(
-            f"Featurizer class {self.cls!r} not found in {', '.join(modules)}. Use a class name "
-            "from matminer.featurizers.composition / .structure or mi.features.extra."
+            f"Featurizer class {self.cls!r} is not a featurizer class in "
+            f"{', '.join(modules)}. Use a class name from matminer.featurizers.composition / "
+            ".structure or mi.features.extra."
         )
 
     def build(self) -> Any:
@@ -139,7 +200,14 @@ class Preset:
 
     def build(self) -> list[Any]:
         """Instantiate every featurizer (imports matminer)."""
-        return [spec.build() for spec in self.featurizers]
+        built = []
+        for i, spec in enumerate(self.featurizers):
+            try:
+                built.append(spec.build())
+            except SpecError as exc:
+                where = self.source or f"preset {self.name!r}"
+                raise SpecError(f"{where}: featurizer #{i + 1}: {exc}") from None
+        return built
 
     def feature_labels(self) -> list[str]:
         """Column names, exactly matminer's, in output order."""
@@ -222,8 +290,7 @@ def _preset_files() -> dict[str, Path]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return load_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Cannot read preset file {path}: {exc}. Fix the TOML syntax.") from exc
 
@@ -257,9 +324,14 @@ def _load(name: str, files: dict[str, Path], stack: tuple[str, ...] = ()) -> Pre
                 f"{path}: featurizer #{i + 1} needs 'class' and may have 'preset', 'params'; "
                 f"got keys {sorted(item)}."
             )
-        specs.append(
-            FeaturizerSpec(item["class"], item.get("preset"), dict(item.get("params", {})))
-        )
+        try:
+            check_class_name(item["class"])
+        except SpecError as exc:
+            raise SpecError(f"{path}: featurizer #{i + 1}: {exc}") from None
+        params = item.get("params", {})
+        if not isinstance(params, dict):
+            raise SpecError(f"{path}: featurizer #{i + 1}: params must be a table.")
+        specs.append(FeaturizerSpec(item["class"], item.get("preset"), dict(params)))
     if not specs:
         raise SpecError(f"{path}: a preset needs at least one [[featurizer]].")
     version = raw.get("version", 1)

@@ -17,6 +17,8 @@ with the same scikit-learn version family; a mismatch raises :class:`~mi.excepti
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
-from mi.exceptions import ModelError
+from mi.exceptions import ModelError, ModelLoadError
+from mi.models._load_checks import (
+    check_array,
+    check_booster_blob,
+    check_common,
+    check_forest,
+    check_gp,
+)
 from mi.models._threads import xgb_threads
+from mi.models._ubjson import check_booster
 from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibrator_from_dict
 from mi.models.card import ModelCard, make_card, package_versions
 from mi.models.forest import RandomForestUncertaintyRegressor
@@ -196,22 +206,36 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
 def _load(node: dict[str, Any], r: _Reader) -> Any:
     model = _new(node["class"], node["params"])
     fitted = node["fitted"]
+    check_common(fitted)
     _set_common(model, fitted)
     if isinstance(model, XGBEnsembleRegressor):
         model.members_ = []
+        if not isinstance(fitted["members"], list) or not fitted["members"]:
+            raise ModelLoadError("an xgb_ensemble model needs at least one member booster.")
         for name in fitted["members"]:
             member = xgb.XGBRegressor()
-            member.load_model(bytearray(r.blob(name)))
+            blob = check_booster_blob(r.blob(name), name)
+            check_booster(blob, name, int(fitted["n_features_in_"]))
+            member.load_model(bytearray(blob))
             member.set_params(n_jobs=xgb_threads(model.n_jobs))
             model.members_.append(member)
     elif isinstance(model, XGBClassifierModel):
         model.classes_ = r.array(fitted["classes"])
         model.booster_ = xgb.XGBClassifier()
-        model.booster_.load_model(bytearray(r.blob(fitted["booster"])))
+        blob = check_booster_blob(r.blob(fitted["booster"]), str(fitted["booster"]))
+        check_booster(blob, str(fitted["booster"]), int(fitted["n_features_in_"]))
+        model.booster_.load_model(bytearray(blob))
         model.booster_.set_params(n_jobs=xgb_threads(model.n_jobs))
     elif isinstance(model, RandomForestUncertaintyRegressor):
         _load_trees(model, fitted, r)
     elif isinstance(model, GPRegressor):
+        check_gp(
+            r.array(fitted["X_train"]),
+            r.array(fitted["y_train"]),
+            r.array(fitted["scaler_mean"]),
+            r.array(fitted["scaler_scale"]),
+            int(model.n_features_in_),
+        )
         model.scaler_ = StandardScaler()
         model.scaler_.mean_ = r.array(fitted["scaler_mean"])
         model.scaler_.scale_ = r.array(fitted["scaler_scale"])
@@ -253,6 +277,14 @@ def _load_trees(model: RandomForestUncertaintyRegressor, fitted: dict[str, Any],
             f"({sorted(saved)}) differ from the installed one's ({sorted(dtype.names)}); load it "
             "with the scikit-learn version in the model card, or refit."
         )
+    check_forest(
+        {name: r.array(saved[name]) for name in dtype.names},
+        values,
+        info["node_counts"],
+        info["max_depths"],
+        info["max_features_"],
+        int(model.n_features_in_),
+    )
     nodes = np.zeros(values.shape[0], dtype=dtype)
     for name in dtype.names:
         nodes[name] = r.array(saved[name])
@@ -280,7 +312,10 @@ def _load_trees(model: RandomForestUncertaintyRegressor, fitted: dict[str, Any],
         )
         model.estimators_.append(est)
         start += count
-    model.inbag_ = r.array(fitted["inbag"])
+    inbag = check_array(r.array(fitted["inbag"]), "inbag", 2, "iub")
+    if inbag.shape[0] != len(model.estimators_):
+        raise ModelLoadError(f"inbag has {inbag.shape[0]} rows for {len(model.estimators_)} trees.")
+    model.inbag_ = inbag
 
 
 def save_model(
@@ -349,8 +384,10 @@ def _read_doc(path: str | Path) -> tuple[Path, dict[str, Any]]:
         raise ModelError(f"{folder} is not a saved mi model (no model.json); use save_model first.")
     try:
         doc = json.loads(meta.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{meta} is not valid JSON: {exc}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelLoadError(f"{meta} is not valid JSON: {type(exc).__name__}: {exc}.") from None
+    if not isinstance(doc, dict):
+        raise ModelLoadError(f"{meta} does not hold a JSON object.")
     if doc.get("format") != "mi-model":
         raise ModelError(f"{meta} is not an mi model file (format {doc.get('format')!r}).")
     if doc.get("format_version") != FORMAT_VERSION:
@@ -377,10 +414,29 @@ def load_model(path: str | Path) -> Any:
     folder, doc = _read_doc(path)
     try:
         return _load(doc["model"], _Reader(folder))
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ModelError):
-            raise
-        raise ModelError(f"{folder / 'model.json'} is damaged or incomplete: {exc!r}.") from exc
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"{folder}: {exc} The model was not loaded.") from None
+    except ModelError:
+        raise
+    except xgb.core.XGBoostError as exc:  # a ValueError: handled before the others
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise ModelLoadError(f"{folder}: xgboost cannot read a booster ({first}).") from None
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        RuntimeError,  # incl. NotImplementedError: an unknown zip compression in arrays.npz
+        ArithmeticError,
+        zlib.error,
+    ) as exc:
+        raise ModelLoadError(
+            f"{folder / 'model.json'} is damaged or incomplete: {type(exc).__name__}: {exc}."
+        ) from None
 
 
 def load_card(path: str | Path) -> ModelCard:

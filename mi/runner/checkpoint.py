@@ -16,56 +16,24 @@ after its Parquet file).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from mi._atomic import atomic_write, atomic_write_bytes, atomic_write_text  # noqa: F401
+from mi._paths import inside
 from mi.exceptions import SpecError, StateVersionError
 
 __all__ = ["Checkpoint", "atomic_write_bytes", "atomic_write_text", "STATE_VERSION"]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 #: Layout version of ``state.json``; bump when the folder layout changes incompatibly.
 STATE_VERSION = 1
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write text (UTF-8) atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 class Checkpoint:
@@ -138,7 +106,7 @@ class Checkpoint:
             self.state = self._fresh()
             self._save()
         if spec_json is not None:
-            atomic_write_text(self.out_dir / "spec.json", json.dumps(spec_json, indent=2))
+            atomic_write_text(self.path("spec.json"), json.dumps(spec_json, indent=2))
 
     def _fresh(self) -> dict[str, Any]:
         from mi import __version__
@@ -160,14 +128,24 @@ class Checkpoint:
         import shutil
 
         for sub in ("steps", "chunks"):
-            shutil.rmtree(self.out_dir / sub, ignore_errors=True)
+            shutil.rmtree(self.path(sub), ignore_errors=True)
         self.state = self._fresh()
         self._save()
+
+    def path(self, *parts: str) -> Path:
+        """Return ``out_dir / parts``, refusing anything that would land outside ``out_dir``.
+
+        Raises
+        ------
+        mi._paths.UnsafePathError
+            A part is absolute or climbs out of the folder (``..``, a symlink).
+        """
+        return inside(self.out_dir, *parts)
 
     # ---- steps ------------------------------------------------------------------------
     def step_dir(self, step: str) -> Path:
         """Folder for a step's outputs (created)."""
-        path = self.out_dir / "steps" / step
+        path = self.path("steps", step)
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -192,7 +170,7 @@ class Checkpoint:
         import shutil
 
         if self.state.get("chunk_key") != key:
-            shutil.rmtree(self.out_dir / "chunks", ignore_errors=True)
+            shutil.rmtree(self.path("chunks"), ignore_errors=True)
             self.state["chunk_key"] = key
             self._save()
         return len(self.done_chunks())
@@ -205,7 +183,7 @@ class Checkpoint:
 
     def read_table(self, step: str, name: str) -> pd.DataFrame:
         """Read back a table written by :meth:`write_table`."""
-        return pd.read_parquet(self.out_dir / "steps" / step / f"{name}.parquet")
+        return pd.read_parquet(self.path("steps", step, f"{name}.parquet"))
 
     def write_json(self, step: str, name: str, obj: Any) -> Path:
         """Write JSON under the step's folder (atomically)."""
@@ -215,15 +193,15 @@ class Checkpoint:
 
     def read_json(self, step: str, name: str) -> Any:
         """Read back JSON written by :meth:`write_json`."""
-        return json.loads((self.out_dir / "steps" / step / f"{name}.json").read_text())
+        return json.loads(self.path("steps", step, f"{name}.json").read_text())
 
     # ---- chunks -----------------------------------------------------------------------
     def _chunk_base(self, index: int) -> Path:
-        return self.out_dir / "chunks" / f"chunk_{index:06d}"
+        return self.path("chunks", f"chunk_{index:06d}")
 
     def done_chunks(self) -> set[int]:
         """Return the indices of chunks whose results are complete on disk."""
-        folder = self.out_dir / "chunks"
+        folder = self.path("chunks")
         if not folder.is_dir():
             return set()
         out = set()

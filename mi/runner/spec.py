@@ -36,13 +36,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mi._paths import check_name
 from mi._spec import StrictSpec, choice_message, spec_error
+from mi._toml import load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.exceptions import SpecError, closest_names
 
@@ -62,11 +65,13 @@ __all__ = [
     "ClusterSpec",
     "load_spec",
     "parse_spec",
-    "quick_spec",
 ]
 
 #: Version of the workflow-file schema this ``mi`` reads.
 SPEC_VERSION = 1
+
+#: Default limit on a screen's candidate grid points (``[execution] max_grid_points``).
+DEFAULT_MAX_GRID_POINTS = 100_000_000
 
 MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier")
 
@@ -127,6 +132,31 @@ class TargetSpec(_Strict):
         True, description="Apply the dataset's label audit where its manifest declares one."
     )
     cv: CVSpec = Field(default_factory=CVSpec)
+
+    @field_validator("name", "dataset", "preset")
+    @classmethod
+    def _safe_name(cls, v: str, info: Any) -> str:
+        # these names become file and folder names in the output folder and the caches
+        return check_name(
+            v, "target name" if info.field_name == "name" else f"{info.field_name} name"
+        )
+
+    @model_validator(mode="after")
+    def _value_range(self) -> TargetSpec:
+        for key in ("min_value", "max_value"):
+            value = getattr(self, key)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite number, got {value!r}")
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError(
+                f"min_value = {self.min_value:g} is above max_value = {self.max_value:g}: "
+                "no row could be used"
+            )
+        return self
 
     @model_validator(mode="after")
     def _task_consistency(self) -> TargetSpec:
@@ -383,6 +413,19 @@ class ExecutionSpec(_Strict):
         ),
     )
     n_jobs: int | None = Field(None, description="Workers of the process pool (default: quota).")
+    max_grid_points: int = Field(
+        DEFAULT_MAX_GRID_POINTS,
+        ge=1,
+        description=(
+            "Refuse, before any work, a screen whose templates have more grid points than this "
+            "(computed from the spec alone; `mi run --max-grid-points` overrides)."
+        ),
+    )
+    memory_budget_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Refuse a screen whose estimated memory exceeds this (default: half the RAM).",
+    )
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
 
 
@@ -403,7 +446,9 @@ class RunSpec(_Strict):
     version: Literal[1] = Field(..., description="Workflow schema version.")
     name: str = Field(..., min_length=1)
     description: str = ""
-    seed: int = Field(0, description="Seed for every random choice (models, subsets).")
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="Seed for every random choice (models, subsets)."
+    )
     targets: list[TargetSpec] = Field(..., min_length=1)
     candidates: CandidatesSpec
     constraints: list[ConstraintSpec] = Field(default_factory=list)
@@ -464,57 +509,6 @@ class RunSpec(_Strict):
             else:
                 node[parts[-1]] = value
         return parse_spec(data)
-
-
-def quick_spec(
-    spec: RunSpec, max_candidates: int = 5000, max_rows: int = 500, n_estimators: int = 40
-) -> RunSpec:
-    """Return a fast variant of a workflow for a first look, notebooks and tests.
-
-    Each surrogate trains on at most ``max_rows`` random rows with at most ``n_estimators``
-    boosting rounds (3 ensemble members) and 3-fold CV. The candidate grids are coarsened (every
-    range step doubled until a template has at most its share of ``max_candidates`` points), so
-    the quick screen still covers every family. Datasets, presets, constraints and the
-    acquisition are unchanged.
-
-    Parameters
-    ----------
-    spec : RunSpec
-        The full workflow.
-    max_candidates, max_rows, n_estimators : int
-        Size limits.
-
-    Returns
-    -------
-    RunSpec
-    """
-    share = max(1, max_candidates // len(spec.candidates.templates))
-    templates = []
-    for tpl in spec.candidates.templates:
-        ranges = {k: list(v) for k, v in tpl.ranges.items()}
-        for _ in range(12):
-            candidate = tpl.model_copy(update={"ranges": ranges})
-            if not ranges or candidate.build().size <= share:
-                break
-            ranges = {k: [a, b, min(2 * c, max(b - a, c))] for k, (a, b, c) in ranges.items()}
-        templates.append(tpl.model_copy(update={"ranges": ranges}).model_dump())
-    over: dict[str, Any] = {
-        "candidates.templates": templates,
-        "candidates.max_candidates": min(
-            spec.candidates.max_candidates or max_candidates, max_candidates
-        ),
-        "execution.chunk_size": min(spec.execution.chunk_size, max(1000, max_candidates // 4)),
-    }
-    for i, t in enumerate(spec.targets):
-        params = dict(t.model_params)
-        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model in ("xgb_ensemble", "physics_residual"):
-            params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
-            over[f"targets.{i}.model_params"] = params
-        over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
-        over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
-    return spec.with_overrides(**over)
 
 
 def parse_spec(data: dict[str, Any], source: str = "<dict>") -> RunSpec:
@@ -606,8 +600,7 @@ def load_spec(path: str | Path) -> RunSpec:
     """
     file = resolve_workflow_path(path)
     try:
-        with file.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        data = load_toml(file)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Invalid workflow {file}: not valid TOML ({exc}).") from None
     return parse_spec(data, source=str(file))

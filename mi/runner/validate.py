@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
+from mi._paths import is_safe_name, unsafe_name_message
 from mi.exceptions import MIError, RegistryKeyError, SpecError, closest_names
 from mi.runner.spec import RunSpec
 
@@ -108,6 +109,11 @@ def check_spec(spec: RunSpec) -> None:
     presets = _names(features.list_presets())
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
+        for field in ("name", "dataset", "preset"):  # again: model_copy() skips validators
+            value = getattr(target, field)
+            if not is_safe_name(value):
+                what = "target name" if field == "name" else f"{field} name"
+                raise SpecError(f"{key}.{field} = {value!r}: {unsafe_name_message(what)}.")
         if target.dataset not in datasets:
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
@@ -116,11 +122,79 @@ def check_spec(spec: RunSpec) -> None:
         cls = model_class(target.model)
         allowed = list(inspect.signature(cls).parameters)
         _check_params(f"{key}.model_params", target.model_params, allowed)
+        _check_model_values(f"{key}.model_params", cls, target.model_params)
 
+    from mi.runner.bounds import check_work_bounds
+
+    n_features = max((features.get_preset(t.preset).n_features for t in spec.targets), default=200)
+    check_work_bounds(spec, n_features)  # O(spec): before any template is built
     _check_acquisition(spec)
     _check_constraints(spec)
     _check_criticality(spec)
     _check_templates(spec)
+
+
+def _check_model_values(key: str, cls: type, params: dict[str, Any]) -> None:
+    """Check parameter values with the model's own checks, without fitting anything.
+
+    mi.models check their parameters first thing in ``fit`` (scikit-learn's convention), so
+    ``fit`` on an empty table raises the parameter error when there is one, and a data error
+    (no rows) otherwise.
+    """
+    import numpy as np
+
+    try:
+        model = cls(**params)
+        model.fit(np.empty((0, 2)), np.empty(0))
+    except (ValueError, TypeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "parameter of" in message or isinstance(exc, TypeError):
+            raise SpecError(f"{key}: {message}") from None
+    except MIError as exc:
+        message = str(exc).strip().splitlines()[0]
+        if "parameter of" in message:
+            raise SpecError(f"{key}: {message}") from None
+
+
+def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> None:
+    """Check acquisition parameter types and ranges on a two-row prediction."""
+    import dataclasses
+    import numbers
+
+    import numpy as np
+
+    if dataclasses.is_dataclass(acq):
+        defaults = {f.name: f.default for f in dataclasses.fields(acq)}
+        for pname, value in params.items():
+            default = defaults.get(pname, dataclasses.MISSING)
+            numeric = isinstance(default, numbers.Real) and not isinstance(default, bool)
+            if numeric and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+                raise SpecError(
+                    f"acquisition.params.{pname} = {value!r}: the {pname!r} parameter of {name} "
+                    f"must be a number (default {default!r})."
+                )
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise SpecError(
+                    f"acquisition.params.{pname} = {value!r}: the {pname!r} parameter of {name} "
+                    "must be true or false."
+                )
+    from mi.models import Prediction
+
+    pred = Prediction(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
+    ctx = {
+        "y_best": 1.0,
+        "y_observed": np.array([0.0, 1.0]),
+        "risk": np.array([0.1, 0.2]),
+        "risk_observed": np.array([0.1, 0.2]),
+    }
+    try:
+        acq(pred, **ctx)
+    except (ValueError, TypeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if "parameter of" in message:
+            raise SpecError(f"acquisition.params: {message}") from None
+    except Exception:  # noqa: BLE001 - a context this probe lacks is not the user's error
+        return
 
 
 def _check_columns(data: Any, key: str, target: Any) -> None:
@@ -176,6 +250,11 @@ def _check_acquisition(spec: RunSpec) -> None:
         ) from None
     except (MIError, ValueError) as exc:
         raise SpecError(f"acquisition: {exc}") from None
+    _check_acquisition_values(
+        spec.acquisition.name,
+        active.get_acquisition(spec.acquisition.name, maximize=True, **params),
+        params,
+    )
 
 
 def _check_constraints(spec: RunSpec) -> None:
@@ -209,8 +288,14 @@ def _check_templates(spec: RunSpec) -> None:
 
     for i, tpl in enumerate(spec.candidates.templates):
         try:
-            build_template(tpl)
+            template = build_template(tpl)
         except SpecError:
             raise
         except (MIError, ValueError, TypeError) as exc:
             raise SpecError(f"candidates.templates[{i}].formula = {tpl.formula!r}: {exc}") from None
+        # the exact count is cheap while the grid is small; larger grids are counted when run
+        if template.n_positions == 0 or (template.grid_size <= 1 << 22 and template.size == 0):
+            raise SpecError(
+                f"candidates.templates[{i}] ({tpl.formula!r}) yields no candidates: check its "
+                "ranges, values and 'where' inequalities (no amount may be negative)."
+            )

@@ -38,9 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi._atomic import atomic_write, atomic_write_text
 from mi.exceptions import MIError, SpecError
-from mi.runner.checkpoint import Checkpoint, atomic_write_text
+from mi.runner.checkpoint import Checkpoint
 from mi.runner.executors import ExecutorHandle, make_executor, run_chunks
+from mi.runner.outdir import lock_out_dir
 from mi.runner.progress import Progress
 from mi.runner.spec import RunSpec, TargetSpec, load_spec
 
@@ -345,11 +347,11 @@ def _calibrates(target: TargetSpec) -> bool:
     return target.task == "regression" and target.cv.enabled and target.cv.calibration != "none"
 
 
-def _calibrated(model: Any, target: TargetSpec, out_dir: Path) -> Any:
+def _calibrated(model: Any, target: TargetSpec, cp: Checkpoint) -> Any:
     """Wrap ``model`` so its std is recalibrated on the cross-validation's out-of-fold rows."""
     if not _calibrates(target):
         return model
-    path = out_dir / "cv" / f"{target.name}_oof.parquet"
+    path = cp.path("cv", f"{target.name}_oof.parquet")
     oof = pd.read_parquet(path) if path.exists() else None
     if oof is None or "y_std" not in oof.columns:
         return model  # a model without uncertainty: nothing to calibrate
@@ -403,18 +405,17 @@ def _train_target(
             record = extra["record"]
             rejected = extra["rejected"]
             if rejected is not None and len(rejected):
-                path = spec_out(cp) / "datasets" / f"{target.dataset}_rejected.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path = cp.path("datasets", f"{target.dataset}_rejected.parquet")
                 rejected = rejected.copy()
                 for col in rejected.columns:
                     if rejected[col].dtype == object:
                         rejected[col] = rejected[col].astype(str)
-                rejected.to_parquet(path, index=False)
+                atomic_write(path, lambda tmp: rejected.to_parquet(tmp, index=False))
             audit = extra["audit"]
             if audit is not None and len(audit):
-                path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+                path = cp.path("datasets", f"{target.dataset}_audit.parquet")
                 path.parent.mkdir(parents=True, exist_ok=True)
-                audit.to_parquet(path, index=False)
+                atomic_write(path, lambda tmp: audit.to_parquet(tmp, index=False))
             cp.write_table(step, "train", table)
             cp.write_json(step, "record", record)
             cp.mark_done(step, time.perf_counter() - t0, keys["data"], rows=len(table))
@@ -470,9 +471,8 @@ def _train_target(
                         frame["y_std_calibrated"] = oof["std_calibrated"]
                 frame.insert(0, "composition", table["composition"].to_numpy())
                 frame["fold"] = oof["fold"].to_numpy()
-                path = spec_out(cp) / "cv" / f"{target.name}_oof.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                frame.to_parquet(path, index=False)
+                path = cp.path("cv", f"{target.name}_oof.parquet")
+                atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
                 cp.write_json(step, "cv", cv)
                 cp.mark_done(step, time.perf_counter() - t0, keys["cv"])
             st.done = int(cv.get("n_folds", target.cv.n_splits))
@@ -485,7 +485,7 @@ def _train_target(
         cv = {}
 
     step = f"model_{target.name}"
-    model_path = spec_out(cp) / "models" / target.name
+    model_path = cp.path("models", target.name)
     with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
         model = _load_model(model_path) if cp.is_done(step, keys["model"]) else None
         if model is not None:
@@ -494,7 +494,7 @@ def _train_target(
             t0 = time.perf_counter()
             model = _make_model(target, spec.seed)
             model.fit(X, y)
-            model = _calibrated(model, target, spec_out(cp))
+            model = _calibrated(model, target, cp)
             saved = _save_model(
                 model,
                 model_path,
@@ -540,17 +540,12 @@ def _fit_domain(
 
     X = cp.read_table(f"features_{target.name}", "X")[columns]
     known: list[str] = []
-    audit_path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+    audit_path = cp.path("datasets", f"{target.dataset}_audit.parquet")
     if audit_path.is_file():
         audit = pd.read_parquet(audit_path)
         dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
         known = audit.loc[dropped, "composition"].astype(str).tolist()
     return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy(), known=known)
-
-
-def spec_out(cp: Checkpoint) -> Path:
-    """Return the run's output folder."""
-    return cp.out_dir
 
 
 # --------------------------------------------------------------------------------------
@@ -596,7 +591,7 @@ def _screen(
 
 
 def _seed_campaign(
-    spec: RunSpec, pool: pd.DataFrame, table: pd.DataFrame, out: Path
+    spec: RunSpec, pool: pd.DataFrame, table: pd.DataFrame, folder: Path
 ) -> Path | None:
     """Create OUT/campaign: the best-ranked candidates as pool, training data as known results."""
     from mi.active import Campaign
@@ -606,12 +601,11 @@ def _seed_campaign(
     target = spec.targets[names.index(spec.acquisition.target) if spec.acquisition.target else 0]
     if not n or target.task != "regression" or len(pool) == 0:
         return None
-    folder = out / "campaign"
     folder.mkdir(parents=True, exist_ok=True)
-    pool.head(n)[["key"]].rename(columns={"key": "composition"}).to_csv(
-        folder / "pool.csv", index=False
-    )
-    table.rename(columns={"y": target.name}).to_csv(folder / "known.csv", index=False)
+    head = pool.head(n)[["key"]].rename(columns={"key": "composition"})
+    atomic_write(folder / "pool.csv", lambda tmp: head.to_csv(tmp, index=False))
+    known = _merge_known(table).rename(columns={"y": target.name})
+    atomic_write(folder / "known.csv", lambda tmp: known.to_csv(tmp, index=False))
     cspec = {
         "name": f"{spec.name}-campaign",
         "target": target.name,
@@ -632,7 +626,7 @@ def _seed_campaign(
         },
         "base_dir": str(folder.resolve()),
     }
-    (folder / "campaign.json").write_text(json.dumps(cspec, indent=2))
+    atomic_write_text(folder / "campaign.json", json.dumps(cspec, indent=2))
     Campaign.init(folder / "state", folder / "campaign.json", overwrite=True)
     return folder / "state"
 
@@ -643,6 +637,23 @@ def _needs_members(spec: RunSpec) -> bool:
 
     acquisition = get_acquisition(spec.acquisition.name, **dict(spec.acquisition.params))
     return bool(acquisition.needs_members)
+
+
+def _merge_known(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per reduced composition (median ``y``), as a campaign's known results need.
+
+    A dataset may keep the same composition twice on purpose (e.g. in its train and test
+    splits); the campaign would refuse the duplicates at the very end of the run.
+    """
+    from mi.chem import parse_formulas
+
+    keys = parse_formulas(table["composition"].astype(str).tolist()).canonical_keys()
+    frame = table.assign(_key=keys)
+    if not frame["_key"].duplicated().any():
+        return table
+    first = frame.groupby("_key", sort=False)["composition"].first()
+    y = frame.groupby("_key", sort=False)["y"].median()
+    return pd.DataFrame({"composition": first.to_numpy(), "y": y.loc[first.index].to_numpy()})
 
 
 def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
@@ -859,19 +870,20 @@ def run_workflow(
     spec = spec_or_path if isinstance(spec_or_path, RunSpec) else load_spec(spec_or_path)
     check_spec(spec)
     progress = progress or Progress()
-    own_handle = executor is None
-    handle = executor or make_executor(
-        spec.execution.executor,
-        scheduler=scheduler,
-        cluster=cluster,
-        cluster_spec=spec.execution.cluster,
-        n_jobs=spec.execution.n_jobs,
-    )
-    try:
-        return _run(spec, Path(out_dir), handle, progress, restart, report)
-    finally:
-        if own_handle:
-            handle.close()
+    with lock_out_dir(out_dir):  # one writer per output folder, for the whole run
+        own_handle = executor is None
+        handle = executor or make_executor(
+            spec.execution.executor,
+            scheduler=scheduler,
+            cluster=cluster,
+            cluster_spec=spec.execution.cluster,
+            n_jobs=spec.execution.n_jobs,
+        )
+        try:
+            return _run(spec, Path(out_dir), handle, progress, restart, report)
+        finally:
+            if own_handle:
+                handle.close()
 
 
 def _criticality_as_of(spec: RunSpec, cp: Any) -> str:
@@ -974,19 +986,12 @@ def _run(
     with progress.stage("rank and write results", unit="rows") as st:
         pool, info = _rank(spec, trained, cp, ctx)
         info["counts"]["grid_points"] = screen_info["grid_points"]
-        results_path = out / "results.parquet"
-        tmp = out / ".results.parquet.tmp"
-        pool.to_parquet(tmp, index=False)
-        tmp.replace(results_path)
+        atomic_write(cp.path("results.parquet"), lambda tmp: pool.to_parquet(tmp, index=False))
         top = pool.head(spec.outputs.top_n).reset_index(drop=True)
-        top_tmp = out / ".top.csv.tmp"
-        top.to_csv(top_tmp, index=False)
-        top_tmp.replace(out / "top.csv")
+        atomic_write(cp.path("top.csv"), lambda tmp: top.to_csv(tmp, index=False))
         if "batch" in pool.columns:
             batch = pool[pool["batch"] > 0].sort_values("batch")
-            batch_tmp = out / ".batch.csv.tmp"
-            batch.to_csv(batch_tmp, index=False)
-            batch_tmp.replace(out / "batch.csv")
+            atomic_write(cp.path("batch.csv"), lambda tmp: batch.to_csv(tmp, index=False))
         st.done = len(pool)
     tradeoff_file = None
     if spec.coercivity is not None:
@@ -1071,7 +1076,7 @@ def _run(
     }
     if spec.outputs.campaign_pool:
         with progress.stage("seed campaign", unit="candidates") as st:
-            campaign = _seed_campaign(spec, pool, tables[primary], out)
+            campaign = _seed_campaign(spec, pool, tables[primary], cp.path("campaign"))
             st.done = min(len(pool), spec.outputs.campaign_pool)
             if campaign is not None:
                 summary["paths"]["campaign"] = str(campaign.relative_to(out))
@@ -1083,7 +1088,7 @@ def _run(
                 progress.log("campaign not seeded: it needs a regression target")
 
     summary["timings"] = progress.timings()
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+    atomic_write_text(cp.path("summary.json"), json.dumps(summary, indent=2, default=_default))
 
     want_report = spec.outputs.report if report is None else report
     if want_report:
@@ -1094,15 +1099,15 @@ def _run(
                 progress.log("report skipped: mi.report is not available in this installation")
             else:
                 try:
-                    write_report(out, out / "report.html")
+                    write_report(out, cp.path("report.html"))
                 except MIError as exc:
                     progress.log(f"report failed: {exc}")
         summary["timings"] = progress.timings()
-        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+        atomic_write_text(cp.path("summary.json"), json.dumps(summary, indent=2, default=_default))
 
     cv_pred = {}
     for t in spec.targets:
-        path = out / "cv" / f"{t.name}_oof.parquet"
+        path = cp.path("cv", f"{t.name}_oof.parquet")
         if path.is_file():
             cv_pred[t.name] = pd.read_parquet(path)
     return RunResult(spec, out, top, pool, summary, cv_pred)
