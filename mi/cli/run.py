@@ -123,6 +123,9 @@ def _print_result(result: object, progress: object) -> None:
     summary = result.summary  # type: ignore[attr-defined]
     counts = summary["counts"]
     typer.echo("")
+    if summary.get("train_only"):
+        _print_training(result, progress)
+        return
     typer.echo(
         f"{summary['name']}: {counts['generated']:,} candidates generated, "
         f"{counts['passed_constraints']:,} passed the constraints, "
@@ -166,6 +169,29 @@ def _print_result(result: object, progress: object) -> None:
     typer.echo(f"top {len(top)}: {out / 'top.csv'}")
     if (out / "batch.csv").is_file():
         typer.echo(f"next-experiment batch: {out / 'batch.csv'}")
+    typer.echo(f"summary: {out / 'summary.json'}")
+    report = result.report_path  # type: ignore[attr-defined]
+    if report is not None:
+        typer.echo(f"report:  {report}")
+
+
+def _print_training(result: object, progress: object) -> None:
+    """Closing lines of a train-only workflow: CV per surrogate and where the models are."""
+    summary = result.summary  # type: ignore[attr-defined]
+    out = result.out_dir  # type: ignore[attr-defined]
+    typer.echo(f"{summary['name']}: trained {len(summary['targets'])} surrogate(s), no screen")
+    for t in summary["targets"]:
+        metrics = ", ".join(
+            f"{k} {v['mean']:.3g} +- {v['std']:.2g}" for k, v in t.get("metrics", {}).items()
+        )
+        conds = ", ".join(t.get("conditions") or {}) or "none"
+        typer.echo(
+            f"  surrogate {t['name']} ({t['model']}, {t['preset']}, {t['n_train']} rows of "
+            f"{t['dataset']}; conditions: {conds}): CV {metrics or 'not run'}"
+        )
+        typer.echo(f"    model: {out / 'models' / t['name']}")
+    typer.echo("")
+    typer.echo(progress.summary())  # type: ignore[attr-defined]
     typer.echo(f"summary: {out / 'summary.json'}")
     report = result.report_path  # type: ignore[attr-defined]
     if report is not None:

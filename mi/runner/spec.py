@@ -44,6 +44,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from mi._spec import StrictSpec, choice_message, spec_error
 from mi.candidates.constraint_spec import ConstraintSpec
+from mi.data.table_file import TableFile
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -97,7 +98,16 @@ class TargetSpec(_Strict):
     name: str = Field(
         ..., min_length=1, description="Short name; results get <name>_mean and <name>_std."
     )
-    dataset: str = Field(..., min_length=1, description="Registered dataset name.")
+    dataset: str | None = Field(
+        None, min_length=1, description="Registered dataset name (or give 'table')."
+    )
+    table: TableFile | None = Field(
+        None,
+        description=(
+            "A local table file used directly as the dataset (mi.data.table_file.TableFile): "
+            "composition or element columns, targets, conditions, where, merge rule."
+        ),
+    )
     column: str | None = Field(
         None, description="Target column of the dataset (default: the dataset's first target)."
     )
@@ -124,6 +134,8 @@ class TargetSpec(_Strict):
 
     @model_validator(mode="after")
     def _task_consistency(self) -> TargetSpec:
+        if (self.dataset is None) == (self.table is None):
+            raise ValueError("give either 'dataset' (a registered name) or 'table' (a file)")
         if self.task == "classification" and self.model != "xgb_classifier":
             raise ValueError(
                 f"task 'classification' needs model 'xgb_classifier', got {self.model!r}"
@@ -191,6 +203,14 @@ class CandidatesSpec(_Strict):
     """How candidates are generated."""
 
     templates: list[TemplateSpec] = Field(..., min_length=1)
+    conditions: dict[str, RangeValue] = Field(
+        default_factory=dict,
+        description=(
+            "Values of each condition input the surrogates use (e.g. aging temperature); every "
+            "candidate composition is screened at every combination (a candidate is a "
+            "composition and its conditions)."
+        ),
+    )
     max_candidates: int | None = Field(
         None, ge=1, description="Stop after this many generated candidates (quick runs)."
     )
@@ -360,7 +380,9 @@ class RunSpec(_Strict):
     description: str = ""
     seed: int = Field(0, description="Seed for every random choice (models, subsets).")
     targets: list[TargetSpec] = Field(..., min_length=1)
-    candidates: CandidatesSpec
+    candidates: CandidatesSpec | None = Field(
+        None, description="Omit for a train-only job (train, cross-validate, save, report)."
+    )
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     criticality: CriticalitySpec = Field(default_factory=CriticalitySpec)
     acquisition: AcquisitionSpec = Field(default_factory=AcquisitionSpec)
@@ -435,6 +457,18 @@ def quick_spec(
     -------
     RunSpec
     """
+    over: dict[str, Any] = {}
+    for i, t in enumerate(spec.targets):
+        params = dict(t.model_params)
+        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
+        if t.model == "xgb_ensemble":
+            params["n_members"] = min(int(params.get("n_members", 3)), 3)
+        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest"):
+            over[f"targets.{i}.model_params"] = params
+        over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
+        over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
+    if spec.candidates is None:
+        return spec.with_overrides(**over)
     share = max(1, max_candidates // len(spec.candidates.templates))
     templates = []
     for tpl in spec.candidates.templates:
@@ -445,22 +479,11 @@ def quick_spec(
                 break
             ranges = {k: [a, b, min(2 * c, max(b - a, c))] for k, (a, b, c) in ranges.items()}
         templates.append(tpl.model_copy(update={"ranges": ranges}).model_dump())
-    over: dict[str, Any] = {
-        "candidates.templates": templates,
-        "candidates.max_candidates": min(
-            spec.candidates.max_candidates or max_candidates, max_candidates
-        ),
-        "execution.chunk_size": min(spec.execution.chunk_size, max(1000, max_candidates // 4)),
-    }
-    for i, t in enumerate(spec.targets):
-        params = dict(t.model_params)
-        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model == "xgb_ensemble":
-            params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest"):
-            over[f"targets.{i}.model_params"] = params
-        over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
-        over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
+    over["candidates.templates"] = templates
+    over["candidates.max_candidates"] = min(
+        spec.candidates.max_candidates or max_candidates, max_candidates
+    )
+    over["execution.chunk_size"] = min(spec.execution.chunk_size, max(1000, max_candidates // 4))
     return spec.with_overrides(**over)
 
 
@@ -557,4 +580,6 @@ def load_spec(path: str | Path) -> RunSpec:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"Invalid workflow {file}: not valid TOML ({exc}).") from None
-    return parse_spec(data, source=str(file))
+    from mi.runner.own_data import resolve_tables
+
+    return resolve_tables(parse_spec(data, source=str(file)), file.parent)

@@ -105,13 +105,14 @@ def check_spec(spec: RunSpec) -> None:
     datasets = _names(data.list_datasets())
     features = require("mi.features", "featurizer presets")
     presets = _names(features.list_presets())
+    needed: list[str] = []
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
-        if target.dataset not in datasets:
+        if target.table is None and target.dataset not in datasets:
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
-        _check_columns(data, key, target)
+        needed += [c for c in _check_columns(data, key, target) if c not in needed]
         cls = model_class(target.model)
         allowed = list(inspect.signature(cls).parameters)
         _check_params(f"{key}.model_params", target.model_params, allowed)
@@ -120,11 +121,20 @@ def check_spec(spec: RunSpec) -> None:
     _check_constraints(spec)
     _check_criticality(spec)
     _check_templates(spec)
+    if spec.candidates is not None:
+        from mi.runner.own_data import condition_grid
+
+        condition_grid(dict(spec.candidates.conditions), needed)
 
 
-def _check_columns(data: Any, key: str, target: Any) -> None:
-    """Target column and classification rule against the dataset's real columns."""
-    ds = data.load_dataset(target.dataset)  # memoised by mi.data: the run reuses it
+def _check_columns(data: Any, key: str, target: Any) -> list[str]:
+    """Target column and classification rule against the dataset's real columns.
+
+    Returns the dataset's condition columns (inputs the candidates must set).
+    """
+    from mi.runner.own_data import target_dataset
+
+    ds = target_dataset(target)  # memoised by mi.data: the run reuses it
     if target.column is not None and target.column not in ds.targets:
         raise _choices(f"{key}.column", target.column, ds.targets, f"target of {target.dataset}")
     if target.positive is not None:
@@ -147,6 +157,7 @@ def _check_columns(data: Any, key: str, target: Any) -> None:
                 [str(c) for c in ds.df.columns],
                 f"column of {target.dataset}",
             )
+    return list(ds.conditions)
 
 
 def _check_acquisition(spec: RunSpec) -> None:
@@ -206,7 +217,7 @@ def _check_criticality(spec: RunSpec) -> None:
 def _check_templates(spec: RunSpec) -> None:
     from mi.runner.candidates import build_template
 
-    for i, tpl in enumerate(spec.candidates.templates):
+    for i, tpl in enumerate(spec.candidates.templates if spec.candidates else []):
         try:
             build_template(tpl)
         except SpecError:

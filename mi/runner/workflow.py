@@ -116,7 +116,8 @@ def load_result(out_dir: str | Path) -> RunResult:
         raise SpecError(f"{out} holds no finished run (no summary.json). Run `mi run` first.")
     summary = json.loads(summary_path.read_text())
     spec = parse_spec(json.loads((out / "spec.json").read_text()), str(out / "spec.json"))
-    candidates = pd.read_parquet(out / "results.parquet")
+    results = out / "results.parquet"
+    candidates = pd.read_parquet(results) if results.is_file() else pd.DataFrame()
     cv = {}
     for path in sorted((out / "cv").glob("*_oof.parquet")):
         cv[path.name[: -len("_oof.parquet")]] = pd.read_parquet(path)
@@ -172,10 +173,10 @@ def _positive_mask(df: pd.DataFrame, target: TargetSpec, column: str) -> np.ndar
 
 
 def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Training table (composition, y) of one target, plus the dataset's record."""
-    from mi.data import load_dataset
+    """Training table (composition, conditions, y) of one target, plus the dataset's record."""
+    from mi.runner.own_data import dataset_label, target_dataset
 
-    ds = load_dataset(target.dataset)
+    ds = target_dataset(target)
     column = target.column or (ds.targets[0] if ds.targets else None)
     if column is None or column not in ds.df.columns:
         from mi.exceptions import closest_names
@@ -184,7 +185,7 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         close = closest_names(str(column), choices)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SpecError(
-            f"targets: column = {column!r} is not a target of dataset {target.dataset!r}. "
+            f"targets: column = {column!r} is not a target of dataset {dataset_label(target)!r}. "
             f"Choices: {', '.join(choices)}.{hint}"
         )
     df = ds.df
@@ -219,9 +220,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
             high = keep & (y > target.max_value)
             dropped[f"{column} > {target.max_value:g}"] = int(high.sum())
             keep &= ~high
-    table = pd.DataFrame(
-        {"composition": df[ds.composition_col].astype(str).to_numpy()[keep], "y": y[keep]}
-    )
+    table = pd.DataFrame({"composition": df[ds.composition_col].astype(str).to_numpy()[keep]})
+    for cond in ds.conditions:
+        table[cond] = df[cond].to_numpy(dtype=np.float64)[keep]
+    table["y"] = y[keep]
     if target.max_rows is not None and len(table) > target.max_rows:
         dropped["random subset (max_rows)"] = len(table) - target.max_rows
         table = table.sample(n=target.max_rows, random_state=seed).sort_index()
@@ -242,6 +244,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         "n_dataset_rows": n_rows,
         "n_train": len(table),
         "excluded_from_training": {k: v for k, v in dropped.items() if v},
+        "conditions": {c: ds.meta.conditions[c] for c in ds.conditions},
+        "transform": ds.meta.transforms.get(column),
+        "n_filtered": int(getattr(report, "n_filtered", 0)),
+        "n_merged_groups": int(getattr(report, "n_merged_groups", 0)),
     }
     return table, {"record": record, "rejected": rejected}
 
@@ -314,7 +320,10 @@ def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
     t = target.model_dump(mode="json")
     data = _key(
         "data",
-        {k: t[k] for k in ("dataset", "column", "task", "positive", "min_value", "max_value")},
+        {
+            k: t[k]
+            for k in ("dataset", "table", "column", "task", "positive", "min_value", "max_value")
+        },
         t["max_rows"],
         spec.seed,
     )
@@ -378,7 +387,10 @@ def _train_target(
     """Run steps 1-4 for one target; return model, feature columns, training table, record."""
     keys = target_keys(spec, target)
     step = f"data_{target.name}"
-    with progress.stage(f"load {target.name} ({target.dataset})") as st:
+    from mi.runner.own_data import dataset_label, with_conditions
+
+    label = dataset_label(target)
+    with progress.stage(f"load {target.name} ({label})") as st:
         if cp.is_done(step, keys["data"]):
             table = cp.read_table(step, "train")
             record = cp.read_json(step, "record")
@@ -389,7 +401,7 @@ def _train_target(
             record = extra["record"]
             rejected = extra["rejected"]
             if rejected is not None and len(rejected):
-                path = spec_out(cp) / "datasets" / f"{target.dataset}_rejected.parquet"
+                path = spec_out(cp) / "datasets" / f"{label}_rejected.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 rejected = rejected.copy()
                 for col in rejected.columns:
@@ -411,6 +423,7 @@ def _train_target(
             t0 = time.perf_counter()
             X = _features(table["composition"].tolist(), target.preset)
             X.columns = [str(c) for c in X.columns]
+            X = with_conditions(X, table, list(record.get("conditions", {})))
             cp.write_table(step, "X", X)
             cp.mark_done(step, time.perf_counter() - t0, keys["features"], columns=X.shape[1])
         st.done = len(X)
@@ -483,12 +496,15 @@ def _train_target(
                     "target": target.name,
                     "task": target.task,
                     "dataset": {
-                        "name": target.dataset,
+                        "name": label,
                         "column": record.get("column"),
                         "units": record.get("units"),
                         "sha256": record.get("sha256", {}),
                         "n_train": len(y),
                     },
+                    "conditions": record.get("conditions", {}),
+                    "transform": record.get("transform"),
+                    "training_elements": _elements_of(table["composition"].tolist()),
                     "preset": target.preset,
                     "feature_names": columns,
                     "metrics": cv.get("metrics", {}),
@@ -504,6 +520,16 @@ def _train_target(
     record = dict(record)
     record["cv"] = cv
     return model, columns, table, record
+
+
+def _elements_of(compositions: list[str]) -> list[str]:
+    """Elements present in any training composition (for the applicability check)."""
+    from mi.chem import parse_formulas
+
+    present = parse_formulas(compositions).to_dense().astype(bool).any(axis=0)
+    from mi.chem import ELEMENTS
+
+    return [ELEMENTS[j] for j in np.flatnonzero(present)]
 
 
 def spec_out(cp: Checkpoint) -> Path:
@@ -526,7 +552,9 @@ def _screen(
     from mi.runner.candidates import iter_candidate_chunks, template_sizes
     from mi.runner.screen import ChunkTask, screen_chunk
 
-    total = sum(template_sizes(spec.candidates))
+    assert spec.candidates is not None
+    grid = ctx.condition_grid
+    total = sum(template_sizes(spec.candidates)) * (1 if grid is None else len(grid))
     cp.use_chunk_key(screen_key(spec))
     done = cp.done_chunks()
     shared = handle.share(ctx)
@@ -548,7 +576,7 @@ def _screen(
                 st.update(meta["n_generated"])
         for task, (rows, stats) in run_chunks(handle, screen_chunk, tasks(), shared):
             cp.write_chunk(task.index, rows, stats)
-            st.update(stats["n_generated"])
+            st.update(stats["n_generated"] * (1 if grid is None else len(grid)))
             peak_workers = max(peak_workers, handle.workers_memory())
     return {"grid_points": total, "workers_memory_peak": peak_workers}
 
@@ -860,10 +888,14 @@ def _run(
                 preset=target.preset,
                 columns=columns,
                 model=model,
+                conditions=list(record.get("conditions", {})),
+                transform=record.get("transform"),
             )
         )
         records.append((target, record))
         tables.append(table)
+    if spec.candidates is None:  # a train-only job: models, CV and the report
+        return _finish_training_only(spec, out, cp, records, progress, report)
 
     names = [t.name for t in spec.targets]
     primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
@@ -898,6 +930,7 @@ def _run(
         seed=spec.seed,
         n_jobs=None if handle.kind == "local" else 1,
         needs_members=_needs_members(spec),
+        condition_grid=_condition_grid(spec, trained),
     )
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
@@ -936,26 +969,7 @@ def _run(
             "risk": spec.criticality.objective,
             "n_observed": int(ok.sum()),
         },
-        "targets": [
-            {
-                "name": t.name,
-                "dataset": t.dataset,
-                "column": r.get("column"),
-                "units": r.get("units", ""),
-                "task": t.task,
-                "model": t.model,
-                "preset": t.preset,
-                "objective": t.objective,
-                "n_train": r.get("n_train"),
-                "excluded_from_training": r.get("excluded_from_training", {}),
-                "cv_method": r.get("cv", {}).get("protocol"),
-                "metrics": r.get("cv", {}).get("metrics", {}),
-                "pooled": r.get("cv", {}).get("pooled", {}),
-                "calibration": r.get("cv", {}).get("calibration")
-                or r.get("cv", {}).get("calibration_raw"),
-            }
-            for t, r in records
-        ],
+        "targets": _target_summaries(records),
         "datasets": _dataset_records(records),
         "criticality": _criticality_record(train_scores.attrs),
         "candidate_columns": {
@@ -1016,6 +1030,85 @@ def _run(
         if path.is_file():
             cv_pred[t.name] = pd.read_parquet(path)
     return RunResult(spec, out, top, pool, summary, cv_pred)
+
+
+def _condition_grid(spec: RunSpec, trained: list[Any]) -> pd.DataFrame | None:
+    from mi.runner.own_data import condition_grid
+
+    needed = list(dict.fromkeys(c for t in trained for c in t.conditions))
+    assert spec.candidates is not None
+    return condition_grid(dict(spec.candidates.conditions), needed)
+
+
+def _target_summaries(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[dict[str, Any]]:
+    from mi.runner.own_data import dataset_label
+
+    return [
+        {
+            "name": t.name,
+            "dataset": dataset_label(t),
+            "column": r.get("column"),
+            "units": r.get("units", ""),
+            "task": t.task,
+            "model": t.model,
+            "preset": t.preset,
+            "objective": t.objective,
+            "conditions": r.get("conditions", {}),
+            "transform": r.get("transform"),
+            "n_train": r.get("n_train"),
+            "excluded_from_training": r.get("excluded_from_training", {}),
+            "cv_method": r.get("cv", {}).get("protocol"),
+            "metrics": r.get("cv", {}).get("metrics", {}),
+            "pooled": r.get("cv", {}).get("pooled", {}),
+            "calibration": r.get("cv", {}).get("calibration")
+            or r.get("cv", {}).get("calibration_raw"),
+        }
+        for t, r in records
+    ]
+
+
+def _finish_training_only(
+    spec: RunSpec,
+    out: Path,
+    cp: Checkpoint,
+    records: list[tuple[TargetSpec, dict[str, Any]]],
+    progress: Progress,
+    report: bool | None,
+) -> RunResult:
+    """Write summary.json (and report.html) of a workflow without candidates."""
+    summary: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "spec_hash": spec.digest(),
+        "created": cp.state.get("created"),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_only": True,
+        "counts": {},
+        "constraints": [],
+        "targets": _target_summaries(records),
+        "datasets": _dataset_records(records),
+        "versions": _versions(),
+        "paths": {"cv": "cv/", "models": "models/", "report": "report.html"},
+    }
+    summary["timings"] = progress.timings()
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+    if spec.outputs.report if report is None else report:
+        with progress.stage("report"):
+            try:
+                from mi.report import write_report
+
+                write_report(out, out / "report.html")
+            except ImportError:
+                progress.log("report skipped: mi.report is not available in this installation")
+            except MIError as exc:
+                progress.log(f"report failed: {exc}")
+    cv_pred = {}
+    for t in spec.targets:
+        path = out / "cv" / f"{t.name}_oof.parquet"
+        if path.is_file():
+            cv_pred[t.name] = pd.read_parquet(path)
+    empty = pd.DataFrame()
+    return RunResult(spec, out, empty, empty, summary, cv_pred)
 
 
 def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[dict[str, Any]]:
