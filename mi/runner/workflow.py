@@ -505,6 +505,10 @@ def _train_target(
                     "conditions": record.get("conditions", {}),
                     "transform": record.get("transform"),
                     "training_elements": _elements_of(table["composition"].tolist()),
+                    "condition_ranges": {
+                        c: [float(table[c].min()), float(table[c].max())]
+                        for c in record.get("conditions", {})
+                    },
                     "preset": target.preset,
                     "feature_names": columns,
                     "metrics": cv.get("metrics", {}),
