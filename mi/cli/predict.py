@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
 
         from mi.runner.predict import predict_table, write_table
 
-        source: str | list[str] = inputs[0] if len(inputs) == 1 and Path(inputs[0]).is_file() else inputs
+        one_file = len(inputs) == 1 and Path(inputs[0]).is_file()
+        source: str | list[str] = inputs[0] if one_file else inputs
         result = predict_table(
             model_dir,
             source,
@@ -77,6 +78,9 @@ def register(app: typer.Typer) -> None:
             n_out = int((~result[col]).sum())
             if n_out:
                 note = result.loc[~result[col], col.replace("_applicable", "_domain_note")].iloc[0]
-                typer.echo(f"{col}: {n_out} of {len(result)} rows outside the model's domain ({note} ...)")
+                typer.echo(
+                    f"{col}: {n_out} of {len(result)} rows outside the model's domain "
+                    f"(first: {note})"
+                )
         if out is not None:
             typer.echo(f"wrote {write_table(result, out)}")

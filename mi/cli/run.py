@@ -145,6 +145,7 @@ def _print_result(result: object, progress: object) -> None:
     show = [
         c
         for c in ["rank", "formula", "family"]
+        + list(dict.fromkeys(c for t in summary["targets"] for c in t.get("conditions") or {}))
         + [f"{t['name']}_{s}" for t in summary["targets"] for s in ("mean", "std")]
         + ["supply_risk", "dytb_mass_fraction", "acquisition", "pareto_rank"]
         if c in top.columns
@@ -176,7 +177,7 @@ def _print_result(result: object, progress: object) -> None:
 
 
 def _print_training(result: object, progress: object) -> None:
-    """Closing lines of a train-only workflow: CV per surrogate and where the models are."""
+    """Print the closing lines of a train-only workflow: CV per surrogate, model folders."""
     summary = result.summary  # type: ignore[attr-defined]
     out = result.out_dir  # type: ignore[attr-defined]
     typer.echo(f"{summary['name']}: trained {len(summary['targets'])} surrogate(s), no screen")

@@ -68,7 +68,7 @@ class SavedSurrogate:
 
 
 def find_models(model_dir: str | Path) -> list[Path]:
-    """Saved model folders: ``model_dir`` itself, or every ``models/*`` / ``*`` folder in it.
+    """Return the saved model folders: ``model_dir``, or its ``models/*`` / ``*`` folders.
 
     Raises
     ------
@@ -245,7 +245,7 @@ def predict_table(
     for s in surrogates:
         if s.preset not in features:
             with rep.stage(f"featurize ({s.preset})", unit="rows") as st:
-                f = featurize(formulas, preset=s.preset)
+                f = featurize(formulas, preset=s.preset, progress=False)
                 f.columns = [str(c) for c in f.columns]
                 features[s.preset] = f
                 st.done = len(f)

@@ -176,6 +176,8 @@ class Progress:
         elif not self.tty:
             extra = f" ({total:,} {unit})" if total else ""
             self._line(f"{name}: started{extra}")
+        elif not self.quiet:  # a terminal stage without a bar still says what is running
+            self.log(f"{name} ...")
         try:
             yield st
         finally:

@@ -189,7 +189,7 @@ def _decreasing(target: TargetModel) -> bool:
 
 
 def _reported(target: TargetModel, mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray]:
-    """Result columns of one surrogate, in the property's own unit.
+    """Return the result columns of one surrogate, in the property's own unit.
 
     Without a transform: ``<name>_mean`` and ``<name>_std``. With one, the mean is transformed
     back, ``<name>_lo``/``<name>_hi`` are the 95 % interval's ends transformed back, and
@@ -275,7 +275,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     kept = matrix.take(idx)
     crit = crit.iloc[idx].reset_index(drop=True)
     t = time.perf_counter()
-    features: dict[str, np.ndarray] = {}
+    features: dict[str, pd.DataFrame] = {}
     for target in ctx.targets:
         if target.preset not in features:
             df = featurize(
@@ -283,6 +283,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
                 preset=target.preset,
                 dtype=np.dtype(ctx.feature_dtype),
                 n_jobs=ctx.n_jobs,
+                progress=False,
             )
             features[target.preset] = df
     seconds["featurize"] = time.perf_counter() - t
@@ -293,7 +294,8 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     for target in ctx.targets:
         X = features[target.preset]
         if target.conditions:
-            X = X.assign(**{c: cond_values[c].to_numpy(dtype=X.dtypes.iloc[0]) for c in target.conditions})
+            dtype = X.dtypes.iloc[0]
+            X = X.assign(**{c: cond_values[c].to_numpy(dtype=dtype) for c in target.conditions})
         X = X[target.columns]
         mean, std, pred = predict_target(target, X, members=ctx.needs_members)
         out.update(_reported(target, mean, std))

@@ -304,7 +304,7 @@ def _load_model(path: Path) -> Any | None:
 def _features(compositions: list[str], preset: str) -> pd.DataFrame:
     from mi.features import featurize
 
-    return featurize(compositions, preset=preset)
+    return featurize(compositions, preset=preset, progress=False)
 
 
 def _key(*parts: Any) -> str:
@@ -432,7 +432,8 @@ def _train_target(
 
     step = f"cv_{target.name}"
     if target.cv.enabled:
-        with progress.stage(f"cross-validate {target.name}", unit="folds") as st:
+        total = target.cv.n_splits
+        with progress.stage(f"cross-validate {target.name}", total=total, unit="folds") as st:
             if cp.is_done(step, keys["cv"]):
                 cv = cp.read_json(step, "cv")
                 st.set_note("from checkpoint")
@@ -449,6 +450,7 @@ def _train_target(
                     n_splits=target.cv.n_splits,
                     random_state=spec.seed,
                     calibration=None if target.cv.calibration == "none" else target.cv.calibration,
+                    progress=st.update,
                 )
                 cv = result.to_dict()
                 cv["protocol"] = result.protocol
@@ -565,6 +567,7 @@ def _screen(
     peak_workers = 0
 
     def tasks() -> Any:
+        assert spec.candidates is not None
         for index, matrix, family, start in iter_candidate_chunks(
             spec.candidates, spec.execution.chunk_size
         ):
