@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Fewer trees (smoke run).")
     args = parser.parse_args()
     table = run(args.targets.split(","), args.quick)
-    table["MAE"] = [f"{m:.3g} +- {s:.2g}" for m, s in zip(table.mae_mean, table.mae_std, strict=True)]
+    pairs = zip(table.mae_mean, table.mae_std, strict=True)
+    table["MAE"] = [f"{m:.3g} +- {s:.2g}" for m, s in pairs]
     print()
     with pd.option_context("display.width", 160):
         print(table[["target", "unit", "inputs", "model", "MAE", "seconds"]].to_string(index=False))

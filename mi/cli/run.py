@@ -126,11 +126,19 @@ def _print_result(result: object, progress: object) -> None:
     if summary.get("train_only"):
         _print_training(result, progress)
         return
-    typer.echo(
-        f"{summary['name']}: {counts['generated']:,} candidates generated, "
-        f"{counts['passed_constraints']:,} passed the constraints, "
-        f"{counts['ranked']:,} ranked"
-    )
+    per = counts.get("conditions_per_composition") or 1
+    if per > 1:
+        typer.echo(
+            f"{summary['name']}: {counts['generated']:,} compositions generated, "
+            f"{counts['passed_constraints']:,} passed the constraints, each screened at {per} "
+            f"processing conditions; {counts['ranked']:,} (composition, conditions) ranked"
+        )
+    else:
+        typer.echo(
+            f"{summary['name']}: {counts['generated']:,} candidates generated, "
+            f"{counts['passed_constraints']:,} passed the constraints, "
+            f"{counts['ranked']:,} ranked"
+        )
     for con in summary["constraints"]:
         typer.echo(f"  constraint {con['description']}: removed {con['removed']:,}")
     for t in summary["targets"]:

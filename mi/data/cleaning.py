@@ -217,7 +217,7 @@ def clean_frames(
                 flog.add(frame.file, row, col, value, reason)
             no_formula = set(made.problems)
             comp_cells: list[object] = ["" if f is None else f for f in made.formulas]
-            comp_col = "+".join(made.columns)
+            comp_col = made.span
         elif spec.composition_col is not None:
             comp_cells = df[spec.composition_col].tolist()
             comp_col = spec.composition_col

@@ -47,6 +47,14 @@ class ElementFormulas:
 
     formulas: list[str | None]
     columns: list[str]
+
+    @property
+    def span(self) -> str:
+        """How the element columns are named in reports: ``first..last``."""
+        return (
+            self.columns[0] if len(self.columns) == 1 else f"{self.columns[0]}..{self.columns[-1]}"
+        )
+
     problems: dict[int, tuple[str, object, str]] = field(default_factory=dict)
 
 
@@ -125,13 +133,14 @@ def element_formulas(
         problems.setdefault(int(row), (columns[j], raw.iat[row, j], "not a number"))
     for row, j in zip(*np.nonzero(values < 0), strict=True):
         problems.setdefault(int(row), (columns[j], raw.iat[row, j], "negative amount"))
+    span = columns[0] if len(columns) == 1 else f"{columns[0]}..{columns[-1]}"
     totals = np.nansum(values, axis=1)
     off = np.abs(totals - 100.0) > spec.sum_tolerance
     for row in np.flatnonzero(off):
         problems.setdefault(
             int(row),
             (
-                "+".join(columns),
+                span,
                 f"{totals[row]:.6g}",
                 f"{spec.basis} amounts do not sum to 100 +- {spec.sum_tolerance:g} "
                 f"(sum {totals[row]:.6g})",
@@ -141,9 +150,10 @@ def element_formulas(
     if problems and spec.on_bad_sum == "error":
         row = min(problems)
         col, value, reason = problems[row]
+        shown = "" if reason.endswith(")") else f" (value {value!r})"
         raise TableError(
-            f"{file}: row {row}, column {col}: {reason} (value {value}). Fix the row, or set "
-            "elements.on_bad_sum = 'reject' to reject such rows with their reason."
+            f"{file}: row {row}, column {col}: {reason}{shown}. Fix the row, or reject such rows "
+            "with their reason (elements.on_bad_sum = 'reject', mi ingest --on-bad-sum reject)."
         )
     if spec.basis == "wt%":
         masses = np.array([ATOMIC_MASSES[_INDEX[c]] for c in columns])
@@ -157,7 +167,7 @@ def element_formulas(
     for row in range(len(df)):
         if row in problems or not np.isfinite(amounts[row]).all() or sums[row, 0] <= 0:
             if row not in problems:
-                problems[row] = ("+".join(columns), "0", "no element present")
+                problems[row] = (span, "0", "no element present")
             formulas.append(None)
         else:
             formulas.append(_format(amounts[row], columns))

@@ -107,6 +107,10 @@ def load_table_file(spec: TableFile) -> Dataset:
     memo = (*key, spec.model_dump_json())
     if stat is not None and memo in _MEMO:
         return _MEMO[memo].copy()
+    saved = _saved_dataset(path, spec)
+    if saved is not None:
+        _MEMO[memo] = saved.copy()
+        return saved
     df = read_raw_table(path, format=spec.format, sheet=spec.sheet, read_options=spec.read_options)
     table = TableSpec.model_validate(
         spec.model_dump(exclude={"path", "format", "sheet", "read_options", "name"})
@@ -116,4 +120,32 @@ def load_table_file(spec: TableFile) -> Dataset:
     )
     ds = clean_frames([SourceFrame(str(path), df)], table, meta)
     _MEMO[memo] = ds.copy()
+    return ds
+
+
+def _saved_dataset(path: Path, spec: TableFile) -> Dataset | None:
+    """Read a Parquet file written by ``mi ingest`` / :meth:`Dataset.save` with its roles.
+
+    Such a file is already cleaned (its conditions, transforms and row report are stored in
+    it), so it is read as it is; the declaration only has to name targets it holds.
+    """
+    if path.suffix.lower() not in {".parquet", ".pq"} or not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    from mi.exceptions import TableError
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # not a Parquet file pyarrow can read: the table reader says why
+        return None
+    if b"mi.dataset" not in meta:
+        return None
+    ds = Dataset.load(path)
+    missing = [t.name for t in spec.targets if t.name not in ds.targets]
+    if missing:
+        raise TableError(
+            f"{path} was written by mi with targets {ds.targets}; the declaration names "
+            f"{missing}. Use those names."
+        )
     return ds

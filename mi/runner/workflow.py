@@ -944,6 +944,8 @@ def _run(
     with progress.stage("rank and write results", unit="rows") as st:
         pool, info = _rank(spec, trained, cp, ctx)
         info["counts"]["grid_points"] = screen_info["grid_points"]
+        grid = ctx.condition_grid
+        info["counts"]["conditions_per_composition"] = 1 if grid is None else len(grid)
         results_path = out / "results.parquet"
         tmp = out / ".results.parquet.tmp"
         pool.to_parquet(tmp, index=False)
