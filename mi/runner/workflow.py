@@ -1137,6 +1137,8 @@ def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[d
                 "n_input",
                 "n_accepted",
                 "n_rejected",
+                "n_filtered",
+                "n_merged_groups",
             )
         }
         seen[name]["rejected_file"] = (
