@@ -77,6 +77,10 @@ def test_train_only_then_predict_transforms_back(tmp_path: Path) -> None:
     assert (pred["sigma_lo"] < pred["sigma_mean"]).all()
     assert (pred["sigma_mean"] < pred["sigma_hi"]).all()
     assert pred["sigma_mean"].iloc[1] > pred["sigma_mean"].iloc[0]  # rises with T
+    # the same alloys given as element columns in at %
+    by_elements = pd.DataFrame({"Cu": [95.0, 95.0], "Ni": [5.0, 5.0], "T_K": [300.0, 500.0]})
+    same = predict_table(tmp_path / "run", by_elements, elements="at%", progress=False)
+    assert np.allclose(same["sigma_mean"], pred["sigma_mean"])
     out_of_range = predict_table(tmp_path / "run", ["Cu95Ni5"], conditions={"T_K": 900.0})
     assert not out_of_range["sigma_applicable"].iloc[0]
     assert "T_K = 900 outside training range [300, 500]" in out_of_range["sigma_domain_note"][0]

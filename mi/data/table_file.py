@@ -53,7 +53,11 @@ class TableFile(TableSpec):
     read_options: dict[str, str | int | float | bool | list[str]] = Field(
         default_factory=dict, description=f"pandas reading options: {', '.join(READ_OPTIONS)}."
     )
-    name: str | None = Field(default=None, description="Dataset name; default: the file stem.")
+    name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="Dataset name (letters, digits, _ . -); default: the file stem.",
+    )
 
     @field_validator("read_options")
     @classmethod
@@ -76,8 +80,13 @@ class TableFile(TableSpec):
 
     @property
     def dataset_name(self) -> str:
-        """Name used in reports: ``name`` or the file stem."""
-        return self.name or Path(self.path).name.split(".")[0]
+        """Name used in reports and output file names: ``name`` or the file stem (made safe)."""
+        import re
+
+        if self.name:
+            return self.name
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.path).name.split(".")[0])
+        return stem.lstrip(".-") or "table"
 
 
 def load_table_file(spec: TableFile) -> Dataset:
