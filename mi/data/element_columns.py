@@ -142,18 +142,17 @@ def element_formulas(
             (
                 span,
                 f"{totals[row]:.6g}",
-                f"{spec.basis} amounts do not sum to 100 +- {spec.sum_tolerance:g} "
-                f"(sum {totals[row]:.6g})",
+                f"{spec.basis} amounts do not sum to 100 +- {spec.sum_tolerance:g}",
             ),
         )
     problems = {r: p for r, p in problems.items() if r not in skip}
     if problems and spec.on_bad_sum == "error":
         row = min(problems)
         col, value, reason = problems[row]
-        shown = "" if reason.endswith(")") else f" (value {value!r})"
         raise TableError(
-            f"{file}: row {row}, column {col}: {reason}{shown}. Fix the row, or reject such rows "
-            "with their reason (elements.on_bad_sum = 'reject', mi ingest --on-bad-sum reject)."
+            f"{file}: row {row}, column {col}: {reason} (value {value}). Fix the row, or reject "
+            "such rows with their reason (elements.on_bad_sum = 'reject', mi ingest --on-bad-sum "
+            "reject)."
         )
     if spec.basis == "wt%":
         masses = np.array([ATOMIC_MASSES[_INDEX[c]] for c in columns])

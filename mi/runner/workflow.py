@@ -702,6 +702,8 @@ def _rank(
         n_dupes = before - len(pool)
         # Pareto ranks over every target's mean and the risk objective, on the best rows
         n_pareto = min(len(pool), max(5 * spec.outputs.top_n, 2000))
+        if spec.outputs.rank_by == "pareto":  # the order itself: every retained row is ranked
+            n_pareto = len(pool)
         head = pool.iloc[:n_pareto]
         cols = []
         for t in targets:
