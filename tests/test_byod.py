@@ -169,6 +169,10 @@ def test_flagship_screens_compositions_and_processing(tutorial: tuple[Path, str]
     assert mass[:, ELEMENTS.index("Ag")].max() <= 0.005 + 1e-9
     assert res["on_front"].any()
     assert "processing conditions" in output
+    # candidates beyond the training compositions are flagged, not silently trusted
+    outside = res.loc[~res["in_domain"], "domain_note"]
+    assert outside.str.contains("at.% > training max").any()
+    assert (res.loc[res["in_domain"], "domain_note"] == "").all()
 
 
 def test_predict_names_a_missing_condition(tutorial: tuple[Path, str]) -> None:

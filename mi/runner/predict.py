@@ -9,8 +9,8 @@ lies outside what the model knows.
 Output columns, per target ``t``: ``t_mean`` and the calibrated 95 % interval ``t_lo``/``t_hi``
 in the property's own unit (a log10 target's interval is transformed back end by end), ``t_std``
 (the model's std; for a transformed target, a quarter of the interval's width), and
-``t_applicable`` with ``t_domain_note`` (elements unseen in training, conditions outside the
-training range).
+``t_applicable`` with ``t_domain_note`` (elements unseen in training, more of an element than
+any training composition, conditions outside the training range; :mod:`mi.runner.domain`).
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ class SavedSurrogate:
     preset: str
     feature_names: list[str]
     conditions: list[str]
-    condition_ranges: dict[str, list[float]]
     transform: str | None
-    training_elements: list[str]
+    domain: dict[str, Any]
     unit: str
 
     @classmethod
@@ -60,9 +59,8 @@ class SavedSurrogate:
             preset=str(card.preset or "magpie"),
             feature_names=list(card.feature_names),
             conditions=list(extra.get("conditions") or {}),
-            condition_ranges=dict(extra.get("condition_ranges") or {}),
             transform=extra.get("transform"),
-            training_elements=list(extra.get("training_elements") or []),
+            domain=dict(extra.get("domain") or {}),
             unit=str(card.dataset.get("units") or ""),
         )
 
@@ -168,29 +166,13 @@ def _condition_frame(
     return pd.DataFrame(out, index=df.index)
 
 
-def _domain_notes(s: SavedSurrogate, formulas: list[str], conds: pd.DataFrame) -> list[str]:
-    from mi.chem import ELEMENTS, parse_formulas
-
-    dense = parse_formulas(formulas).to_dense() > 0
-    seen = set(s.training_elements)
-    notes: list[list[str]] = [[] for _ in formulas]
-    if seen:
-        for j in np.flatnonzero(dense.any(axis=0)):
-            if ELEMENTS[j] not in seen:
-                for i in np.flatnonzero(dense[:, j]):
-                    notes[i].append(f"{ELEMENTS[j]} not in training data")
-    for name, (lo, hi) in s.condition_ranges.items():
-        if name not in conds:
-            continue
-        x = conds[name].to_numpy(dtype=np.float64)
-        for i in np.flatnonzero((x < lo) | (x > hi)):
-            notes[i].append(f"{name} = {x[i]:g} outside training range [{lo:g}, {hi:g}]")
-    return ["; ".join(n) for n in notes]
-
-
 def _applicability(s: SavedSurrogate, formulas: list[str], X: pd.DataFrame) -> list[str]:
-    """Applicability notes per row (empty: inside what the model knows)."""
-    return _domain_notes(s, formulas, X[[c for c in s.conditions if c in X.columns]])
+    """Applicability notes per row (empty: inside what the model was trained on)."""
+    from mi.runner.domain import domain_notes
+
+    if not s.domain:
+        return ["" for _ in formulas]
+    return domain_notes(formulas, X[[c for c in s.conditions if c in X.columns]], s.domain)
 
 
 def predict_table(

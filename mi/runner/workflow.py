@@ -387,6 +387,7 @@ def _train_target(
     """Run steps 1-4 for one target; return model, feature columns, training table, record."""
     keys = target_keys(spec, target)
     step = f"data_{target.name}"
+    from mi.runner.domain import training_domain
     from mi.runner.own_data import dataset_label, with_conditions
 
     label = dataset_label(target)
@@ -506,11 +507,9 @@ def _train_target(
                     },
                     "conditions": record.get("conditions", {}),
                     "transform": record.get("transform"),
-                    "training_elements": _elements_of(table["composition"].tolist()),
-                    "condition_ranges": {
-                        c: [float(table[c].min()), float(table[c].max())]
-                        for c in record.get("conditions", {})
-                    },
+                    "domain": training_domain(
+                        table["composition"].tolist(), table, list(record.get("conditions", {}))
+                    ),
                     "preset": target.preset,
                     "feature_names": columns,
                     "metrics": cv.get("metrics", {}),
@@ -526,16 +525,6 @@ def _train_target(
     record = dict(record)
     record["cv"] = cv
     return model, columns, table, record
-
-
-def _elements_of(compositions: list[str]) -> list[str]:
-    """Elements present in any training composition (for the applicability check)."""
-    from mi.chem import parse_formulas
-
-    present = parse_formulas(compositions).to_dense().astype(bool).any(axis=0)
-    from mi.chem import ELEMENTS
-
-    return [ELEMENTS[j] for j in np.flatnonzero(present)]
 
 
 def spec_out(cp: Checkpoint) -> Path:
@@ -945,6 +934,7 @@ def _run(
 
     with progress.stage("rank and write results", unit="rows") as st:
         pool, info = _rank(spec, trained, cp, ctx)
+        pool = _with_domain(pool, trained, tables)
         info["counts"]["grid_points"] = screen_info["grid_points"]
         grid = ctx.condition_grid
         info["counts"]["conditions_per_composition"] = 1 if grid is None else len(grid)
@@ -1041,6 +1031,25 @@ def _run(
         if path.is_file():
             cv_pred[t.name] = pd.read_parquet(path)
     return RunResult(spec, out, top, pool, summary, cv_pred)
+
+
+def _with_domain(
+    pool: pd.DataFrame, trained: list[Any], tables: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Add ``in_domain`` and ``domain_note``: candidates outside what a surrogate was trained on."""
+    if not len(pool):
+        return pool
+    from mi.runner.domain import domain_notes, training_domain
+
+    formulas = pool["formula"].tolist()
+    parts: list[list[str]] = [[] for _ in formulas]
+    for target, table in zip(trained, tables, strict=True):
+        dom = training_domain(table["composition"].tolist(), table, target.conditions)
+        for i, note in enumerate(domain_notes(formulas, pool, dom)):
+            if note:
+                parts[i].append(f"{target.name}: {note}")
+    notes = [" | ".join(p) for p in parts]
+    return pool.assign(in_domain=[not n for n in notes], domain_note=notes)
 
 
 def _condition_grid(spec: RunSpec, trained: list[Any]) -> pd.DataFrame | None:
