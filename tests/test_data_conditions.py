@@ -145,3 +145,28 @@ def test_read_table_keeps_rows_apart_by_condition() -> None:
     raw = pd.DataFrame({"formula": ["Fe2O3", "Fe2O3"], "T": [300, 400], "Eg": [2.0, 1.8]})
     ds = read_table(raw, composition_col="formula", targets=["Eg"], conditions={"T": "K"})
     assert len(ds.df) == 2 and ds.conditions == ["T"]
+
+
+def test_ingest_cli_keeps_conditions_apart(tmp_path, capsys) -> None:
+    from mi.cli import main
+
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "formula,T (K),aged,sigma\nBi2Te3,300,Y,1000\nBi2Te3,300,Y,3000\nBi2Te3,,N,90\n"
+    )
+    args = [
+        "ingest", str(table), "-c", "formula", "-t", "sigma",
+        "--condition", "T (K)=K,missing=keep", "--condition", "aged=1,flag",
+        "--transform", "sigma=log10", "--out", str(tmp_path / "o" / "t.parquet"),
+    ]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "merged groups  : 1 (1 rows folded into others)" in out
+    from mi.data import Dataset
+
+    ds = Dataset.load(tmp_path / "o" / "t.parquet")
+    assert ds.conditions == ["T_K", "aged"] and len(ds.df) == 2
+    assert ds.meta.transforms == {"sigma": "log10"}
+    bad = [*args[:6], "--condition", "T (K)=K,missing=sometimes"]
+    assert main(bad) == 1
+    assert "missing= takes keep, reject or a number" in capsys.readouterr().err

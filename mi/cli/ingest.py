@@ -23,6 +23,37 @@ def _pairs(items: list[str] | None, option: str, example: str) -> dict[str, str]
     return out
 
 
+def _condition_specs(items: list[str] | None) -> list[dict[str, object]]:
+    """``COLUMN=UNIT[,missing=keep|reject|NUMBER][,flag]`` items as condition tables."""
+    from mi.data.tables import _identifier
+    from mi.exceptions import DataError
+
+    specs: list[dict[str, object]] = []
+    for column, value in _pairs(items, "--condition", "'T (K)=K'").items():
+        unit, *extras = [part.strip() for part in value.split(",")]
+        spec: dict[str, object] = {"name": _identifier(column), "column": column, "unit": unit}
+        for extra in extras:
+            key, _, arg = extra.partition("=")
+            if key == "flag" and not arg:
+                spec["kind"] = "flag"
+            elif key == "missing" and arg in ("keep", "reject"):
+                spec["missing"] = arg
+            elif key == "missing":
+                try:
+                    spec["missing"] = float(arg)
+                except ValueError:
+                    raise DataError(
+                        f"--condition {column}={value}: missing= takes keep, reject or a number."
+                    ) from None
+            else:
+                raise DataError(
+                    f"--condition {column}={value}: unknown part {extra!r}; write "
+                    "COLUMN=UNIT[,missing=keep|reject|NUMBER][,flag]."
+                )
+        specs.append(spec)
+    return specs
+
+
 def ingest(
     path: Path,
     composition_col: str,
@@ -57,7 +88,9 @@ def ingest(
     merge : str, default "median"
         Rule for rows whose composition and conditions agree ("median", "mean", "none").
     conditions : list of str, optional
-        ``COLUMN=UNIT`` items: condition columns kept as model inputs and merge keys.
+        ``COLUMN=UNIT[,missing=keep|reject|NUMBER][,flag]`` items: condition columns kept as
+        model inputs and merge keys (an empty cell rejects the row unless ``missing`` says
+        otherwise; ``flag`` reads Y/N as 1/0).
     where : str, optional
         Row filter (:mod:`mi.data.where`).
     transforms : list of str, optional
@@ -78,7 +111,6 @@ def ingest(
     from mi.data import read_table
 
     unit_map = _pairs(units, "--unit", "Tc=K")
-    cond_map = _pairs(conditions, "--condition", "'T (K)=K'")
     transform_map = _pairs(transforms, "--transform", "sigma=log10")
     options = _pairs(read_options, "--read-option", "sep=';'")
     ds = read_table(
@@ -88,7 +120,7 @@ def ingest(
         units=unit_map,
         merge=merge,
         merge_by=list(merge_by or []),
-        conditions=cond_map,
+        conditions=_condition_specs(conditions),
         where=where,
         transforms=transform_map,
         elements=None if elements is None else {"basis": elements, "on_bad_sum": on_bad_sum},
@@ -129,7 +161,9 @@ def register(app: typer.Typer) -> None:
         condition: Annotated[
             list[str] | None,
             typer.Option(
-                "--condition", help="COLUMN=UNIT: a condition kept as model input (repeatable)."
+                "--condition",
+                help="COLUMN=UNIT[,missing=keep|reject|NUMBER][,flag]: a condition kept as "
+                "model input and merge key (repeatable).",
             ),
         ] = None,
         where: Annotated[
