@@ -117,3 +117,17 @@ def test_candidate_conditions_must_match_the_models(tmp_path: Path) -> None:
 def test_target_names_dataset_or_table() -> None:
     with pytest.raises(SpecError, match="either 'dataset'"):
         parse_spec({"version": 1, "name": "x", "targets": [{"name": "y"}]})
+
+
+def test_a_file_named_as_dataset_says_how_to_declare_it() -> None:
+    from mi.runner.validate import check_spec
+
+    spec = parse_spec(
+        {
+            "version": 1,
+            "name": "x",
+            "targets": [{"name": "y", "dataset": "out/measured.parquet"}],
+        }
+    )
+    with pytest.raises(SpecError, match=r"is a file, not a registered dataset.*table\] path"):
+        check_spec(spec)

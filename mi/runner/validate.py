@@ -109,6 +109,17 @@ def check_spec(spec: RunSpec) -> None:
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
         if target.table is None and target.dataset not in datasets:
+            from pathlib import Path
+
+            from mi.data.tables import TABLE_FORMATS
+
+            if Path(str(target.dataset)).suffix.lower() in TABLE_FORMATS:
+                raise SpecError(
+                    f"{key}.dataset = {target.dataset!r} is a file, not a registered dataset. "
+                    f"Declare it as a table: [{key.replace('[0]', '')}.table] path = "
+                    f"{target.dataset!r}, composition_col = ..., targets = [...] (README: "
+                    "'Bring your own data')."
+                )
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
