@@ -90,7 +90,7 @@ def read_inputs(
     source: str | Path | Sequence[str] | pd.DataFrame,
     composition_col: str | None = None,
     elements: str | None = None,
-) -> tuple[pd.DataFrame, list[str], str]:
+) -> tuple[pd.DataFrame, list[str], str, list[str]]:
     """Read the rows to predict: a table file, a DataFrame, or formula strings.
 
     Parameters
@@ -106,8 +106,12 @@ def read_inputs(
     -------
     table : pandas.DataFrame
     formulas : list of str
+        Clean formulas (what is featurized).
     label : str
         Where the rows came from (for messages).
+    shown : list of str
+        The composition as the user wrote it (the formula cell), or the formula made from
+        element columns.
     """
     if isinstance(source, pd.DataFrame):
         df, label = source.reset_index(drop=True), "<DataFrame>"
@@ -123,7 +127,8 @@ def read_inputs(
         from mi.data.spec import ElementColumnsSpec
 
         made = element_formulas(df, ElementColumnsSpec(basis=elements), label)  # type: ignore[arg-type]
-        return df, [str(f) for f in made.formulas], label
+        formulas = [str(f) for f in made.formulas]
+        return df, formulas, label, formulas
     col = composition_col
     if col is None:
         col = next((c for c in ("composition", "formula", "Formula") if c in df.columns), None)
@@ -139,7 +144,7 @@ def read_inputs(
     if check.errors:
         row = min(check.errors)
         raise DataError(f"{label}: row {row}, column {col!r}: {cells[row]!r}: {check.errors[row]}")
-    return df, [str(f) for f in check.formulas], label
+    return df, [str(f) for f in check.formulas], label, [str(c).strip() for c in cells]
 
 
 def _condition_frame(
@@ -217,10 +222,10 @@ def predict_table(
 
     rep = Progress(quiet=not progress)
     surrogates = [SavedSurrogate.load(p) for p in find_models(model_dir)]
-    df, formulas, label = read_inputs(source, composition_col, elements)
+    df, formulas, label, shown = read_inputs(source, composition_col, elements)
     needed = list(dict.fromkeys(c for s in surrogates for c in s.conditions))
     conds = _condition_frame(df, needed, dict(conditions or {}), label)
-    out = pd.DataFrame({"composition": formulas})
+    out = pd.DataFrame({"composition": shown})
     for c in needed:
         out[c] = conds[c].to_numpy()
     features: dict[str, pd.DataFrame] = {}
