@@ -170,3 +170,12 @@ def test_ingest_cli_keeps_conditions_apart(tmp_path, capsys) -> None:
     bad = [*args[:6], "--condition", "T (K)=K,missing=sometimes"]
     assert main(bad) == 1
     assert "missing= takes keep, reject or a number" in capsys.readouterr().err
+
+
+def test_condition_without_unit_is_one_line() -> None:
+    raw = pd.DataFrame({"formula": ["Fe2O3"], "T": [300], "Eg": [2.0]})
+    with pytest.raises(TableError) as err:
+        read_table(raw, composition_col="formula", targets=["Eg"], conditions=[{"name": "T"}])
+    assert str(err.value) == (
+        "<DataFrame>: invalid table declaration: conditions.0.unit: Field required."
+    )

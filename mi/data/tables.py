@@ -252,7 +252,14 @@ def read_table(
             }
         )
     except ValueError as exc:  # pydantic ValidationError is a ValueError
-        raise TableError(f"Invalid read_table arguments: {exc}") from exc
+        errors = getattr(exc, "errors", None)
+        if callable(errors) and errors():
+            first = errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "arguments"
+            text = f"{where}: {first['msg']}"
+        else:
+            text = str(exc)
+        raise TableError(f"{frame.file}: invalid table declaration: {text}.") from None
     return clean_frames([frame], spec, meta)
 
 
