@@ -222,7 +222,7 @@ def prep_curie(ds: Any, quick: bool):
     )
     df = df[keep].reset_index(drop=True)
     note = (
-        "median of the mined values per composition (registry); kept "
+        "label-audited consensus per composition (registry, datasets/curie_tc.toml); kept "
         f"0 < Tc <= {CURIE_MAX_K:.0f} K and, for compounds with several mined values, "
         f"std/median <= {CURIE_MAX_REL_SPREAD} (mined values agree): {len(df)} of {n0} compositions"
     )

@@ -14,9 +14,16 @@ several independent labels, their disagreement measures that error (``mi.models.
 Under independent, zero-mean label errors a perfect model scores ``RMSE = rmse_pair / sqrt(2)``
 and ``MAE >= mae_pair / 2`` (``mae_pair / sqrt(2)`` for Gaussian errors) against one label.
 
+The Curie noise is given for the raw values and after the label audit of
+``datasets/curie_tc.toml`` (:mod:`mi.data.audit`): ``rules`` keeps the values that pass its
+plausibility rules, ``consensus`` the values its consensus uses (these agree within the audit's
+tolerance by construction: a lower estimate). The floor is also given for the flagship's Curie
+training labels, raw (plain median) and audited.
+
 Usage::
 
-    .venv/bin/python benchmarks/label_noise.py        # about 10 s
+    .venv/bin/python benchmarks/label_noise.py               # about 1 min
+    .venv/bin/python benchmarks/label_noise.py --curie-only  # the Curie rows only
 
 Prints a table and one JSON line per estimate. Everything is read through the registry
 (``../shared/datasets`` as the pre-filled cache).
@@ -36,8 +43,9 @@ _SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 if "MI_DATA_DIR" not in os.environ and os.path.isdir(_SHARED):
     os.environ["MI_DATA_DIR"] = os.path.normpath(_SHARED)  # as the Makefile does
 
-from mi.chem import parse_formulas  # noqa: E402
+from mi.chem import ELEMENTS, parse_formulas  # noqa: E402
 from mi.data import load_dataset  # noqa: E402
+from mi.data.audit import audit_values  # noqa: E402
 from mi.data.registry import get_manifest  # noqa: E402
 from mi.data.sources.files import load_files  # noqa: E402
 from mi.data.spec import TargetSpec  # noqa: E402
@@ -52,15 +60,13 @@ _DOI = re.compile(r"'([^']*)'")
 PAPER_STRATA = {"all": (2, None), "2 papers": (2, 2), "3-4 papers": (3, 4), "5+ papers": (5, None)}
 
 
-def curie_by_paper() -> tuple[dict[str, NoiseEstimate], dict[str, Any]]:
-    """Disagreement between papers on the Curie temperature of one compound, by stratum."""
+def _curie_pools() -> tuple[dict[str, tuple[list[float], list[str]]], dict[str, Any]]:
+    """Every mined value of every compound with the paper (DOI) it was mined from."""
     frames, _ = load_files(get_manifest("curie_tc"))
     raw = frames[0].df
     keys = parse_formulas(list(raw["compound"].astype(str))).canonical_keys()
     spec = TargetSpec(name="Tc", kind="array")
-    values: list[float] = []
-    groups: list[str] = []
-    papers: list[str] = []
+    pools: dict[str, tuple[list[float], list[str]]] = {}
     skipped = {"not a formula": 0, "values and sources differ in number": 0}
     for key, cell, source in zip(keys, raw["Tc"], raw["source"].astype(str), strict=True):
         if not key:
@@ -71,19 +77,60 @@ def curie_by_paper() -> tuple[dict[str, NoiseEstimate], dict[str, Any]]:
         if len(dois) != tc.size:
             skipped["values and sources differ in number"] += 1
             continue
-        for value, doi in zip(tc, dois, strict=True):
-            if 0.0 < value <= CURIE_MAX_K:
-                values.append(float(value))
-                groups.append(key)
-                papers.append(doi)
+        values, papers = pools.setdefault(key, ([], []))
+        values.extend(float(v) for v in tc)
+        papers.extend(dois)
+    return pools, {"source_rows": len(raw), "rows_skipped": skipped}
+
+
+def _select(pools: dict[str, tuple[list[float], list[str]]], labels: str):
+    """Values kept per compound: raw (0 < Tc <= 1400 K), or by the manifest's label audit.
+
+    ``labels="rules"``: values passing the audit's plausibility rules; ``"consensus"``: the
+    values the audit's consensus is the median of (labels it drops contribute nothing).
+    """
+    audit = next(t.audit for t in get_manifest("curie_tc").table.targets if t.name == "Tc")
+    assert audit is not None
+    if labels == "rules":
+        audit = audit.model_copy(update={"consensus": "median"})
+    for key, (values, papers) in pools.items():
+        v = np.asarray(values)
+        if labels == "raw":
+            mask = (v > 0.0) & (v <= CURIE_MAX_K)
+        else:
+            amounts = parse_formulas([key]).fractions()[0]
+            fractions = {ELEMENTS[j]: float(amounts[j]) for j in np.flatnonzero(amounts)}
+            outcome = audit_values(v, papers, fractions, audit)
+            assert outcome.used is not None
+            mask = outcome.used
+        for value, doi in zip(v[mask], np.asarray(papers)[mask], strict=True):
+            yield key, float(value), str(doi)
+
+
+def curie_by_paper(labels: str = "raw") -> tuple[dict[str, NoiseEstimate], dict[str, Any]]:
+    """Disagreement between papers on the Curie temperature of one compound, by stratum.
+
+    Parameters
+    ----------
+    labels : {"raw", "rules", "consensus"}
+        Which mined values count (see :func:`_select`). The consensus values agree within the
+        audit's tolerance by construction, so their disagreement is a lower estimate.
+    """
+    pools, info = _curie_pools()
+    groups: list[str] = []
+    values: list[float] = []
+    papers: list[str] = []
+    for key, value, doi in _select(pools, labels):
+        groups.append(key)
+        values.append(value)
+        papers.append(doi)
     per_compound: dict[str, set[str]] = {}
     for key, doi in zip(groups, papers, strict=True):
         per_compound.setdefault(key, set()).add(doi)
     n_papers = {k: len(v) for k, v in per_compound.items()}
     counts = np.array(list(n_papers.values()))
-    info = {
-        "source_rows": len(raw),
-        "rows_skipped": skipped,
+    info = info | {
+        "labels": labels,
         "compounds": int(counts.size),
         "compounds_with_one_paper": int((counts == 1).sum()),
         "compounds_with_2plus_papers": int((counts >= 2).sum()),
@@ -101,12 +148,27 @@ def curie_by_paper() -> tuple[dict[str, NoiseEstimate], dict[str, Any]]:
     return estimates, info
 
 
-def curie_evaluation_floor(noise: NoiseEstimate, papers_per_key: dict[str, int]) -> dict[str, Any]:
-    """What one stratum's noise means on the accuracy benchmark's cleaned evaluation set."""
-    import accuracy  # the benchmark's own cleaning of the Curie set
+def curie_evaluation_floor(
+    noise: NoiseEstimate, papers_per_key: dict[str, int], compositions: list[str] | None = None
+) -> dict[str, Any]:
+    """What one stratum's noise means on an evaluation set (default: the accuracy benchmark's).
 
-    df, _, _, _ = accuracy.prep_curie(load_dataset("curie_tc"), quick=False)
-    keys = parse_formulas(list(df["composition"])).canonical_keys()
+    Parameters
+    ----------
+    noise : NoiseEstimate
+        Noise of one label from one paper.
+    papers_per_key : dict of str to int
+        Papers behind each compound's label.
+    compositions : list of str, optional
+        The evaluation set; default the cleaned Curie set of ``benchmarks/accuracy.py`` on raw
+        (plain-median) labels.
+    """
+    if compositions is None:
+        import accuracy  # the benchmark's own cleaning of the Curie set
+
+        df, _, _, _ = accuracy.prep_curie(load_dataset("curie_tc", audit=False), quick=False)
+        compositions = list(df["composition"])
+    keys = parse_formulas(compositions).canonical_keys()
     n_papers = np.array([papers_per_key.get(k, 0) for k in keys])
     single = float(np.mean(n_papers <= 1))
     return {
@@ -116,6 +178,19 @@ def curie_evaluation_floor(noise: NoiseEstimate, papers_per_key: dict[str, int])
         "perfect_model_mae_lower_bound": single * noise.label_mae_low,
         "perfect_model_mae_gaussian_single_paper_only": single * noise.label_mae_gaussian,
     }
+
+
+def flagship_floors() -> list[dict[str, Any]]:
+    """Noise floor of the flagship's Curie training labels, raw and audited (Tc >= 1 K)."""
+    out = []
+    for labels, audit in (("raw", False), ("rules", True)):
+        noise, info = curie_by_paper(labels)
+        df = load_dataset("curie_tc", audit=audit).df
+        comps = list(df.loc[df["Tc"] >= 1.0, "composition"])
+        floor = curie_evaluation_floor(noise["2 papers"], info["papers_per_key"], comps)
+        name = "raw (median of all values)" if labels == "raw" else "audited"
+        out.append({"labels": name, "noise_2_papers": noise["2 papers"].to_dict()} | floor)
+    return out
 
 
 def composition_checks(name: str, target: str, positive_only: bool) -> list[NoiseEstimate]:
@@ -161,13 +236,29 @@ def main() -> int:
         "from the single-paper labels alone for Gaussian errors. Much-studied compounds disagree "
         "more (see the strata), so the 'all' row overstates the noise of the others."
     )
-    for est in composition_checks("supercon", "Tc", positive_only=True):
+    # the same after the label audit of datasets/curie_tc.toml (mi.data.audit)
+    for labels in ("rules", "consensus"):
+        audited, _ = curie_by_paper(labels)
+        for stratum in ("all", "2 papers"):
+            rows.append(
+                (f"curie_tc {labels} {stratum}", "Tc (K)", audited[stratum], "MAE <= 90 (audited)")
+            )
+    floors = flagship_floors()
+    for f in floors:
+        print(
+            f"flagship Curie training labels, {f['labels']}: {f['evaluation_compositions']} "
+            f"compositions, {100 * f['share_one_paper']:.0f} % from one paper; perfect-model "
+            f"MAE >= {f['perfect_model_mae_lower_bound']:.0f} K (every multi-paper label exact), "
+            f"about {f['perfect_model_mae_gaussian_single_paper_only']:.0f} K for Gaussian errors"
+        )
+    skip_others = "--curie-only" in sys.argv[1:]
+    for est in [] if skip_others else composition_checks("supercon", "Tc", positive_only=True):
         rows.append(("supercon Tc>0", "Tc (K)", est, "RMSE <= 6.5 (ours 7.22)"))
-    for est in composition_checks("expt_gap", "Eg", positive_only=False):
+    for est in [] if skip_others else composition_checks("expt_gap", "Eg", positive_only=False):
         rows.append(("expt_gap", "Eg (eV)", est, "MAE <= 0.35 (ours 0.273)"))
 
     head = (
-        f"{'dataset':<21} {'method':<44} {'items':>6} {'pairs':>6} {'MAE pair':>9} "
+        f"{'dataset':<30} {'method':<44} {'items':>6} {'pairs':>6} {'MAE pair':>9} "
         f"{'RMSE pair':>9} {'floor RMSE':>10} {'floor MAE':>15}  target"
     )
     print(head)
@@ -175,7 +266,7 @@ def main() -> int:
     for dataset, _, est, goal in rows:
         mae = f"{est.label_mae_low:.3g}-{est.label_mae_gaussian:.3g}"
         print(
-            f"{dataset:<21} {est.method:<44} {est.n_groups:>6} {est.n_pairs:>6} "
+            f"{dataset:<30} {est.method:<44} {est.n_groups:>6} {est.n_pairs:>6} "
             f"{est.mae_pair:>9.3g} {est.rmse_pair:>9.3g} {est.label_rmse:>10.3g} {mae:>15}  {goal}"
         )
     print(
@@ -190,6 +281,8 @@ def main() -> int:
         if dataset == "curie_tc 2 papers":
             line.update(info)
         print(json.dumps(line))
+    for f in floors:
+        print(json.dumps({"benchmark": "label_noise", "dataset": "curie_tc flagship"} | f))
     return 0
 
 

@@ -94,7 +94,8 @@ def test_real_case_quick(shared_datasets):
 
     out = run_discovery_case("curie_tc", quick=True, n_seeds=1, acquisitions=("greedy", "random"))
     rec = out["record"]
-    assert rec["protocol"]["n_targets"] > 300 and rec["dataset"] == "curie_tc"
+    # top decile of the audited Curie labels of the Dy/Tb-free pool
+    assert rec["protocol"]["n_targets"] > 250 and rec["dataset"] == "curie_tc"
     assert {r["acquisition"] for r in rec["results"]} == {"greedy", "random"}
     assert "curie_tc" in format_table([out])
     with pytest.raises(RegistryKeyError, match="Did you mean 'supercon'"):

@@ -170,9 +170,11 @@ def test_flagship_screens_compositions_and_processing(tutorial: tuple[Path, str]
     assert res["on_front"].any()
     assert "processing conditions" in output
     # candidates beyond the training compositions are flagged, not silently trusted
-    outside = res.loc[~res["in_domain"], "domain_note"]
+    outside = res.loc[~res["within_training_ranges"], "range_note"]
     assert outside.str.contains("at.% > training max").any()
-    assert (res.loc[res["in_domain"], "domain_note"] == "").all()
+    assert (res.loc[res["within_training_ranges"], "range_note"] == "").all()
+    # and the applicability domain of mi.models flags them per target too
+    assert {"conductivity_in_domain", "strength_in_domain"} <= set(res.columns)
 
 
 def test_predict_names_a_missing_condition(tutorial: tuple[Path, str]) -> None:

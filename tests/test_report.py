@@ -137,6 +137,69 @@ def test_render_embeds_every_figure_and_table():
     assert "http://" not in text.replace("http://www.w3.org", "")  # nothing fetched
 
 
+def _picks() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "batch": [1, 2, 3],
+            "rank": [1, 4, 9],
+            "formula": ["Nd2Fe14B", "A<b>&", "Nd1.9Dy0.1Fe13GaB"],
+            "family": ["R2(Fe,Co)14B"] * 3,
+            "Ms_mean": [1.6, 1.5, 1.3],
+            "Ms_std": [0.04, 0.05, 0.2],
+            "supply_risk": [0.7, 0.5, 0.35],
+            "acquisition": [1.66, 1.58, 1.41],
+            "pareto_rank": [1, 1, 2],
+            "Ms_nearest": ["Nd2Fe14B", "Nd2Fe14B", "Nd2Fe14B"],
+            "Ms_nearest_l1": [0.0, 0.3, 0.2],
+            "Ms_known": [True, False, False],
+            "Ms_unseen_elements": ["", "", "Ga"],
+            "Ms_domain_score": [0.4, 1.7, 0.9],
+            "Ms_in_domain": [True, False, False],
+        }
+    )
+
+
+def test_what_to_make_next_leads_with_the_batch_and_its_flags():
+    data = _report_data()
+    data.picks, data.picks_kind = _picks(), "batch"
+    data.notes = ["a note"]
+    data.data[0].audit_counts = [
+        {"target": "Tc", "rule": "r2fe14b_floor", "changed": 0, "dropped": 4, "values_dropped": 28}
+    ]
+    data.data[0].audit = pd.DataFrame(
+        {
+            "composition": ["BDy2Fe14"],
+            "target": ["Tc"],
+            "action": ["dropped"],
+            "rule": ["r2fe14b_floor"],
+            "raw_median": [4.2],
+            "label": [np.nan],
+            "reason": ["every value fails a rule: R2Fe14B orders above 400 K"],
+        }
+    )
+    text = render_html(data)
+    start = text.index("<section id='next'>")
+    assert start < text.index("a note") < text.index("<section id='candidates'>")
+    section = text[start : text.index("</section>", start)]
+    assert "What to make next" in section and "batch.csv" in section
+    for formula in ("Nd2Fe14B", "A&lt;b&gt;&amp;", "Nd1.9Dy0.1Fe13GaB"):
+        assert formula in section
+    assert "A<b>&" not in section  # escaped
+    assert "1.600 ± 0.040" in section and "1.30 ± 0.20" in section  # prediction ± std per pick
+    assert "1.30 ± 0.20 (outside domain: a guess)" in section  # not shown as a confident number
+    assert "1.600 ± 0.040 (outside" not in section
+    assert "on the Pareto front" in section and "acquisition 1.66" in section  # why chosen
+    # adjacent predictions 0.033 apart with std 0.04 each: the order is noise, and it says so
+    assert "Ranking not resolved" in section and "9 of 9 adjacent pairs" in section
+    assert "Nd2Fe14B (L1 0.000) KNOWN" in section and "Known compounds:</b> 1 of 3" in section
+    assert "OUTSIDE: unseen Ga" in section and "feature distance 1.70 × the training" in section
+    assert "Outside the applicability domain:</b> 2 of 3" in section
+    # the label audit in the data section
+    data_part = text[text.index("<section id='data'>") :]
+    assert "novamag: label audit" in data_part and "r2fe14b_floor" in data_part
+    assert "BDy2Fe14" in data_part and "single values removed" in data_part
+
+
 def test_render_survives_missing_sections():
     text = render_html(ReportData(title="empty run"))
     assert "No candidates in this run." in text
@@ -241,7 +304,7 @@ _TINY_SPEC = {
     },
     "constraints": [{"kind": "max_mass_fraction", "elements": ["Dy", "Tb"], "limit": 0.03}],
     "acquisition": {"name": "ucb"},
-    "outputs": {"top_n": 10, "report": False},
+    "outputs": {"top_n": 10, "report": False, "batch_size": 2},
 }
 
 
@@ -277,6 +340,7 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
     assert t.feature_importance is not None and len(t.feature_importance) > 10
     assert data.candidates is not None and 0 < len(data.candidates) <= 10
     assert {"rank", "formula", "Ms_mean", "Ms_std", "supply_risk"} <= set(data.candidates.columns)
+    assert {"Ms_in_domain", "Ms_known"} <= set(data.candidates.columns)  # flags in the ranked list
     assert data.n_candidates["generated"] == 6 * 7
     # the Dy cap removed the Dy-rich rows, and the report says how many
     assert "removed" in data.constraints[0] and "Dy+Tb" in data.constraints[0]
@@ -284,6 +348,13 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
     assert data.element_criticality is not None
     crit = data.element_criticality.set_index("element")["supply_risk"]
     assert crit["Dy"] > crit["Fe"]
+    # what to make next: the batch of batch.csv, each pick with its novelty and domain flags
+    batch = pd.read_csv(tiny_run / "batch.csv")
+    assert data.picks_kind == "batch" and len(data.picks) == len(batch) == 2
+    assert data.picks["formula"].tolist() == batch["formula"].tolist()
+    for col in ("Ms_nearest", "Ms_nearest_l1", "Ms_known", "Ms_in_domain", "Ms_domain_score"):
+        assert data.picks[col].notna().all(), col
+    assert (data.picks["Ms_nearest_l1"] >= 0).all()
 
     path = write_report(tiny_run)
     assert path == tiny_run / "report.html"
@@ -297,6 +368,9 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
         "element-criticality",
     ]
     assert "could not be drawn" not in text
+    next_part = text[text.index("<section id='next'>") : text.index("<section id='candidates'>")]
+    for formula in batch["formula"]:
+        assert formula in next_part
     assert "novamag-raw.csv" in text  # dataset hash table
     assert "error bars ±1 predictive std (recalibrated, cross-fit)" in text
     for img in _images(text):

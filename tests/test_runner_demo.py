@@ -22,3 +22,19 @@ def test_demo_runs_flagship_and_says_where_results_are(tmp_path, capsys, shared_
     families = set(pd.read_parquet(out / "results.parquet")["family"])
     assert len(families) >= 4  # the quick grid still covers the families
     assert summary["name"] == "ndfeb_hree_reduction"
+    # the mined Curie labels were audited; the changes are listed with their rule
+    curie = next(d for d in summary["datasets"] if d["name"] == "curie_tc")
+    rules = {row["rule"] for row in curie["label_audit"]}
+    assert {"r2fe14b_floor", "consensus", "not_positive"} <= rules
+    audit = pd.read_parquet(out / curie["audit_file"])
+    assert (audit["composition"] == "BDy2Fe14").any()
+    # every retained candidate carries novelty and applicability flags per target
+    results = pd.read_parquet(out / "results.parquet")
+    for target in ("Tc", "Ms"):
+        for col in ("nearest", "nearest_l1", "known", "in_domain", "domain_score"):
+            assert results[f"{target}_{col}"].notna().all(), f"{target}_{col}"
+    report = out / "report.html"
+    if report.is_file():
+        text = report.read_text()
+        assert text.index("What to make next") < text.index("Top candidates")
+        assert "curie_tc: label audit" in text

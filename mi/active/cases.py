@@ -22,8 +22,8 @@ Cases
     The same with 50 initial compositions instead of 200 (how much the headline depends on the
     size of the known set; the 200 of ``expt_gap`` were chosen by us, not taken from Borg).
 ``curie_tc``
-    Curie temperature (text-mined, median per compound); pool: compositions with no Dy or Tb
-    (``dytb_mass_fraction == 0``); targets: top decile of Tc; 100 random non-target
+    Curie temperature (text-mined, label-audited consensus per compound); pool: compositions
+    with no Dy or Tb (``dytb_mass_fraction == 0``); targets: top decile of Tc; 100 random non-target
     compositions to start, batches of 10, 100 evaluations. Headline: ``DAF_1`` and ``EF``.
 """
 

@@ -14,7 +14,13 @@ Rules (the same for registered datasets and a user's own table):
    (``missing_value``) enter the pool only when the group has no reported value; then the
    ``reported_flag`` column is False. Other kept columns take the group's first value. Every
    merged group is listed in the report.
-3. **Flags** derived from targets (``is_metal = Eg == 0``) are computed on merged values.
+3. **Label audit.** A target with an enabled ``audit`` (:class:`~mi.data.spec.LabelAuditSpec`)
+   takes the consensus of :func:`mi.data.audit.audit_values` instead of the plain median:
+   implausible values are dropped by the stated rules, stray values left out of the consensus;
+   ``<target>_n`` and ``<target>_std`` then describe the values the label is the median of. Every
+   label changed or dropped is a row of ``report.audit``; a compound whose every target label
+   is dropped is rejected (each of its input rows, with the rule as reason).
+4. **Flags** derived from targets (``is_metal = Eg == 0``) are computed on merged values.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mi.data.audit import AUDIT_COLUMNS, AuditOutcome, audit_values, parse_sources
 from mi.data.conditions import read_conditions
 from mi.data.dataset import Dataset, DatasetMeta
 from mi.data.element_columns import element_columns, element_formulas
@@ -66,10 +73,12 @@ class _Row:
     structure: object
     values: dict[str, ParsedValue]
     kept: dict[str, object]
+    sources: dict[str, object] = field(default_factory=dict)
 
 
 def _require_columns(frame: SourceFrame, spec: TableSpec) -> None:
     needed = [spec.composition_col, spec.structure_col, *(t.source for t in spec.targets)]
+    needed += [t.audit.sources_column for t in _audited(spec) if t.audit is not None]
     conditions = {c.name for c in spec.conditions}
     needed += [c for c in spec.merge_by if c not in frame.constants and c not in conditions]
     if spec.keep_columns:
@@ -83,6 +92,40 @@ def _require_columns(frame: SourceFrame, spec: TableSpec) -> None:
                 f"Column {col!r} is not in {frame.file} (columns: {columns}).{hint} "
                 "Name the right column."
             )
+
+
+def _audited(spec: TableSpec) -> list[TargetSpec]:
+    """Targets whose label audit is on."""
+    return [t for t in spec.targets if t.audit is not None and t.audit.enabled]
+
+
+def _fractions(formula: str) -> dict[str, float]:
+    from mi.chem import parse_formula
+
+    amounts = parse_formula(formula)
+    total = sum(amounts.values())
+    return {el: a / total for el, a in amounts.items()} if total > 0 else {}
+
+
+def _audit_group(members: Sequence[_Row], t: TargetSpec) -> AuditOutcome | None:
+    """Audit one merged group's values of target ``t`` (None: nothing to audit)."""
+    assert t.audit is not None
+    values: list[np.ndarray] = []
+    sources: list[str] = []
+    for m in members:
+        p = m.values[t.name]
+        if p.censored or not p.reported:
+            continue
+        ids = None
+        if t.audit.sources_column is not None:
+            ids = parse_sources(m.sources.get(t.name), p.values.size)
+        if ids is None:  # one source per input row
+            ids = [f"{m.file} row {m.row}"] * p.values.size
+        values.append(p.values)
+        sources.extend(ids)
+    if not values:
+        return None
+    return audit_values(np.concatenate(values), sources, _fractions(members[0].formula), t.audit)
 
 
 def _structure_formulas(cells: list[object], file: str, log: RejectLog, col: str):
@@ -270,6 +313,11 @@ def clean_frames(
             if name not in kept_names:
                 kept_names.append(name)
         keep_values = {c: df[c].tolist() for c in keep}
+        source_cells = {
+            t.name: df[t.audit.sources_column].tolist()
+            for t in _audited(spec)
+            if t.audit is not None and t.audit.sources_column is not None
+        }
         for problem in flog._entries:
             if problem[1] not in skip:
                 log._entries.append(problem)
@@ -290,6 +338,7 @@ def clean_frames(
                     structures[row],
                     {t.name: parsed[t.name][row] for t in spec.targets},  # type: ignore[misc]
                     kept,
+                    {name: cells[row] for name, cells in source_cells.items()},
                 )
             )
     constant_names = [c for f in frames for c in f.constants]
@@ -314,8 +363,38 @@ def clean_frames(
         columns[name] = []
     differing: dict[str, int] = {}
     merged_rows: list[dict[str, object]] = []
+    audit_rows: list[dict[str, object]] = []
+    audited = _audited(spec)
+    n_audit_rejected = 0
     for members in groups.values():
         first = members[0]
+        outcomes: dict[str, AuditOutcome] = {}
+        for t in audited:
+            outcome = _audit_group(members, t)
+            if outcome is None:
+                continue
+            outcomes[t.name] = outcome
+            if outcome.record is not None:
+                audit_rows.append(
+                    {"composition": first.formula, "target": t.name}
+                    | outcome.record
+                    | {"sources": "; ".join(f"{m.file} row {m.row}" for m in members)}
+                )
+        if spec.targets and all(
+            t.name in outcomes and outcomes[t.name].value is None for t in spec.targets
+        ):  # no label left: the rows are rejected, with the audit's reason
+            for member in members:
+                for t in spec.targets:
+                    why = outcomes[t.name].record or {}
+                    log.add(
+                        member.file,
+                        member.row,
+                        t.source,
+                        _show(member.values[t.name]),
+                        f"label audit ({why.get('rule')}): {why.get('reason')}",
+                    )
+            n_audit_rejected += len(members)
+            continue
         columns["composition"].append(first.formula)
         if spec.structure_col is not None:
             columns["structure"].append(first.structure)
@@ -323,6 +402,10 @@ def clean_frames(
             value, n, std, censored, reported = _aggregate(
                 [m.values[t.name] for m in members], t, rule
             )
+            if t.name in outcomes:
+                audit = outcomes[t.name]
+                value = np.nan if audit.value is None else audit.value
+                n, std = audit.n_used, audit.std_used
             columns[t.name].append(value)
             columns[f"{t.name}_n"].append(n)
             columns[f"{t.name}_std"].append(std)
@@ -345,7 +428,8 @@ def clean_frames(
             for t in spec.targets:
                 entry[f"{t.name}_values"] = "; ".join(_show(m.values[t.name]) for m in members)
                 entry[t.name] = columns[t.name][-1]
-            entry["rule"] = f"{rule} of pooled values; other columns from the first row"
+            how = "label audit consensus" if outcomes else f"{rule}"
+            entry["rule"] = f"{how} of pooled values; other columns from the first row"
             entry["differs_in"] = ", ".join(differs)
             merged_rows.append(entry)
 
@@ -393,14 +477,27 @@ def clean_frames(
                 f"{t.name}: {k} censored input values kept ({int(df[t.name + '_censored'].sum())}"
                 f" output rows flagged {t.name}_censored)"
             )
+    audit_frame = pd.DataFrame(audit_rows, columns=list(AUDIT_COLUMNS))
+    for t in audited:
+        mine = audit_frame[audit_frame["target"] == t.name]
+        n_changed = int((mine["action"] == "changed").sum())
+        n_dropped = int((mine["action"] == "dropped").sum())
+        rules = ", ".join(r.name for r in t.audit.rules) if t.audit else ""
+        method = t.audit.consensus if t.audit else ""
+        notes.append(
+            f"{t.name}: label audit on (rules {rules}; {method} consensus): {n_changed} labels "
+            f"changed, {n_dropped} dropped ({n_audit_rejected} input rows rejected); listed in "
+            "report.audit"
+        )
     report = ValidationReport(
         n_input=n_input,
-        n_accepted=len(accepted),
+        n_accepted=len(accepted) - n_audit_rejected,
         rejected=log.frame(),
         filtered=pd.DataFrame(filtered, columns=["file", "row", "rule"]),
         merged=pd.DataFrame(merged_rows),
         n_output=len(df),
         notes=notes,
+        audit=audit_frame,
     )
     report.check()
     meta.units = {t.name: t.unit for t in spec.targets} | dict(meta.units)

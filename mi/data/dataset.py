@@ -159,6 +159,7 @@ class Dataset:
             n_output=self.report.n_output,
             notes=list(self.report.notes),
             filtered=self.report.filtered.copy(),
+            audit=self.report.audit.copy(),
         )
         meta = DatasetMeta(**json.loads(json.dumps(asdict(self.meta))))
         return Dataset(
@@ -290,6 +291,9 @@ class Dataset:
                 report.merged = pd.read_csv(mer)
             except pd.errors.EmptyDataError:
                 pass
+        aud = stem.with_name(stem.name + ".audit.csv")
+        if aud.is_file():
+            report.audit = pd.read_csv(aud, keep_default_na=False, na_values=[""])
         return cls(
             df,
             info["composition_col"],

@@ -14,12 +14,13 @@ from mi.data.cleaning import clean_frames
 from mi.data.dataset import Dataset, DatasetMeta
 from mi.data.manifest import Manifest
 from mi.data.sources import SOURCE_OPTIONS, get_source
+from mi.data.spec import TableSpec
 from mi.exceptions import DataError, DatasetNotFoundError, RegistryKeyError, SpecError
 
 __all__ = ["list_datasets", "load_dataset", "get_manifest", "manifests"]
 
 _LOADED: dict[tuple[object, ...], Dataset] = {}
-_TABLE_OPTIONS = ("merge",)
+_TABLE_OPTIONS = ("merge", "audit")
 
 
 def get_manifest(name: str) -> Manifest:
@@ -75,6 +76,17 @@ def _stamp(m: Manifest) -> tuple[object, ...]:
     return tuple(parts)
 
 
+def _switch_audit(spec: TableSpec, on: bool) -> TableSpec:
+    """Return the table spec with every target's label audit switched on or off."""
+    targets = tuple(
+        t
+        if t.audit is None
+        else t.model_copy(update={"audit": t.audit.model_copy(update={"enabled": on})})
+        for t in spec.targets
+    )
+    return spec.model_copy(update={"targets": targets})
+
+
 def load_dataset(name: str, **options: Any) -> Dataset:
     """Load a registered dataset: find or download its files, verify, parse, clean.
 
@@ -83,8 +95,9 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     name : str
         Registered name (``mi datasets list``), e.g. ``"supercon"``, ``"expt_gap"``.
     **options
-        ``merge`` ("median", "mean", "none") for every dataset; ``criteria``/``fields`` for
-        Materials Project; ``filter``/``max_results``/``base_url`` for OPTIMADE.
+        ``merge`` ("median", "mean", "none") and ``audit`` (bool: the manifest's label audit
+        on or off, default as the manifest says) for every dataset; ``criteria``/``fields``
+        for Materials Project; ``filter``/``max_results``/``base_url`` for OPTIMADE.
 
     Returns
     -------
@@ -125,6 +138,8 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     if "merge" in options:
         spec = spec.model_copy(update={"merge": options["merge"]})
         spec = type(spec).model_validate(spec.model_dump())
+    if "audit" in options:
+        spec = _switch_audit(spec, bool(options["audit"]))
     meta = DatasetMeta(
         name=manifest.name,
         description=" ".join(manifest.description.split()),

@@ -78,6 +78,10 @@ class ValidationReport:
         Rows of the resulting dataset (after merging).
     notes : list of str
         Dataset-level remarks (unit caveats, flags, counts of censored values ...).
+    audit : pandas.DataFrame
+        The label audit (:mod:`mi.data.audit`): one line per label it changed, dropped or
+        kept while removing values, with the rule, the raw median, the new label, the values
+        dropped or left out and the reason. Empty when no target is audited.
 
     Notes
     -----
@@ -92,6 +96,7 @@ class ValidationReport:
     merged: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_output: int = 0
     notes: list[str] = field(default_factory=list)
+    audit: pd.DataFrame = field(default_factory=pd.DataFrame)
     filtered: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["file", "row", "rule"])
     )
@@ -150,12 +155,37 @@ class ValidationReport:
         if len(counts):
             lines.append("rejections by reason:")
             lines.extend(f"  {n:>6}  {reason}" for reason, n in counts.items())
+        if not self.audit.empty:
+            from mi.data.audit import audit_counts
+
+            lines.append("label audit (labels changed / dropped / single values dropped):")
+            for rec in audit_counts(self.audit).itertuples(index=False):
+                lines.append(
+                    f"  {rec.target}: {rec.rule:<22} {rec.changed:>5} changed {rec.dropped:>5} "
+                    f"dropped {rec.values_dropped:>5} values"
+                )
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
 
     def _rules(self) -> str:
         counts = self.filtered["rule"].value_counts()
         return "; ".join(f"{n} by {rule}" for rule, n in counts.items())
+
+    def audit_summary(self) -> list[dict[str, object]]:
+        """Per target and rule: labels changed, labels dropped, single values dropped.
+
+        Returns
+        -------
+        list of dict
+            JSON-serialisable rows of :func:`mi.data.audit.audit_counts`.
+        """
+        from mi.data.audit import audit_counts
+
+        counts = audit_counts(self.audit)
+        return [
+            {k: (int(v) if not isinstance(v, str) else v) for k, v in row.items()}
+            for row in counts.to_dict(orient="records")
+        ]
 
     def to_dict(self) -> dict[str, object]:
         """Return counts and notes as plain JSON-serialisable values."""
@@ -167,10 +197,13 @@ class ValidationReport:
             "n_merged_groups": self.n_merged_groups,
             "n_output": self.n_output,
             "notes": list(self.notes),
+            "audit": self.audit_summary(),
         }
 
     def save(self, prefix: str | Path) -> list[Path]:
-        """Write ``<prefix>.rejected.csv``, ``<prefix>.merged.csv`` (and ``.filtered.csv``).
+        """Write ``<prefix>.rejected.csv``, ``.merged.csv``, ``.filtered.csv``, ``.audit.csv``.
+
+        The last two only when rows were filtered or labels audited.
 
         Parameters
         ----------
@@ -188,8 +221,13 @@ class ValidationReport:
         merged = prefix.with_name(prefix.name + ".merged.csv")
         self.rejected.to_csv(rejected, index=False)
         self.merged.to_csv(merged, index=False)
-        if not self.n_filtered:
-            return [rejected, merged]
-        filtered = prefix.with_name(prefix.name + ".filtered.csv")
-        self.filtered.to_csv(filtered, index=False)
-        return [rejected, filtered, merged]
+        written = [rejected, merged]
+        if self.n_filtered:
+            filtered = prefix.with_name(prefix.name + ".filtered.csv")
+            self.filtered.to_csv(filtered, index=False)
+            written.insert(1, filtered)
+        if not self.audit.empty:
+            audit = prefix.with_name(prefix.name + ".audit.csv")
+            self.audit.to_csv(audit, index=False)
+            written.append(audit)
+        return written

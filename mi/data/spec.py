@@ -2,7 +2,9 @@
 
 These models are shared by :func:`mi.data.read_table` (built from its arguments) and by the
 dataset manifests in ``datasets/*.toml`` (the ``[table]``, ``[[targets]]`` and ``[[flags]]``
-sections), so a registered dataset and a user's own table are cleaned by the same code.
+sections), so a registered dataset and a user's own table are cleaned by the same code. A target
+with several values per compound can carry a label audit (``[targets.audit]``, see
+:class:`LabelAuditSpec` and :mod:`mi.data.audit`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,33 @@ __all__ = [
     "ElementColumnsSpec",
     "ConditionSpec",
     "TRANSFORMS",
+    "LabelAuditSpec",
+    "AuditRule",
+    "AuditWhere",
+    "ELEMENT_GROUPS",
 ]
+
+#: Element groups a label-audit rule can name besides element symbols (``"Fe+Co"`` sums).
+ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "R": (
+        "Y",
+        "La",
+        "Ce",
+        "Pr",
+        "Nd",
+        "Pm",
+        "Sm",
+        "Eu",
+        "Gd",
+        "Tb",
+        "Dy",
+        "Ho",
+        "Er",
+        "Tm",
+        "Yb",
+        "Lu",
+    ),  # fmt: skip
+}
 
 #: Target transforms (see :mod:`mi.data.transforms`).
 TRANSFORMS = ("log10", "ln", "reciprocal")
@@ -28,6 +56,124 @@ TRANSFORMS = ("log10", "ln", "reciprocal")
 
 class _Strict(StrictSpec):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuditWhere(_Strict):
+    """The compositions a label-audit rule applies to, by atomic fractions.
+
+    ``fractions`` maps an element (``"Fe"``), a group of :data:`ELEMENT_GROUPS` (``"R"``: Y and
+    La-Lu) or a sum of them (``"Fe+Co"``) to an inclusive ``[low, high]`` range of its atomic
+    fraction; ``others_max`` bounds the total fraction of the elements named nowhere in
+    ``fractions``. Every condition must hold.
+    """
+
+    fractions: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    others_max: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> AuditWhere:
+        for key, (low, high) in self.fractions.items():
+            if not 0.0 <= low <= high <= 1.0:
+                raise ValueError(f"fraction range of {key!r} must satisfy 0 <= low <= high <= 1")
+        return self
+
+    def check_names(self, groups: dict[str, tuple[str, ...]]) -> None:
+        """Raise ValueError naming a part of ``fractions`` that is no element nor group."""
+        from mi.chem.elements import ELEMENTS
+
+        for key in self.fractions:
+            for part in key.split("+"):
+                if part not in ELEMENTS and part not in groups:
+                    raise ValueError(
+                        f"{part!r} in {key!r} is neither an element nor a group "
+                        f"({', '.join(groups)})"
+                    )
+
+
+class AuditRule(_Strict):
+    """A physical plausibility rule: values outside ``[min_value, max_value]`` are dropped.
+
+    The rule is checked on every single value of a compound (one mined value, one source row)
+    before the consensus is formed, so a stray value is removed and the others still count.
+    ``always = true`` declares every value implausible for the compositions of ``where`` (e.g.
+    a Curie temperature of a compound without any element that carries a magnetic moment).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="Short rule id shown in reports.")
+    reason: str = Field(min_length=1, description="Why such a value is implausible (cited).")
+    min_value: float | None = Field(default=None, description="Smaller values are implausible.")
+    min_exclusive: bool = Field(default=False, description="Also min_value itself.")
+    max_value: float | None = Field(default=None, description="Larger values are implausible.")
+    always: bool = Field(default=False, description="Every value of such compositions fails.")
+    where: AuditWhere | None = Field(default=None, description="Default: every composition.")
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> AuditRule:
+        if self.min_value is None and self.max_value is None and not self.always:
+            raise ValueError(f"rule {self.name!r} needs min_value, max_value or always = true")
+        if self.always and self.where is None:
+            raise ValueError(f"rule {self.name!r}: always = true needs a where condition")
+        return self
+
+
+class LabelAuditSpec(_Strict):
+    """How the several values of one compound become one label (see :mod:`mi.data.audit`).
+
+    Values failing a :class:`AuditRule` are dropped; the rest are clustered: two values agree
+    when they differ by at most ``max(abs_tolerance, rel_tolerance * value)``; the label is the
+    median of the window with the largest support (distinct sources; a value equal to one of
+    ``suspect_values`` within ``suspect_tolerance``, e.g. a measurement temperature, counts
+    ``suspect_weight``). When a disjoint window has as much support, there is no consensus and
+    ``no_consensus`` decides.
+    """
+
+    enabled: bool = Field(default=True, description="Switch the audit on (load_dataset(audit=)).")
+    consensus: Literal["cluster", "median"] = "cluster"
+    abs_tolerance: float = Field(default=25.0, ge=0.0, description="Agreement, target unit.")
+    rel_tolerance: float = Field(default=0.10, ge=0.0, le=1.0, description="Relative agreement.")
+    sources_column: str | None = Field(
+        default=None,
+        description=(
+            "Column listing the source of each value ('['doi1' 'doi2']', one per value of the "
+            "array cell); support counts distinct sources. Default: one source per input row."
+        ),
+    )
+    suspect_values: tuple[float, ...] = Field(
+        default=(), description="Values often mistaken for the target (measurement conditions)."
+    )
+    suspect_tolerance: float = Field(default=0.5, ge=0.0)
+    suspect_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    no_consensus: Literal["drop", "median", "highest"] = Field(
+        default="drop",
+        description="Tie between disjoint clusters: drop the label, take the median, or the "
+        "higher cluster.",
+    )
+    groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Element groups the rules name, besides the built-in ELEMENT_GROUPS ('R').",
+    )
+    rules: tuple[AuditRule, ...] = ()
+
+    @property
+    def all_groups(self) -> dict[str, tuple[str, ...]]:
+        """Built-in and declared element groups."""
+        return {**ELEMENT_GROUPS, **self.groups}
+
+    @model_validator(mode="after")
+    def _unique_rules(self) -> LabelAuditSpec:
+        from mi.chem.elements import ELEMENTS
+
+        names = [r.name for r in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate audit rule names {names}")
+        for group, members in self.groups.items():
+            unknown = [e for e in members if e not in ELEMENTS]
+            if unknown or group in ELEMENTS:
+                raise ValueError(f"group {group!r}: not element symbols {unknown or [group]}")
+        for rule in self.rules:
+            if rule.where is not None:
+                rule.where.check_names(self.all_groups)
+        return self
 
 
 class TargetSpec(_Strict):
@@ -91,6 +237,10 @@ class TargetSpec(_Strict):
     reported_flag: str | None = Field(
         default=None, description="Bool column: True where the value is not missing_value."
     )
+    audit: LabelAuditSpec | None = Field(
+        default=None,
+        description="Label audit of several values per compound (consensus, plausibility rules).",
+    )
 
     @property
     def source(self) -> str:
@@ -101,6 +251,8 @@ class TargetSpec(_Strict):
     def _flag_needs_code(self) -> TargetSpec:
         if (self.reported_flag is None) != (self.missing_value is None):
             raise ValueError("missing_value and reported_flag must be given together")
+        if self.audit is not None and self.kind == "bool":
+            raise ValueError("a label audit needs a numeric target (kind 'float' or 'array')")
         return self
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,15 @@ def collect_run_dir(out: Path) -> ReportData:
             notes.append(
                 f"{t.get('name')}: rows of {t.get('dataset')} not used for training ({parts})."
             )
+    for d in data:
+        if d.audit is not None and len(d.audit) and "action" in d.audit.columns:
+            n_changed = int((d.audit["action"] == "changed").sum())
+            n_dropped = int((d.audit["action"] == "dropped").sum())
+            notes.append(
+                f"{d.name}: the label audit changed {n_changed:,} labels and dropped "
+                f"{n_dropped:,} (rules of the dataset manifest; listed under Data)."
+            )
+    picks, picks_kind = _picks(out, spec)
     crit = spec.get("criticality", {}) if isinstance(spec, dict) else {}
     return ReportData(
         title=str(summary.get("name", out.name)),
@@ -155,7 +165,24 @@ def collect_run_dir(out: Path) -> ReportData:
             "acquisition": summary.get("acquisition"),
             "criticality": _criticality_info(summary.get("criticality"), candidates, notes),
         },
+        picks=picks,
+        picks_kind=picks_kind,
     )
+
+
+def _picks(out: Path, spec: Any) -> tuple[pd.DataFrame | None, str]:
+    """Return the batch in pick order, or the best-ranked rows when the run made no batch."""
+    path = out / "results.parquet"
+    if not path.is_file():
+        return None, ""
+    results = pd.read_parquet(path)
+    if "batch" in results.columns and (results["batch"] > 0).any():
+        batch = results[results["batch"] > 0].sort_values("batch", kind="stable")
+        return batch.reset_index(drop=True), "batch"
+    n = 8
+    if isinstance(spec, dict):
+        n = int(spec.get("outputs", {}).get("batch_size") or n)
+    return results.head(n).reset_index(drop=True), "top"
 
 
 def _read_json(path: Path) -> Any:
@@ -214,6 +241,8 @@ def _target_report(out: Path, t: dict[str, Any], notes: list[str]) -> TargetRepo
         n_train=t.get("n_train"),
         cv_method=t.get("cv_method"),
         task=str(t.get("task", "regression")),
+        objective=str(t.get("objective", "maximize")),
+        std_recalibrated=bool(cv is not None and "y_std_calibrated" in cv.columns),
     )
 
 
@@ -287,8 +316,10 @@ def _candidates(
     results = pd.read_parquet(path)
     pool = results.head(MAX_PARETO_POINTS).reset_index(drop=True)
     target_cols = []
+    flag_cols = []
     for t in summary.get("targets", []):
         target_cols += [f"{t.get('name')}_mean", f"{t.get('name')}_std"]
+        flag_cols += [f"{t.get('name')}_in_domain", f"{t.get('name')}_known"]
     wanted = [
         "rank",
         cols.get("formula", "formula"),
@@ -300,6 +331,7 @@ def _candidates(
         "cost_per_kg",
         cols.get("score", "acquisition"),
         "pareto_rank",
+        *flag_cols,
     ]
     shown = [c for c in dict.fromkeys(wanted) if c in results.columns]
     return results.head(min(top_n, 50))[shown].reset_index(drop=True), pool
@@ -352,7 +384,15 @@ def _data_report(out: Path, d: dict[str, Any]) -> DataReport:
         if path.is_file():
             rejected = pd.read_parquet(path)
             break
+    audit = None
+    name = str(d.get("name", ""))
+    if re.fullmatch(r"[a-z0-9_]+", name):  # a dataset name, never a path
+        audit_path = out / "datasets" / f"{name}_audit.parquet"
+        if audit_path.is_file():
+            audit = pd.read_parquet(audit_path)
     return DataReport(
+        audit=audit,
+        audit_counts=list(d.get("label_audit") or []),
         name=str(d.get("name", "")),
         n_input=d.get("n_input"),
         n_accepted=d.get("n_accepted"),

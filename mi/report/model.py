@@ -48,6 +48,10 @@ class TargetReport:
         Scalar calibration figures (``coverage_68``, ``coverage_95``, ``miscalibration_area``).
     task : str
         ``regression`` or ``classification`` (no parity plot for classifiers).
+    objective : str
+        ``maximize`` or ``minimize``.
+    std_recalibrated : bool
+        Whether the screened std was recalibrated on the cross-validation.
     """
 
     name: str
@@ -63,6 +67,8 @@ class TargetReport:
     metric_spread: dict[str, float] = field(default_factory=dict)
     calibration_summary: dict[str, float] = field(default_factory=dict)
     task: str = "regression"
+    objective: str = "maximize"
+    std_recalibrated: bool = False
 
 
 @dataclass
@@ -89,6 +95,10 @@ class DataReport:
         Number of rejected rows (when the table itself is not available).
     citation : str
         How to cite the data.
+    audit : pandas.DataFrame or None
+        Labels the label audit changed or dropped (:data:`mi.data.audit.AUDIT_COLUMNS`).
+    audit_counts : list of dict
+        Per target and rule: ``changed``, ``dropped``, ``values_dropped``.
     """
 
     name: str
@@ -100,6 +110,8 @@ class DataReport:
     licence: str = ""
     n_rejected: int | None = None
     citation: str = ""
+    audit: pd.DataFrame | None = None
+    audit_counts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +161,11 @@ class ReportData:
         Warnings and remarks to show at the top.
     extra : dict
         Anything else worth recording (executor, acquisition settings); shown in provenance.
+    picks : pandas.DataFrame or None
+        What to make next: the batch (``batch.csv``, in pick order) or, without a batch, the
+        best-ranked rows; every result column (predictions, novelty and domain flags).
+    picks_kind : str
+        ``"batch"`` or ``"top"``.
     """
 
     title: str
@@ -170,3 +187,5 @@ class ReportData:
     versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    picks: pd.DataFrame | None = None
+    picks_kind: str = ""

@@ -176,6 +176,7 @@ def render_html(data: ReportData, *, fmt: str = "png", dpi: int = 100) -> str:
     page = _Page(fmt, dpi)
     page.add(_header(data))
     page.add("<main>")
+    page.add(_next_section(data))
     if data.notes:
         page.add("<section><h2>Notes</h2>")
         page.add("".join(f"<p class='note'>{_e(n)}</p>" for n in data.notes))
@@ -243,6 +244,122 @@ def _candidate_display(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
         else:
             out[c] = df[c]
     return out
+
+
+def _objectives(data: ReportData) -> tuple[list[Any], list[Any]]:
+    """Regression targets and every ranking objective (targets and supply risk)."""
+    from mi.report.next_steps import Objective
+
+    targets = [
+        Objective(
+            name=t.name,
+            column=f"{t.name}_mean",
+            maximize=t.objective != "minimize",
+            std=f"{t.name}_std",
+            units=_short_units(t.units) or "",
+        )
+        for t in data.targets
+        if t.task == "regression"
+    ]
+    risk = data.candidate_columns.get("risk", "supply_risk")
+    return targets, [*targets, Objective(risk.replace("_", " "), risk, False)]
+
+
+def _next_section(data: ReportData) -> str:
+    """Render what to make next: the picks, why, how sure, how new, in or out of domain."""
+    from mi.report.next_steps import pick_reasons, picks_table, rank_resolution
+
+    parts = ["<section id='next'><h2>What to make next</h2>"]
+    picks = data.picks
+    if picks is None or not len(picks):
+        parts.append("<p class='muted'>No candidates to recommend in this run.</p></section>")
+        return "".join(parts)
+    targets, objectives = _objectives(data)
+    acq = data.extra.get("acquisition") or {}
+    acq_text = ""
+    if isinstance(acq, dict) and acq.get("name"):
+        acq_text = f"{acq.get('name')} on {acq.get('target')}" if acq.get("target") else acq["name"]
+    if data.picks_kind == "batch":
+        parts.append(
+            f"<p>The batch of {len(picks)} candidates for the next experiments "
+            "(<code>batch.csv</code>): chosen one after the other among the best-ranked "
+            f"candidates by the acquisition ({_e(acq_text or 'see provenance')}), each new pick "
+            "kept away from the earlier ones in composition.</p>"
+        )
+    else:
+        parts.append(
+            f"<p>No batch was requested (<code>outputs.batch_size</code>); the {len(picks)} "
+            "best-ranked candidates.</p>"
+        )
+    ranked = data.candidates if data.candidates is not None else picks
+    for t in targets:
+        res = rank_resolution(ranked, t, n=10)
+        if not res:
+            continue
+        unit = f" {t.units}" if t.units else ""
+        probs = ", ".join(f"{p:.2f}" for p in res["p_beats"])
+        text = (
+            f"{t.name}: in the top {res['n_pairs'] + 1} of the ranked list, "
+            f"{res['n_unresolved']} of {res['n_pairs']} adjacent pairs differ in predicted "
+            f"{t.name} by less than their combined std (predicted range {res['spread']:.3g}"
+            f"{unit}, median std {res['median_std']:.3g}{unit}). Probability that the true "
+            f"{t.name} of rank i is {'higher' if t.maximize else 'lower'} than that of rank "
+            f"i+1: {probs}."
+        )
+        if res["fraction"] >= 0.5:
+            parts.append(
+                f"<p class='note'><b>Ranking not resolved.</b> {_e(text)} Their order is "
+                "within the model's uncertainty: treat them as ties.</p>"
+            )
+        else:
+            parts.append(f"<p class='muted'>{_e(text)}</p>")
+    pool = data.pareto_pool if data.pareto_pool is not None else ranked
+    reasons = pick_reasons(picks, pool, objectives, acq_text)
+    formula = data.candidate_columns.get("formula", "formula")
+    risk = data.candidate_columns.get("risk", "supply_risk")
+    table = picks_table(picks, targets, reasons, formula=formula, risk=risk)
+    outside = [
+        i
+        for i in range(len(picks))
+        for t in targets
+        if f"{t.name}_in_domain" in picks.columns and not bool(picks[f"{t.name}_in_domain"].iloc[i])
+    ]
+    known = [
+        i
+        for i in range(len(picks))
+        if any(
+            f"{t.name}_known" in picks.columns and bool(picks[f"{t.name}_known"].iloc[i])
+            for t in targets
+        )
+    ]
+    if outside:
+        parts.append(
+            f"<p class='note'><b>Outside the applicability domain:</b> "
+            f"{len(set(outside))} of {len(picks)} picks for at least one target (column "
+            "'domain'): the model has not seen such compositions, so its number is a guess.</p>"
+        )
+    if known:
+        parts.append(
+            f"<p class='note'><b>Known compounds:</b> {len(known)} of {len(picks)} picks nearly "
+            "duplicate a training composition (marked KNOWN): measuring them adds little.</p>"
+        )
+    parts.append(_table(table, max_rows=len(table)))
+    std_kind = (
+        "recalibrated on the cross-validation"
+        if any(t.std_recalibrated for t in data.targets)
+        else "ensemble spread, not recalibrated"
+    )
+    parts.append(
+        "<p class='muted'>± std: the model's predictive standard deviation "
+        f"({_e(std_kind)}). Nearest training compound: the closest composition in that "
+        "target's training data by L1 distance of atomic fractions (0 = same compound, 2 = no "
+        "shared element); KNOWN when at most 0.02 (1 % of the atoms differ). Domain: 'in' with "
+        "the feature-space distance to the 5 nearest training rows relative to the 95 % "
+        "quantile of the training rows' own distances (above 1 = outside), or OUTSIDE with the "
+        "reason (elements the target's training data never contains, or the distance).</p>"
+    )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _candidates_section(page: _Page, data: ReportData) -> str:
@@ -528,7 +645,44 @@ def _data_section(reports: list[DataReport]) -> str:
         parts.append("<details><summary>first rejected rows</summary>")
         parts.append(_table(r.rejected, max_rows=20))
         parts.append("</details>")
+    for r in reports:
+        parts.append(_audit_block(r))
     parts.append("</section>")
+    return "".join(parts)
+
+
+def _audit_block(r: DataReport) -> str:
+    """Label audit of one dataset: counts per rule and the first labels changed or dropped."""
+    counts = pd.DataFrame(r.audit_counts)
+    if counts.empty and r.audit is not None and len(r.audit):
+        from mi.data.audit import audit_counts
+
+        counts = audit_counts(r.audit)
+    if counts.empty:
+        return ""
+    parts = [f"<h3>{_e(r.name)}: label audit</h3>"]
+    if r.audit is not None and len(r.audit) and "action" in r.audit.columns:
+        n_changed = int((r.audit["action"] == "changed").sum())
+        n_dropped = int((r.audit["action"] == "dropped").sum())
+        parts.append(
+            f"<p>{n_changed:,} labels changed and {n_dropped:,} dropped by the rules of the "
+            "dataset manifest (dropped labels are among the rejected rows above). Per rule: "
+            "labels it changed or dropped, and single values it removed.</p>"
+        )
+    counts = counts.rename(columns={"values_dropped": "single values removed"})
+    parts.append(_table(counts, max_rows=50))
+    if r.audit is not None and len(r.audit):
+        shown = [
+            c
+            for c in ("composition", "target", "action", "rule", "raw_median", "label", "reason")
+            if c in r.audit.columns
+        ]
+        order = r.audit.assign(
+            _move=(r.audit.get("label", np.nan) - r.audit.get("raw_median", np.nan)).abs()
+        ).sort_values("_move", ascending=False, na_position="first")
+        parts.append("<details><summary>labels changed or dropped (largest moves first)</summary>")
+        parts.append(_table(order[shown], max_rows=30))
+        parts.append("</details>")
     return "".join(parts)
 
 

@@ -133,7 +133,7 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
     """Build the screen's :class:`~mi.runner.screen.ScreenContext` from the checkpoints."""
     from mi.criticality import score
     from mi.runner.screen import ScreenContext, TargetModel
-    from mi.runner.workflow import _condition_grid, _train_target, target_keys
+    from mi.runner.workflow import _condition_grid, _fit_domain, _train_target, target_keys
 
     for target in spec.targets:
         if not cp.is_done(f"model_{target.name}", target_keys(spec, target)["model"]):
@@ -154,6 +154,7 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
                 model=model,
                 conditions=list(record.get("conditions", {})),
                 transform=record.get("transform"),
+                domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         tables.append(table)

@@ -34,7 +34,10 @@ def target_dataset(target: Any) -> Any:
         return load_table_file(target.table)
     from mi.data import load_dataset
 
-    return load_dataset(target.dataset)
+    audit = getattr(target, "label_audit", None)
+    return (
+        load_dataset(target.dataset) if audit is None else load_dataset(target.dataset, audit=audit)
+    )
 
 
 def dataset_label(target: Any) -> str:

@@ -11,7 +11,9 @@ For one chunk of generated candidates (a :class:`~mi.chem.CompositionMatrix`):
 3. features of the kept candidates (:func:`mi.features.featurize`, fast backend);
 4. every surrogate's mean and std (classifiers: the positive-class probability);
 5. the acquisition on the primary target, with the known supply risk as the second objective;
-6. the ``keep`` best rows by acquisition (all rows when ``write_all``).
+6. the ``keep`` best rows by acquisition (all rows when ``write_all``);
+7. novelty and applicability-domain flags of those rows per target (when the target carries a
+   fitted :class:`~mi.models.applicability.ApplicabilityDomain`).
 
 Because every acquisition in :mod:`mi.active` scores a candidate from its own prediction and
 the fixed training data, the per-chunk top-``keep`` sets contain the global top-``keep``.
@@ -70,6 +72,11 @@ class TargetModel:
     transform : str, optional
         Transform of the training target (``log10`` ...); reported means and intervals are
         transformed back (:mod:`mi.data.transforms`).
+    domain : ApplicabilityDomain, optional
+        Fitted on the training compositions and features
+        (:class:`mi.models.applicability.ApplicabilityDomain`); the kept rows then get
+        ``<name>_nearest``, ``<name>_nearest_l1``, ``<name>_known``, ``<name>_unseen_elements``,
+        ``<name>_domain_score`` and ``<name>_in_domain``.
     """
 
     name: str
@@ -80,6 +87,7 @@ class TargetModel:
     model: Any
     conditions: list[str] = field(default_factory=list)
     transform: str | None = None
+    domain: Any = None
 
 
 @dataclass
@@ -291,12 +299,14 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     t = time.perf_counter()
     out: dict[str, Any] = {}
     predictions = []
+    inputs: dict[str, pd.DataFrame] = {}
     for target in ctx.targets:
         X = features[target.preset]
         if target.conditions:
             dtype = X.dtypes.iloc[0]
             X = X.assign(**{c: cond_values[c].to_numpy(dtype=dtype) for c in target.conditions})
         X = X[target.columns]
+        inputs[target.name] = X
         mean, std, pred = predict_target(target, X, members=ctx.needs_members)
         out.update(_reported(target, mean, std))
         predictions.append(pred)
@@ -353,4 +363,13 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
         rows[name] = np.asarray(values)[sel]
     rows["acquisition"] = scores[sel]
     seconds["select"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for target in ctx.targets:  # novelty and applicability domain of the kept rows
+        if target.domain is not None:
+            X_sel = np.asarray(inputs[target.name], dtype=np.float64)[sel]
+            flags = target.domain.assess(sub, X_sel)
+            for col in flags.columns:
+                rows[f"{target.name}_{col}"] = flags[col].to_numpy()
+    seconds["domain"] = time.perf_counter() - t
     return rows, stats

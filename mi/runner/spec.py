@@ -130,6 +130,9 @@ class TargetSpec(_Strict):
     max_rows: int | None = Field(
         None, ge=10, description="Train on a random subset of this many rows (quick runs)."
     )
+    label_audit: bool = Field(
+        True, description="Apply the dataset's label audit where its manifest declares one."
+    )
     cv: CVSpec = Field(default_factory=CVSpec)
 
     @model_validator(mode="after")

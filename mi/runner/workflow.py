@@ -22,6 +22,7 @@ Output folder::
     cv/<target>_oof.parquet out-of-fold predictions (y_true, y_pred, y_std)
     models/<target>/        the fitted surrogates (mi.models.save_model)
     datasets/<name>_rejected.parquet   rows the data cleaning rejected
+    datasets/<name>_audit.parquet      labels the label audit changed or dropped, with the rule
     report.html             the run report (when mi.report is available)
     state.json, spec.json, steps/, chunks/   checkpoints
 """
@@ -248,8 +249,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         "transform": ds.meta.transforms.get(column),
         "n_filtered": int(getattr(report, "n_filtered", 0)),
         "n_merged_groups": int(getattr(report, "n_merged_groups", 0)),
+        "label_audit": report.audit_summary() if hasattr(report, "audit_summary") else [],
     }
-    return table, {"record": record, "rejected": rejected}
+    audit = getattr(report, "audit", None)
+    return table, {"record": record, "rejected": rejected, "audit": audit}
 
 
 def _make_model(target: TargetSpec, seed: int) -> Any:
@@ -322,7 +325,16 @@ def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
         "data",
         {
             k: t[k]
-            for k in ("dataset", "table", "column", "task", "positive", "min_value", "max_value")
+            for k in (
+                "dataset",
+                "table",
+                "column",
+                "task",
+                "positive",
+                "min_value",
+                "max_value",
+                "label_audit",
+            )
         },
         t["max_rows"],
         spec.seed,
@@ -409,6 +421,11 @@ def _train_target(
                     if rejected[col].dtype == object:
                         rejected[col] = rejected[col].astype(str)
                 rejected.to_parquet(path, index=False)
+            audit = extra["audit"]
+            if audit is not None and len(audit):
+                path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                audit.to_parquet(path, index=False)
             cp.write_table(step, "train", table)
             cp.write_json(step, "record", record)
             cp.mark_done(step, time.perf_counter() - t0, keys["data"], rows=len(table))
@@ -525,6 +542,29 @@ def _train_target(
     record = dict(record)
     record["cv"] = cv
     return model, columns, table, record
+
+
+def _fit_domain(
+    target: TargetSpec,
+    table: pd.DataFrame,
+    columns: list[str],
+    cp: Checkpoint,
+    record: dict[str, Any],
+) -> Any:
+    """Applicability domain of one target: its training compositions and features.
+
+    Compounds whose labels the label audit dropped still exist: they count as known.
+    """
+    from mi.models.applicability import ApplicabilityDomain
+
+    X = cp.read_table(f"features_{target.name}", "X")[columns]
+    known: list[str] = []
+    audit_path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+    if audit_path.is_file():
+        audit = pd.read_parquet(audit_path)
+        dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
+        known = audit.loc[dropped, "composition"].astype(str).tolist()
+    return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy(), known=known)
 
 
 def spec_out(cp: Checkpoint) -> Path:
@@ -888,6 +928,7 @@ def _run(
                 model=model,
                 conditions=list(record.get("conditions", {})),
                 transform=record.get("transform"),
+                domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         records.append((target, record))
@@ -1036,7 +1077,12 @@ def _run(
 def _with_domain(
     pool: pd.DataFrame, trained: list[Any], tables: list[pd.DataFrame]
 ) -> pd.DataFrame:
-    """Add ``in_domain`` and ``domain_note``: candidates outside what a surrogate was trained on."""
+    """Add ``within_training_ranges`` and ``range_note`` (:mod:`mi.runner.domain`).
+
+    A complement to the per-target ``<name>_in_domain`` of :mod:`mi.models.applicability`
+    (feature-space distance, unseen elements): names the element whose fraction exceeds every
+    training composition and the condition outside its training range.
+    """
     if not len(pool):
         return pool
     from mi.runner.domain import domain_notes, training_domain
@@ -1049,7 +1095,7 @@ def _with_domain(
             if note:
                 parts[i].append(f"{target.name}: {note}")
     notes = [" | ".join(p) for p in parts]
-    return pool.assign(in_domain=[not n for n in notes], domain_note=notes)
+    return pool.assign(within_training_ranges=[not n for n in notes], range_note=notes)
 
 
 def _condition_grid(spec: RunSpec, trained: list[Any]) -> pd.DataFrame | None:
@@ -1154,6 +1200,10 @@ def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[d
         }
         seen[name]["rejected_file"] = (
             f"datasets/{name}_rejected.parquet" if r.get("n_rejected") else None
+        )
+        seen[name]["label_audit"] = r.get("label_audit", [])
+        seen[name]["audit_file"] = (
+            f"datasets/{name}_audit.parquet" if r.get("label_audit") else None
         )
     return list(seen.values())
 

@@ -1,0 +1,263 @@
+"""The "what to make next" view of a run: the picks, why, how sure, how new, in or out of domain.
+
+Pure table work on the run's results (no HTML here; :mod:`mi.report.render` draws it):
+
+- :func:`rank_resolution`: whether the model can order adjacent candidates at all. For ranks
+  ``i`` and ``i + 1`` with predictions ``m_i ± s_i``, the probability that ``i`` is truly better
+  is ``Phi(d / sqrt(s_i^2 + s_{i+1}^2))`` with ``d`` the predicted difference in the target's
+  good direction (independent Gaussian errors); a pair is *unresolved* when ``|d|`` is below the
+  combined std.
+- :func:`pick_reasons`: why each pick was chosen: its acquisition value, Pareto rank, and the
+  objectives in which it stands out among the ranked candidates (percentile per objective).
+- :func:`picks_table`: one display row per pick: prediction ± std per target, the reasons, the
+  nearest training composition with its distance (``known`` when it nearly duplicates one) and
+  the applicability-domain flag per target (:mod:`mi.models.applicability`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+__all__ = ["Objective", "rank_resolution", "pick_reasons", "picks_table", "novelty_text"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One column the ranking optimises.
+
+    Attributes
+    ----------
+    name : str
+        Shown name (``Tc``, ``supply risk``).
+    column : str
+        Column of the results (``Tc_mean``).
+    maximize : bool
+        Direction.
+    std : str
+        Column of its std ("" when none).
+    units : str
+        Units for display.
+    """
+
+    name: str
+    column: str
+    maximize: bool
+    std: str = ""
+    units: str = ""
+
+
+def rank_resolution(df: pd.DataFrame, objective: Objective, n: int = 10) -> dict[str, Any]:
+    """How well the predictions separate adjacent rows of ``df`` (in its order).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Ranked rows (best first) with the objective's mean and std columns.
+    objective : Objective
+        The target compared.
+    n : int, default 10
+        Rows considered (the first ``n``).
+
+    Returns
+    -------
+    dict
+        ``n_pairs``, ``n_unresolved`` (difference below the combined std), ``fraction``,
+        ``p_beats`` (probability that each row truly beats the next, list), ``median_p`` and
+        ``spread`` (predicted range over the rows) and ``median_std``. Empty when the columns
+        are missing or fewer than two rows.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Tc_mean": [600.0, 590.0, 400.0], "Tc_std": [50.0, 50.0, 10.0]})
+    >>> r = rank_resolution(df, Objective("Tc", "Tc_mean", True, "Tc_std"))
+    >>> r["n_unresolved"], [round(p, 2) for p in r["p_beats"]]
+    (1, [0.56, 1.0])
+    """
+    if objective.column not in df.columns or objective.std not in df.columns:
+        return {}
+    head = df.head(n)
+    if len(head) < 2:
+        return {}
+    m = head[objective.column].to_numpy(dtype=np.float64)
+    s = head[objective.std].to_numpy(dtype=np.float64)
+    sign = 1.0 if objective.maximize else -1.0
+    d = sign * (m[:-1] - m[1:])
+    combined = np.sqrt(s[:-1] ** 2 + s[1:] ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(combined > 0, d / combined, np.sign(d) * np.inf)
+    p = norm.cdf(z)
+    unresolved = np.abs(d) < combined
+    return {
+        "n_pairs": int(d.size),
+        "n_unresolved": int(unresolved.sum()),
+        "fraction": float(unresolved.mean()),
+        "p_beats": [float(x) for x in p],
+        "median_p": float(np.median(p)),
+        "spread": float(m.max() - m.min()),
+        "median_std": float(np.median(s)),
+    }
+
+
+def _percentile_better(pool: pd.DataFrame, objective: Objective, value: float) -> float:
+    """Share of the pool at least as good as ``value`` (small = stands out)."""
+    col = pool[objective.column].to_numpy(dtype=np.float64)
+    col = col[np.isfinite(col)]
+    if not col.size or not math.isfinite(value):
+        return math.nan
+    better = col >= value if objective.maximize else col <= value
+    return float(better.mean())
+
+
+def pick_reasons(
+    picks: pd.DataFrame,
+    pool: pd.DataFrame,
+    objectives: list[Objective],
+    acquisition: str = "",
+    top_share: float = 0.25,
+) -> list[str]:
+    """One line per pick: acquisition value, Pareto rank and the objectives it stands out in.
+
+    Parameters
+    ----------
+    picks : pandas.DataFrame
+        The picks (rows of the results).
+    pool : pandas.DataFrame
+        The ranked candidates they are compared with.
+    objectives : list of Objective
+        Objectives of the ranking (targets and supply risk).
+    acquisition : str
+        Acquisition description (e.g. ``"penalized on Tc"``).
+    top_share : float, default 0.25
+        An objective is named when the pick is in the best ``top_share`` of the pool.
+
+    Returns
+    -------
+    list of str
+    """
+    lines = []
+    for _, row in picks.iterrows():
+        parts = []
+        if "acquisition" in row.index and pd.notna(row["acquisition"]):
+            what = f" ({acquisition})" if acquisition else ""
+            parts.append(f"acquisition {float(row['acquisition']):.4g}{what}")
+        if "pareto_rank" in row.index and pd.notna(row["pareto_rank"]):
+            rank = int(row["pareto_rank"])
+            parts.append("on the Pareto front" if rank == 1 else f"Pareto rank {rank}")
+        strong = []
+        for obj in objectives:
+            if obj.column not in row.index:
+                continue
+            share = _percentile_better(pool, obj, float(row[obj.column]))
+            if math.isfinite(share) and share <= top_share:
+                word = "highest" if obj.maximize else "lowest"
+                strong.append((share, f"{word} {max(1, round(100 * share))} % in {obj.name}"))
+        if strong:
+            parts.append(", ".join(text for _, text in sorted(strong)))
+        else:
+            parts.append("balanced: not in the best quarter of any single objective")
+        lines.append("; ".join(parts))
+    return lines
+
+
+def novelty_text(row: pd.Series, target: str) -> str:
+    """``"Nd2Fe14B (L1 0.012) KNOWN"``: the nearest training composition of one target."""
+    nearest = row.get(f"{target}_nearest")
+    if nearest is None or (isinstance(nearest, float) and math.isnan(nearest)):
+        return "–"
+    dist = float(row.get(f"{target}_nearest_l1", math.nan))
+    text = f"{nearest} (L1 {dist:.3f})"
+    if bool(row.get(f"{target}_known", False)):
+        known_as = row.get(f"{target}_known_as")
+        other = isinstance(known_as, str) and known_as and known_as != nearest
+        text += f" KNOWN as {known_as} (no training label)" if other else " KNOWN"
+    return text
+
+
+def domain_text(row: pd.Series, target: str) -> str:
+    """``"in"``, or ``"OUTSIDE: unseen Ga; distance 1.8x"`` for one target."""
+    if f"{target}_in_domain" not in row.index or pd.isna(row[f"{target}_in_domain"]):
+        return "–"
+    if bool(row[f"{target}_in_domain"]):
+        score = row.get(f"{target}_domain_score")
+        return "in" if score is None or pd.isna(score) else f"in ({float(score):.2f})"
+    why = []
+    unseen = row.get(f"{target}_unseen_elements")
+    if isinstance(unseen, str) and unseen:
+        why.append(f"unseen {unseen}")
+    score = row.get(f"{target}_domain_score")
+    if score is not None and pd.notna(score) and float(score) > 1.0:
+        why.append(f"feature distance {float(score):.2f} × the training 95 % quantile")
+    return "OUTSIDE: " + "; ".join(why or ["flagged"])
+
+
+def _pm(mean: Any, std: Any) -> str:
+    try:
+        m, s = float(mean), float(std)
+    except (TypeError, ValueError):
+        return "–"
+    if not (math.isfinite(m) and math.isfinite(s)) or s <= 0:
+        return f"{m:.4g}" if math.isfinite(m) else "–"
+    decimals = max(0, 1 - int(math.floor(math.log10(s))))
+    return f"{m:.{min(decimals, 6)}f} ± {s:.{min(decimals, 6)}f}"
+
+
+def picks_table(
+    picks: pd.DataFrame,
+    targets: list[Objective],
+    reasons: list[str],
+    formula: str = "formula",
+    risk: str = "supply_risk",
+) -> pd.DataFrame:
+    """Display table of the picks (text columns, in pick order).
+
+    Parameters
+    ----------
+    picks : pandas.DataFrame
+        The picks.
+    targets : list of Objective
+        The surrogate targets (mean and std columns).
+    reasons : list of str
+        From :func:`pick_reasons`.
+    formula, risk : str
+        Formula and supply-risk columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = pd.DataFrame(index=range(len(picks)))
+    rows = picks.reset_index(drop=True)
+    if "batch" in rows.columns:
+        out["pick"] = rows["batch"].astype(int).to_numpy()
+    if "rank" in rows.columns:
+        out["rank"] = rows["rank"].astype(int).to_numpy()
+    out["formula"] = rows[formula].astype(str).to_numpy() if formula in rows else "–"
+    if "family" in rows.columns:
+        out["family"] = rows["family"].astype(str).to_numpy()
+    for t in targets:
+        unit = f" [{t.units}]" if t.units else ""
+        inside = rows.get(f"{t.name}_in_domain", pd.Series([True] * len(rows)))
+        out[f"{t.name}{unit} (± std)"] = [
+            _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else " (outside domain: a guess)")
+            for m, s, ok in zip(
+                rows.get(t.column, pd.Series([math.nan] * len(rows))),
+                rows.get(t.std, pd.Series([math.nan] * len(rows))),
+                inside,
+                strict=True,
+            )
+        ]
+    if risk in rows.columns:
+        out[risk.replace("_", " ")] = rows[risk].astype(float).round(4).to_numpy()
+    out["why chosen"] = reasons
+    for t in targets:
+        out[f"nearest {t.name} training compound"] = [
+            novelty_text(row, t.name) for _, row in rows.iterrows()
+        ]
+        out[f"{t.name} domain"] = [domain_text(row, t.name) for _, row in rows.iterrows()]
+    return out
