@@ -125,6 +125,9 @@ def test_predictions_with_intervals_and_applicability(tutorial: tuple[Path, str]
     assert (pred["conductivity_mean"] <= pred["conductivity_hi"]).all()
     assert pred["conductivity_applicable"].tolist() == [True, True, False]
     assert "Au not in training data" in pred["conductivity_domain_note"].iloc[2]
+    # mi.models.applicability, fitted on the training inputs saved with the model
+    assert not pred["conductivity_in_domain"].iloc[2]
+    assert pred["conductivity_nearest"].notna().all()
 
 
 def test_aging_raises_corson_conductivity(tutorial: tuple[Path, str]) -> None:

@@ -10,7 +10,10 @@ Output columns, per target ``t``: ``t_mean`` and the calibrated 95 % interval ``
 in the property's own unit (a log10 target's interval is transformed back end by end), ``t_std``
 (the model's std; for a transformed target, a quarter of the interval's width), and
 ``t_applicable`` with ``t_domain_note`` (elements unseen in training, more of an element than
-any training composition, conditions outside the training range; :mod:`mi.runner.domain`).
+any training composition, conditions outside the training range; :mod:`mi.runner.domain`; and,
+for a model saved by a workflow, a feature-space distance beyond the training spread from
+:class:`mi.models.applicability.ApplicabilityDomain`, whose ``t_nearest``, ``t_nearest_l1``,
+``t_known``, ``t_domain_score`` and ``t_in_domain`` columns are added).
 """
 
 from __future__ import annotations
@@ -180,6 +183,23 @@ def _applicability(s: SavedSurrogate, formulas: list[str], X: pd.DataFrame) -> l
     return domain_notes(formulas, X[[c for c in s.conditions if c in X.columns]], s.domain)
 
 
+def _domain_flags(s: SavedSurrogate, formulas: list[str], X: pd.DataFrame) -> pd.DataFrame | None:
+    """Return the applicability-domain flags of :mod:`mi.models.applicability`.
+
+    The domain is fitted on the training inputs saved next to the model; None for a model
+    saved without them.
+    """
+    path = s.path / "training.parquet"
+    if not path.is_file():
+        return None
+    from mi.models.applicability import ApplicabilityDomain
+
+    train = pd.read_parquet(path)
+    columns = list(X.columns)
+    domain = ApplicabilityDomain().fit(train["composition"].tolist(), train[columns].to_numpy())
+    return domain.assess(formulas, X.to_numpy(dtype=np.float64))
+
+
 def predict_table(
     model_dir: str | Path,
     source: str | Path | Sequence[str] | pd.DataFrame,
@@ -255,6 +275,19 @@ def predict_table(
         out[f"{s.name}_hi"] = hi
         out[f"{s.name}_std"] = std if s.transform is None else (hi - lo) / (2 * Z95)
         notes = _applicability(s, formulas, X)
+        flags = _domain_flags(s, formulas, X)
+        if flags is not None:
+            for col in ("nearest", "nearest_l1", "known", "domain_score", "in_domain"):
+                out[f"{s.name}_{col}"] = flags[col].to_numpy()
+            far = flags["domain_score"].to_numpy(dtype=np.float64) > 1.0
+            notes = [
+                "; ".join(
+                    p
+                    for p in (n, f"feature distance {d:.2g} x the training spread" if f else "")
+                    if p
+                )
+                for n, d, f in zip(notes, flags["domain_score"], far, strict=True)
+            ]
         out[f"{s.name}_applicable"] = [not n for n in notes]
         out[f"{s.name}_domain_note"] = notes
     return out

@@ -537,6 +537,12 @@ def _train_target(
                     ),
                 },
             )
+            if saved:  # the training inputs, so `mi predict` can fit the applicability domain
+                train = pd.concat(
+                    [table[["composition"]].reset_index(drop=True), X.reset_index(drop=True)],
+                    axis=1,
+                )
+                train.to_parquet(model_path / "training.parquet", index=False)
             cp.mark_done(step, time.perf_counter() - t0, keys["model"], saved=saved)
         st.done = len(y)
     record = dict(record)
