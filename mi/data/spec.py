@@ -241,6 +241,14 @@ class TargetSpec(_Strict):
         default=None,
         description="Label audit of several values per compound (consensus, plausibility rules).",
     )
+    array_index: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "kind='array' only: take this entry of the array instead of pooling all of them "
+            "(e.g. 0 for K1 of an anisotropy cell '[K1, K2]'); a shorter array is rejected."
+        ),
+    )
 
     @property
     def source(self) -> str:
@@ -253,6 +261,8 @@ class TargetSpec(_Strict):
             raise ValueError("missing_value and reported_flag must be given together")
         if self.audit is not None and self.kind == "bool":
             raise ValueError("a label audit needs a numeric target (kind 'float' or 'array')")
+        if self.array_index is not None and self.kind != "array":
+            raise ValueError("array_index needs kind = 'array'")
         return self
 
 

@@ -167,6 +167,12 @@ def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
         if spec.kind == "float":
             return _scalar(_number(value), censored, spec)
         values = _array(value)
+        if spec.array_index is not None:
+            if values.size <= spec.array_index:
+                raise ValueError(
+                    f"array of {values.size} value(s) has no entry {spec.array_index} (array_index)"
+                )
+            values = values[spec.array_index : spec.array_index + 1]
         if censored and values.size != 1:
             raise ValueError("a censored value must be a single number")
         values = values * spec.scale

@@ -6,7 +6,9 @@ from typing import Any
 
 from matminer.featurizers.base import BaseFeaturizer
 
-__all__ = ["ElementGroupFraction", "DEFAULT_GROUPS"]
+from mi.features.rare_earth import RareEarthPhysics
+
+__all__ = ["ElementGroupFraction", "DEFAULT_GROUPS", "RareEarthPhysics"]
 
 _LANTHANIDES = ("La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm",
                 "Yb", "Lu")  # fmt: skip

@@ -435,6 +435,13 @@ def _nanaware_max(current: np.ndarray, new: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(current) | np.isnan(new), np.nan, np.maximum(current, new))
 
 
+def _rare_earth_block(featurizer: Any, block: Block) -> np.ndarray:
+    """:class:`mi.features.rare_earth.RareEarthPhysics` (imported on first use)."""
+    from mi.features.rare_earth import rare_earth_block
+
+    return rare_earth_block(featurizer, block)
+
+
 #: matminer class name -> (array implementation, predicate "this instance is supported").
 FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[Any], bool]]] = {
     "ElementProperty": (element_property, _element_property_ok),
@@ -444,6 +451,7 @@ FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[
     "ElementGroupFraction": (element_group_fraction, lambda f: True),
     "BandCenter": (band_center, lambda f: True),
     "IonProperty": (ion_property, lambda f: bool(f.fast)),
+    "RareEarthPhysics": (_rare_earth_block, lambda f: True),
 }
 
 

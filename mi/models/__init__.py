@@ -9,7 +9,8 @@ Estimators follow the scikit-learn contract and pass its ``parametrize_with_chec
 - :class:`GPRegressor`: ARD Matern + white noise Gaussian process for small data;
 - :class:`XGBClassifierModel`: probabilities (metal / non-metal, superconductor or not ...);
 - :class:`TwoStageRegressor`: classifier, then regressor on the positives (Stanev et al. 2018);
-- :class:`CalibratedRegressor`: std recalibrated on out-of-fold predictions.
+- :class:`CalibratedRegressor`: std recalibrated on out-of-fold predictions;
+- :class:`PhysicsResidualRegressor`: a physics baseline feature plus a learned correction.
 
 :func:`evaluate` cross-validates with grouped k-fold or leave-one-cluster-out splits;
 :func:`save_model` / :func:`load_model` store models without pickle, with a :class:`ModelCard`.
@@ -46,6 +47,7 @@ from mi.models.forest import RandomForestUncertaintyRegressor  # noqa: E402
 from mi.models.gp import GPRegressor  # noqa: E402
 from mi.models.noise import NoiseEstimate, near_duplicate_noise, replicate_noise  # noqa: E402
 from mi.models.persistence import load_card, load_model, save_model  # noqa: E402
+from mi.models.physics import PhysicsResidualRegressor  # noqa: E402
 from mi.models.prediction import Prediction, predict_distribution  # noqa: E402
 from mi.models.splits import GroupedKFold, LeaveOneClusterOut  # noqa: E402
 from mi.models.two_stage import TwoStageRegressor  # noqa: E402
@@ -59,6 +61,7 @@ __all__ = [
     "RandomForestUncertaintyRegressor",
     "GPRegressor",
     "TwoStageRegressor",
+    "PhysicsResidualRegressor",
     "CalibratedRegressor",
     "CalibrationReport",
     "calibration_report",

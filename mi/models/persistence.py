@@ -32,6 +32,7 @@ from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibr
 from mi.models.card import ModelCard, make_card, package_versions
 from mi.models.forest import RandomForestUncertaintyRegressor
 from mi.models.gp import GPRegressor
+from mi.models.physics import PhysicsResidualRegressor
 from mi.models.two_stage import TwoStageRegressor
 from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor, xgb
 
@@ -47,6 +48,7 @@ _CLASSES: dict[str, type] = {
         GPRegressor,
         TwoStageRegressor,
         CalibratedRegressor,
+        PhysicsResidualRegressor,
     )
 }
 
@@ -180,6 +182,14 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
         fitted["estimator_"] = _dump(model.estimator_, w)
         fitted["calibrator_"] = model.calibrator_.to_dict()
         fitted["calibration_before_"] = model.calibration_before_.to_dict()
+    elif isinstance(model, PhysicsResidualRegressor):
+        fitted["baseline_index_"] = int(model.baseline_index_)
+        fitted["prior_std_"] = float(model.prior_std_)
+        fitted["estimator_"] = _dump(model.estimator_, w)
+        if model.shrink_outside:
+            fitted["domain_radius_"] = float(model.domain_radius_)
+            for key in ("scaler_mean_", "scaler_scale_", "train_"):
+                fitted[key] = w.array(getattr(model, key))
     return node
 
 
@@ -220,6 +230,14 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
         model.estimator_ = _load(fitted["estimator_"], r)
         model.calibrator_ = calibrator_from_dict(fitted["calibrator_"])
         model.calibration_before_ = CalibrationReport(**fitted["calibration_before_"])
+    elif isinstance(model, PhysicsResidualRegressor):
+        model.baseline_index_ = int(fitted["baseline_index_"])
+        model.prior_std_ = float(fitted["prior_std_"])
+        model.estimator_ = _load(fitted["estimator_"], r)
+        if model.shrink_outside:
+            model.domain_radius_ = float(fitted["domain_radius_"])
+            for key in ("scaler_mean_", "scaler_scale_", "train_"):
+                setattr(model, key, r.array(fitted[key]))
     return model
 
 

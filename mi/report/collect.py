@@ -153,6 +153,7 @@ def collect_run_dir(out: Path) -> ReportData:
         pareto_pool=pool,
         candidate_columns=cols,
         pareto_views=_pareto_views(summary, pool, cols),
+        tradeoff=_tradeoff(out, summary),
         n_candidates=counts,
         constraints=constraints,
         data=data,
@@ -464,3 +465,16 @@ def _element_table(
     if column not in table.columns:
         column = "supply_risk"
     return pd.DataFrame({"element": list(ELEMENTS), column: table[column].to_numpy()})
+
+
+def _tradeoff(out: Path, summary: dict[str, Any]) -> pd.DataFrame | None:
+    """Read the Dy/Tb trade-off table of a magnet screen (a fixed file name, never a path)."""
+    if not (summary.get("paths") or {}).get("dytb_tradeoff"):
+        return None
+    path = out / "dytb_tradeoff.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None

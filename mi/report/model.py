@@ -153,6 +153,9 @@ class ReportData:
     discovery : pandas.DataFrame or None
         Benchmark history for discovery curves (``strategy``, ``seed``, ``n_evaluated``,
         ``best``).
+    tradeoff : pandas.DataFrame or None
+        Magnet screens: each Dy/Tb-holding Pareto-front member beside its Dy/Tb-free neighbour
+        (``dytb_tradeoff.csv``, :func:`mi.runner.magnets.dytb_tradeoff`).
     timings : dict
         Stage name to seconds.
     versions : dict
@@ -183,6 +186,7 @@ class ReportData:
     data: list[DataReport] = field(default_factory=list)
     element_criticality: pd.DataFrame | None = None
     discovery: pd.DataFrame | None = None
+    tradeoff: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

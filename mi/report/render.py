@@ -182,6 +182,8 @@ def render_html(data: ReportData, *, fmt: str = "png", dpi: int = 100) -> str:
         page.add("".join(f"<p class='note'>{_e(n)}</p>" for n in data.notes))
         page.add("</section>")
     page.add(_candidates_section(page, data))
+    if data.tradeoff is not None:
+        page.add(_tradeoff_section(data.tradeoff))
     page.add(_models_section(page, data))
     if data.discovery is not None and len(data.discovery):
         page.add(_discovery_section(page, data))
@@ -386,6 +388,38 @@ def _candidates_section(page: _Page, data: ReportData) -> str:
     parts.append("<h3>Ranked list</h3>")
     parts.append(_table(_candidate_display(df, data.candidate_columns), max_rows=50))
     parts.append("</section>")
+    return "".join(parts)
+
+
+def _tradeoff_section(table: pd.DataFrame) -> str:
+    """Dy/Tb-holding front members beside their Dy/Tb-free neighbours (magnet screens)."""
+    parts = [
+        "<section id='tradeoff'><h2>What Dy and Tb buy: the trade-off on the Pareto front</h2>",
+        "<p>Each Pareto-front member that holds Dy or Tb, beside its Dy/Tb-free neighbour (the "
+        "same composition with Dy and Tb replaced by Nd, predicted by the same models). "
+        "Change = member minus neighbour: the heavy rare earth should raise the anisotropy "
+        "field Ha and the coercivity proxy Hc and lower Js, at a higher supply risk. The ± is "
+        "the member's own uncertainty (not that of the change, which the member and its neighbour "
+        "largely share).</p>",
+    ]
+    if not len(table):
+        parts.append("<p class='muted'>No Pareto-front member holds Dy or Tb.</p></section>")
+        return "".join(parts)
+    shown = pd.DataFrame({"rank": table["rank"], "formula": table["formula"]})
+    shown["Dy/Tb-free neighbour"] = table["free_formula"]
+    if "dytb_mass_fraction" in table.columns:
+        shown["Dy+Tb mass %"] = 100 * table["dytb_mass_fraction"]
+    if "Hc" in table.columns:
+        shown["Hc (T)"] = [_fmt_pm(m, s) for m, s in zip(table["Hc"], table["Hc_std"], strict=True)]
+    for prop, unit in (("Hc", "T"), ("Ha", "T"), ("Js", "T"), ("Tc", "K")):
+        if f"d_{prop}" in table.columns:
+            shown[f"change {prop} ({unit})"] = table[f"d_{prop}"]
+    shown_props = ("Hc", "Ha", "Js", "Tc", "K1")
+    risk = [c for c in table.columns if c.startswith("d_") and c[2:] not in shown_props]
+    for col in risk:
+        shown[f"change {col[2:]}"] = table[col]
+    parts.append(_table(shown, max_rows=20))
+    parts.append("<p class='muted'>All rows: <code>dytb_tradeoff.csv</code>.</p></section>")
     return "".join(parts)
 
 

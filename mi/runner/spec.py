@@ -56,6 +56,7 @@ __all__ = [
     "CandidatesSpec",
     "ConstraintSpec",
     "CriticalitySpec",
+    "CoercivitySpec",
     "AcquisitionSpec",
     "OutputSpec",
     "ExecutionSpec",
@@ -120,7 +121,9 @@ class TargetSpec(_Strict):
         ),
     )
     preset: str = Field("magpie", description="Featurizer preset name.")
-    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier"] = "xgb_ensemble"
+    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier", "physics_residual"] = (
+        "xgb_ensemble"
+    )
     model_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments for the model's constructor."
     )
@@ -236,6 +239,36 @@ class CriticalitySpec(_Strict):
     )
 
 
+class CoercivitySpec(_Strict):
+    """Kronmüller coercivity proxy from an anisotropy and a polarisation target.
+
+    ``mu0 Ha = 2 mu0 K1 / Js`` and ``mu0 Hc = alpha mu0 Ha - Neff Js`` per candidate, with
+    propagated std (:func:`mi.features.coercivity.kronmuller`); results get ``Ha_mean/std`` and
+    ``Hc_mean/std`` columns (tesla).
+    """
+
+    anisotropy: str = Field(..., description="Target predicting K1 in MJ/m3.")
+    polarisation: str = Field(..., description="Target predicting Js = mu0 Ms in tesla.")
+    alpha: float = Field(
+        0.4, gt=0, le=1, description="Microstructure factor (sintered Nd-Fe-B: about 0.3-0.6)."
+    )
+    neff: float = Field(1.0, ge=0, description="Effective demagnetising factor (about 1).")
+    rank: bool = Field(
+        True,
+        description=(
+            "Pareto-rank on Hc in place of the anisotropy target's mean (Hc already trades "
+            "anisotropy against Js)."
+        ),
+    )
+    min_hc: float | None = Field(
+        None,
+        description=(
+            "Candidates whose predicted Hc (T) is below this are not permanent magnets: they "
+            "stay in the results but are ranked after every other candidate."
+        ),
+    )
+
+
 class AcquisitionSpec(_Strict):
     """How candidates are ranked."""
 
@@ -262,6 +295,15 @@ class OutputSpec(_Strict):
             "mean and the criticality objective (ties broken by acquisition). Pareto ranks are "
             "computed among the retained candidates (the keep_per_chunk best of every chunk by "
             "acquisition), not over every generated candidate."
+        ),
+    )
+    front_order: Literal["acquisition", "families"] = Field(
+        "acquisition",
+        description=(
+            "Order inside one Pareto rank (rank_by = 'pareto'): by acquisition value, or "
+            "'families' in turn (every family's best candidate by acquisition, then every "
+            "family's second ...), so that one template family cannot fill the top rows; no "
+            "member of a front dominates another, so either order is a convention."
         ),
     )
     batch_size: int | None = Field(
@@ -388,6 +430,9 @@ class RunSpec(_Strict):
     )
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     criticality: CriticalitySpec = Field(default_factory=CriticalitySpec)
+    coercivity: CoercivitySpec | None = Field(
+        None, description="Kronmüller coercivity proxy from two targets (magnet screens)."
+    )
     acquisition: AcquisitionSpec = Field(default_factory=AcquisitionSpec)
     outputs: OutputSpec = Field(default_factory=OutputSpec)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
@@ -400,6 +445,11 @@ class RunSpec(_Strict):
             raise ValueError(f"target names must be unique; repeated: {sorted(dup)}")
         if self.acquisition.target is not None and self.acquisition.target not in names:
             raise ValueError(choice_message("acquisition.target", self.acquisition.target, names))
+        if self.coercivity is not None:
+            for key in ("anisotropy", "polarisation"):
+                value = getattr(self.coercivity, key)
+                if value not in names:
+                    raise ValueError(choice_message(f"coercivity.{key}", value, names))
         return self
 
     def digest(self) -> str:
@@ -464,9 +514,9 @@ def quick_spec(
     for i, t in enumerate(spec.targets):
         params = dict(t.model_params)
         params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model == "xgb_ensemble":
+        if t.model in ("xgb_ensemble", "physics_residual"):
             params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest"):
+        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
             over[f"targets.{i}.model_params"] = params
         over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
         over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}

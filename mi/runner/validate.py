@@ -72,6 +72,7 @@ def model_class(kind: str) -> type:
         "random_forest": "RandomForestUncertaintyRegressor",
         "gp": "GPRegressor",
         "xgb_classifier": "XGBClassifierModel",
+        "physics_residual": "PhysicsResidualRegressor",
     }
     cls = getattr(models, names[kind], None)
     if cls is None:

@@ -423,7 +423,7 @@ def _train_target(
                 rejected.to_parquet(path, index=False)
             audit = extra["audit"]
             if audit is not None and len(audit):
-                path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+                path = spec_out(cp) / "datasets" / f"{label}_audit.parquet"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 audit.to_parquet(path, index=False)
             cp.write_table(step, "train", table)
@@ -562,10 +562,11 @@ def _fit_domain(
     Compounds whose labels the label audit dropped still exist: they count as known.
     """
     from mi.models.applicability import ApplicabilityDomain
+    from mi.runner.own_data import dataset_label
 
     X = cp.read_table(f"features_{target.name}", "X")[columns]
     known: list[str] = []
-    audit_path = spec_out(cp) / "datasets" / f"{target.dataset}_audit.parquet"
+    audit_path = spec_out(cp) / "datasets" / f"{dataset_label(target)}_audit.parquet"
     if audit_path.is_file():
         audit = pd.read_parquet(audit_path)
         dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
@@ -684,6 +685,13 @@ def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
     if q == 0 or len(pool) == 0:
         return order
     head = pool.iloc[: min(len(pool), max(50 * q, 2000))]
+    positions = np.arange(len(head))
+    hc = spec.coercivity
+    if hc is not None and hc.min_hc is not None and "Hc_mean" in head.columns:
+        positions = np.flatnonzero(head["Hc_mean"].to_numpy(dtype=np.float64) >= hc.min_hc)
+        head = head.iloc[positions]  # no batch pick among predicted non-magnets
+        if len(head) == 0:
+            return order
     target = ctx.targets[ctx.acquisition_target]
     pred = Prediction(
         head[f"{target.name}_mean"].to_numpy(dtype=np.float64),
@@ -703,7 +711,8 @@ def _select_batch(spec: RunSpec, pool: pd.DataFrame, ctx: Any) -> np.ndarray:
         risk_observed=ctx.risk_observed,
         rng=spec.seed,
     )
-    order[np.asarray(chosen.indices, dtype=np.int64)] = np.arange(1, len(chosen.indices) + 1)
+    picked = positions[np.asarray(chosen.indices, dtype=np.int64)]
+    order[picked] = np.arange(1, len(chosen.indices) + 1)
     return order
 
 
@@ -735,27 +744,46 @@ def _rank(
         before = len(pool)
         pool = pool.drop_duplicates("key", keep="first")
         n_dupes = before - len(pool)
+        if spec.coercivity is not None:
+            from mi.runner.magnets import add_coercivity
+
+            pool = add_coercivity(pool, spec.coercivity)
         # Pareto ranks over every target's mean and the risk objective, on the best rows
         n_pareto = min(len(pool), max(5 * spec.outputs.top_n, 2000))
         if spec.outputs.rank_by == "pareto":  # the order itself: every retained row is ranked
             n_pareto = len(pool)
         head = pool.iloc[:n_pareto]
         cols = []
+        coercivity = spec.coercivity
         for t in targets:
-            sign = 1.0 if t.maximize else -1.0
-            cols.append(sign * head[f"{t.name}_mean"].to_numpy(dtype=np.float64))
+            sign, column = (1.0 if t.maximize else -1.0), f"{t.name}_mean"
+            if coercivity is not None and coercivity.rank and t.name == coercivity.anisotropy:
+                sign, column = 1.0, "Hc_mean"  # the coercivity proxy stands for the anisotropy
+            cols.append(sign * head[column].to_numpy(dtype=np.float64))
         cols.append(-head[spec.criticality.objective].to_numpy(dtype=np.float64))
-        ranks = pareto_ranks(np.column_stack(cols), min_ranked=2 * spec.outputs.top_n)
-        pareto = np.full(len(pool), ranks.max() + 1 if ranks.size else 1, dtype=np.int64)
+        points = np.column_stack(cols)
+        ranked = np.ones(len(points), dtype=bool)
+        if coercivity is not None and coercivity.min_hc is not None:
+            # predicted softer than min_hc: not a permanent magnet, ranked after every other row
+            ranked = head["Hc_mean"].to_numpy(dtype=np.float64) >= coercivity.min_hc
+        ranks = np.zeros(len(points), dtype=np.int64)
+        if ranked.any():
+            ranks[ranked] = pareto_ranks(points[ranked], min_ranked=2 * spec.outputs.top_n)
+        worst = int(ranks.max()) + 1 if ranks.size else 1
+        ranks[~ranked] = worst
+        pareto = np.full(len(pool), worst, dtype=np.int64)
         pareto[:n_pareto] = ranks
         pool["pareto_rank"] = pareto
         pool["on_front"] = pool["pareto_rank"] == 1
         if spec.outputs.rank_by == "pareto":
+            order = ["pareto_rank", "acquisition", "index"]
+            if spec.outputs.front_order == "families":
+                # the n-th best of every family (by acquisition) before any family's (n+1)-th
+                pool["_turn"] = pool.groupby(["pareto_rank", "family"]).cumcount()
+                order = ["pareto_rank", "_turn", "acquisition", "index"]
             pool = pool.sort_values(
-                ["pareto_rank", "acquisition", "index"],
-                ascending=[True, False, True],
-                kind="stable",
-            )
+                order, ascending=[True] * (len(order) - 2) + [False, True], kind="stable"
+            ).drop(columns="_turn", errors="ignore")
         pool.insert(0, "rank", np.arange(1, len(pool) + 1))
         pool = pool.reset_index(drop=True)
         if spec.outputs.batch_size and ctx is not None:
@@ -999,6 +1027,24 @@ def _run(
             batch.to_csv(batch_tmp, index=False)
             batch_tmp.replace(out / "batch.csv")
         st.done = len(pool)
+    tradeoff_file = None
+    if spec.coercivity is not None:
+        from mi.runner.magnets import TRADEOFF_FILE, dytb_tradeoff
+
+        with progress.stage("Dy/Tb trade-off", unit="front members") as st:
+            tradeoff = dytb_tradeoff(
+                pool,
+                trained,
+                spec.coercivity,
+                spec.criticality.weights,
+                spec.criticality.hree_convention,
+                spec.criticality.objective,
+            )
+            tmp = out / f".{TRADEOFF_FILE}.tmp"
+            tradeoff.to_csv(tmp, index=False)
+            tmp.replace(out / TRADEOFF_FILE)
+            tradeoff_file = TRADEOFF_FILE
+            st.done = len(tradeoff)
 
     first = spec.targets[primary]
     summary: dict[str, Any] = {
@@ -1017,6 +1063,7 @@ def _run(
             "risk": spec.criticality.objective,
             "n_observed": int(ok.sum()),
         },
+        "coercivity": None if spec.coercivity is None else spec.coercivity.model_dump(),
         "targets": _target_summaries(records),
         "datasets": _dataset_records(records),
         "criticality": _criticality_record(train_scores.attrs),
@@ -1036,6 +1083,7 @@ def _run(
             "results": "results.parquet",
             "top": "top.csv",
             "batch": "batch.csv" if spec.outputs.batch_size else None,
+            "dytb_tradeoff": tradeoff_file,
             "cv": "cv/",
             "models": "models/",
             "report": "report.html",

@@ -1,0 +1,262 @@
+"""Physics baseline plus a learned correction: a model that keeps a known trend where data is thin.
+
+A tree ensemble trained on data without (say) Dy cannot know that Dy lowers the magnetisation:
+it predicts a plateau. :class:`PhysicsResidualRegressor` takes the physics from one feature
+column (a baseline computed from the composition, e.g. the moment-bookkeeping ``Js`` of
+:mod:`mi.features.rare_earth`) and learns only the difference between the data and that
+baseline. Where the training data says nothing, the correction is the ensemble's plateau and the
+trend of the baseline survives; where it has data, the correction fixes the baseline's errors.
+
+With ``shrink_outside=True`` the correction is also faded out for candidates far from every
+training row (distance to the nearest training row in standardised features, compared with the
+training rows' own nearest-neighbour distances): there the prediction falls back to the physics
+and the std to the spread of the training corrections.
+:meth:`PhysicsResidualRegressor.domain_weight` returns that weight (1 inside the data, 0 far
+outside), usable as an applicability flag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from mi.models._validation import check_number
+from mi.models.xgb import XGBEnsembleRegressor
+
+__all__ = ["PhysicsResidualRegressor"]
+
+
+class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
+    """``y = scale * baseline + correction(X)``, the correction learned from the data.
+
+    Parameters
+    ----------
+    baseline : str or int, default 0
+        The feature holding the physics baseline: a column index, or the start of a column name
+        (it must match exactly one column of the training frame; the match is resolved at fit
+        and kept as ``baseline_index_``).
+    estimator : regressor, optional
+        Learns the correction; default :class:`XGBEnsembleRegressor` built from the keyword
+        arguments below. Its ``predict(X, return_std=True)`` gives the std.
+    scale : float, default 1.0
+        Factor on the baseline (units conversion).
+    lower : float or None, default None
+        Predictions are clipped at this value (e.g. 0 for a magnetisation).
+    labels_include_baseline : bool, default True
+        Whether the training labels contain what the baseline describes. True: the correction
+        learns ``y - scale * baseline``. False: the labels measure only the rest (e.g. DFT
+        anisotropy constants computed with the 4f shell in the core, while the baseline is the
+        4f single-ion part), so the correction learns ``y`` and the baseline is added on top.
+    shrink_outside : bool, default True
+        Fade the correction out far from the training data (see the module docstring).
+    domain_quantile : float, default 0.95
+        Quantile of the training rows' nearest-neighbour distances that counts as "inside";
+        the weight falls linearly from 1 at that distance to 0 at twice it.
+    n_members, n_estimators, max_depth, learning_rate, n_jobs, random_state
+        Settings of the default :class:`XGBEnsembleRegressor`.
+
+    Attributes
+    ----------
+    baseline_index_ : int
+        Column of the baseline.
+    estimator_ : regressor
+        The fitted correction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(size=(200, 3)); y = 2.0 * X[:, 0] + 0.1 * X[:, 1]
+    >>> m = PhysicsResidualRegressor(baseline=0, scale=2.0, n_members=2, n_estimators=20,
+    ...                              n_jobs=1, random_state=0).fit(X, y)
+    >>> bool(m.predict([[5.0, 0.5, 0.5]])[0] > 9.0)  # far outside the data: the physics holds
+    True
+    """
+
+    def __init__(
+        self,
+        baseline: str | int = 0,
+        estimator: Any = None,
+        scale: float = 1.0,
+        lower: float | None = None,
+        labels_include_baseline: bool = True,
+        shrink_outside: bool = True,
+        domain_quantile: float = 0.95,
+        n_members: int = 6,
+        n_estimators: int = 300,
+        max_depth: int = 6,
+        learning_rate: float = 0.05,
+        n_jobs: int | None = None,
+        random_state: int | None = 0,
+    ) -> None:
+        self.baseline = baseline
+        self.estimator = estimator
+        self.scale = scale
+        self.lower = lower
+        self.labels_include_baseline = labels_include_baseline
+        self.shrink_outside = shrink_outside
+        self.domain_quantile = domain_quantile
+        self.n_members = n_members
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):  # noqa: D401
+        """Tags: NaN allowed (xgboost handles it)."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _resolve(self, X: Any) -> int:
+        if isinstance(self.baseline, int | np.integer) and not isinstance(self.baseline, bool):
+            return int(self.baseline)
+        columns = [str(c) for c in getattr(X, "columns", [])]
+        hits = [i for i, c in enumerate(columns) if c.startswith(str(self.baseline))]
+        if len(hits) != 1:
+            raise ValueError(
+                f"PhysicsResidualRegressor: baseline {self.baseline!r} must match exactly one "
+                f"feature column by its start; matched {len(hits)} of {len(columns)} "
+                "(pass a DataFrame with the baseline feature, e.g. preset 'magnet_rare_earth')."
+            )
+        return hits[0]
+
+    def _correction(self) -> Any:
+        if self.estimator is not None:
+            return clone(self.estimator)
+        return XGBEnsembleRegressor(
+            n_members=self.n_members,
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+        )
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PhysicsResidualRegressor:
+        """Fit the correction on ``y - scale * baseline``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n, n_features)
+        y : array-like of shape (n,)
+        sample_weight : array-like of shape (n,), optional
+
+        Returns
+        -------
+        self
+        """
+        check_number(self, "scale", self.scale)
+        index = self._resolve(X)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite="allow-nan"
+        )
+        if not 0 <= index < X.shape[1]:
+            raise ValueError(
+                f"PhysicsResidualRegressor: baseline column {index} outside the "
+                f"{X.shape[1]} features."
+            )
+        self.baseline_index_ = index
+        y = np.asarray(y, dtype=np.float64)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        residual = y - self._base(X) if self.labels_include_baseline else y
+        self.estimator_ = self._correction().fit(X, residual, sample_weight=sw)
+        self.prior_std_ = float(np.std(residual)) if len(residual) > 1 else 0.0
+        if self.shrink_outside:
+            self.scaler_mean_ = np.nan_to_num(np.nanmean(X, axis=0)) if len(X) else np.zeros(0)
+            scale = np.nan_to_num(np.nanstd(X, axis=0))
+            self.scaler_scale_ = np.where(scale > 0, scale, 1.0)
+            self.train_ = self._scaled(X)
+            nearest = self._nearest(self.train_, exclude_self=True)
+            finite = nearest[np.isfinite(nearest)]
+            radius = np.quantile(finite, self.domain_quantile) if finite.size else 0.0
+            self.domain_radius_ = float(radius)
+        return self
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        Z = (X - self.scaler_mean_) / self.scaler_scale_
+        return np.nan_to_num(Z, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+    def _nearest(self, Z: np.ndarray, exclude_self: bool = False, block: int = 4096) -> np.ndarray:
+        """Euclidean distance of each row of ``Z`` to its nearest training row."""
+        T = np.asarray(self.train_, dtype=np.float64)
+        t2 = (T**2).sum(axis=1)
+        out = np.full(len(Z), np.inf)
+        for a in range(0, len(Z), block):
+            z = np.asarray(Z[a : a + block], dtype=np.float64)
+            d2 = (z**2).sum(axis=1)[:, None] + t2[None, :] - 2.0 * (z @ T.T)
+            if exclude_self:
+                rows = np.arange(a, a + len(z))
+                d2[np.arange(len(z)), rows] = np.inf
+            out[a : a + block] = np.sqrt(np.maximum(d2.min(axis=1), 0.0)) if T.shape[0] else np.inf
+        return out
+
+    def domain_weight(self, X: Any) -> np.ndarray:
+        """How much the learned correction is trusted per row: 1 inside the data, 0 far out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        X = self._validate_predict(X)
+        return self._weight(X)
+
+    def _weight(self, X: np.ndarray) -> np.ndarray:
+        if not self.shrink_outside:
+            return np.ones(X.shape[0])
+        d = self._nearest(self._scaled(X))
+        r = max(self.domain_radius_, 1e-6)
+        return np.clip(2.0 - d / r, 0.0, 1.0)
+
+    def _base(self, X: np.ndarray) -> np.ndarray:
+        base = np.asarray(X[:, self.baseline_index_], dtype=np.float64) * float(self.scale)
+        return np.nan_to_num(base, nan=0.0)
+
+    def _validate_predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
+
+    def _clip(self, values: np.ndarray) -> np.ndarray:
+        return values if self.lower is None else np.maximum(values, float(self.lower))
+
+    def predict_baseline(self, X: Any) -> np.ndarray:
+        """Return the physics baseline alone, shape (n,)."""
+        return self._base(self._validate_predict(X))
+
+    def predict(self, X: Any, return_std: bool = False) -> Any:
+        """Baseline plus the learned correction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+        return_std : bool, default False
+            Also return the correction's standard deviation.
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+        std : ndarray of shape (n,), only when ``return_std``
+        """
+        X = self._validate_predict(X)
+        base = self._base(X)
+        w = self._weight(X)
+        mu, sd = self.estimator_.predict(X, return_std=True)
+        mean = self._clip(base + w * np.asarray(mu, dtype=np.float64))
+        if not return_std:
+            return mean
+        sd = np.asarray(sd, dtype=np.float64)
+        return mean, np.sqrt(w * sd**2 + (1.0 - w) * self.prior_std_**2)
+
+    def predict_members(self, X: Any) -> np.ndarray:
+        """Baseline plus each member's (faded) correction, shape (n_members, n)."""
+        X = self._validate_predict(X)
+        w = self._weight(X)
+        return self._clip(self._base(X)[None, :] + w[None, :] * self.estimator_.predict_members(X))

@@ -1,0 +1,157 @@
+"""Magnet-screen outputs: the coercivity proxy columns and the Dy/Tb trade-off table.
+
+Heavy rare earths (Dy, Tb) are added to Nd-Fe-B magnets for one reason: they raise the
+anisotropy field, and so the coercivity, at the price of magnetisation and supply risk. A screen
+that ranks on (Tc, Js, Hc, risk) shows that trade-off explicitly here: every Pareto-front member
+that holds Dy or Tb is set beside its Dy/Tb-free neighbour (the same composition with Dy and Tb
+replaced by Nd, predicted by the same models), with the change in every predicted property and
+in supply risk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["add_coercivity", "dytb_tradeoff", "TRADEOFF_FILE"]
+
+TRADEOFF_FILE = "dytb_tradeoff.csv"
+_HEAVY = ("Dy", "Tb")
+_REPLACEMENT = "Nd"
+
+
+def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
+    """Add ``Ha_mean/std`` and ``Hc_mean/std`` (tesla) from the two targets of ``spec``.
+
+    Parameters
+    ----------
+    pool : pandas.DataFrame
+        Results with ``<anisotropy>_mean/std`` (K1, MJ/m3) and ``<polarisation>_mean/std`` (T).
+    spec : CoercivitySpec
+        Target names, ``alpha`` and ``neff``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same frame (columns added in place).
+    """
+    from mi.features.coercivity import kronmuller
+
+    if len(pool) == 0:
+        return pool
+    k, j = spec.anisotropy, spec.polarisation
+    out = kronmuller(
+        pool[f"{k}_mean"].to_numpy(dtype=np.float64),
+        pool[f"{k}_std"].to_numpy(dtype=np.float64),
+        pool[f"{j}_mean"].to_numpy(dtype=np.float64),
+        pool[f"{j}_std"].to_numpy(dtype=np.float64),
+        alpha=spec.alpha,
+        neff=spec.neff,
+    )
+    for name, values in out.items():
+        pool[name] = values
+    return pool
+
+
+def _neighbours(formulas: list[str]) -> tuple[Any, Any]:
+    """Members and their Dy/Tb-free neighbours (Dy and Tb amounts moved to Nd)."""
+    from mi.chem import CompositionMatrix, element_index, parse_formulas
+
+    members = parse_formulas(formulas)
+    amounts = np.asarray(members.to_dense(), dtype=np.float64).copy()
+    heavy = [element_index(s) for s in _HEAVY]
+    amounts[:, element_index(_REPLACEMENT)] += amounts[:, heavy].sum(axis=1)
+    amounts[:, heavy] = 0.0
+    return members, CompositionMatrix(amounts)
+
+
+def dytb_tradeoff(
+    pool: pd.DataFrame,
+    targets: list[Any],
+    coercivity: Any,
+    weights: dict[str, float] | None,
+    hree_convention: str,
+    risk_column: str,
+    max_rows: int = 50,
+) -> pd.DataFrame:
+    """Each Dy/Tb-holding Pareto-front member beside its Dy/Tb-free neighbour.
+
+    Parameters
+    ----------
+    pool : pandas.DataFrame
+        Ranked results (``formula``, ``rank``, ``on_front``, ``<target>_mean/std``, risk).
+    targets : list of TargetModel
+        The fitted surrogates of the run (the neighbours are predicted with them).
+    coercivity : CoercivitySpec or None
+        When given, ``Ha`` and ``Hc`` are compared too.
+    weights, hree_convention, risk_column
+        Supply-risk settings of the run.
+    max_rows : int, default 50
+        At most this many members (best-ranked first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member: ``rank, family, formula, free_formula, dytb_mass_fraction``, then for
+        every property ``P``: ``P`` (member), ``P_free`` (neighbour), ``d_P`` (member minus
+        neighbour) and, for predictions, ``P_std`` (the member's std): is the change larger than
+        the uncertainty?
+    """
+    from mi.criticality import score
+    from mi.features import featurize
+    from mi.runner.screen import predict_target
+
+    if len(pool) == 0 or "on_front" not in pool.columns:
+        return pd.DataFrame()
+    has_heavy = pool["formula"].astype(str).str.contains("Dy|Tb", regex=True)
+    members = pool[pool["on_front"].astype(bool) & has_heavy].head(max_rows)
+    if members.empty:
+        return pd.DataFrame()
+    member_matrix, free_matrix = _neighbours(members["formula"].astype(str).tolist())
+    table = pd.DataFrame(
+        {
+            "rank": members["rank"].to_numpy(),
+            "family": members["family"].to_numpy(),
+            "formula": members["formula"].to_numpy(),
+            "free_formula": free_matrix.formulas(),
+            "dytb_mass_fraction": members["dytb_mass_fraction"].to_numpy()
+            if "dytb_mass_fraction" in members.columns
+            else np.nan,
+        }
+    )
+    free_pred: dict[str, np.ndarray] = {}
+    features: dict[str, pd.DataFrame] = {}
+    for t in targets:
+        if t.preset not in features:
+            features[t.preset] = featurize(free_matrix, preset=t.preset)
+        mean, std, _ = predict_target(t, features[t.preset][t.columns])
+        free_pred[f"{t.name}_mean"], free_pred[f"{t.name}_std"] = mean, std
+    props = [t.name for t in targets]
+    if coercivity is not None:
+        from mi.features.coercivity import kronmuller
+
+        k, j = coercivity.anisotropy, coercivity.polarisation
+        derived = kronmuller(
+            free_pred[f"{k}_mean"],
+            free_pred[f"{k}_std"],
+            free_pred[f"{j}_mean"],
+            free_pred[f"{j}_std"],
+            alpha=coercivity.alpha,
+            neff=coercivity.neff,
+        )
+        free_pred.update(derived)
+        props += ["Ha", "Hc"]
+    for p in props:
+        member = members[f"{p}_mean"].to_numpy(dtype=np.float64)
+        table[p] = member
+        table[f"{p}_free"] = free_pred[f"{p}_mean"]
+        table[f"d_{p}"] = member - free_pred[f"{p}_mean"]
+        table[f"{p}_std"] = members[f"{p}_std"].to_numpy(dtype=np.float64)
+    risk = score(free_matrix, weights=weights, hree_convention=hree_convention)
+    table[risk_column] = members[risk_column].to_numpy(dtype=np.float64)
+    table[f"{risk_column}_free"] = risk[risk_column].to_numpy(dtype=np.float64)
+    table[f"d_{risk_column}"] = table[risk_column] - table[f"{risk_column}_free"]
+    del member_matrix
+    return table

@@ -1,0 +1,119 @@
+"""Rare-earth / transition-metal physics features: textbook values, signs, both backends."""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from mi.features import featurize, get_preset
+from mi.features.rare_earth import (
+    FOUR_F_COUNT,
+    JS_COLUMN,
+    K1_COLUMN,
+    VALENCE_TAG,
+    ion_quantities,
+)
+
+R3 = {"Ce": 1, "Pr": 2, "Nd": 3, "Sm": 5, "Gd": 7, "Tb": 8, "Dy": 9, "Ho": 10, "Er": 11,
+      "Tm": 12, "Yb": 13}  # fmt: skip
+
+
+def test_hund_textbook_values() -> None:
+    nd = ion_quantities(3)
+    assert (nd.S, nd.L, nd.J) == (1.5, 6.0, 4.5)
+    assert Fraction(nd.gJ).limit_denominator(100) == Fraction(8, 11)
+    dy = ion_quantities(9)
+    assert (dy.S, dy.L, dy.J) == (2.5, 5.0, 7.5)
+    assert Fraction(dy.gJ).limit_denominator(100) == Fraction(4, 3)
+    gd = ion_quantities(7)
+    assert gd.L == 0 and gd.J == 3.5 and gd.gJ == 2.0
+    ce3 = ion_quantities(1)
+    assert (ce3.L, ce3.J) == (3.0, 2.5) and Fraction(ce3.gJ).limit_denominator(10) == Fraction(6, 7)
+    tb = ion_quantities(8)
+    assert tb.J == 6 and tb.gJ == 1.5 and tb.de_gennes == pytest.approx(10.5)
+    # the de Gennes factor peaks at Gd
+    assert max(range(15), key=lambda n: ion_quantities(n).de_gennes) == 7
+
+
+def test_stevens_alpha_sign_pattern() -> None:
+    alpha = {el: ion_quantities(n).alpha_J for el, n in R3.items()}
+    for el in ("Ce", "Pr", "Nd", "Tb", "Dy", "Ho"):
+        assert alpha[el] < 0, el
+    for el in ("Sm", "Er", "Tm", "Yb"):
+        assert alpha[el] > 0, el
+    assert alpha["Gd"] == 0
+    for el in ("La", "Lu", "Y"):
+        assert ion_quantities(FOUR_F_COUNT[el]).alpha_J == 0, el
+
+
+def test_4f_moment_sign_light_parallel_heavy_antiparallel() -> None:
+    for el, n in R3.items():
+        q = ion_quantities(n)
+        assert abs(q.signed_moment) == pytest.approx(q.gJ * q.J)
+        assert (q.signed_moment > 0) == (n < 7), el
+
+
+def test_room_temperature_reduction_in_exchange_field() -> None:
+    nd, tb, dy, gd = (ion_quantities(n) for n in (3, 8, 9, 7))
+    for q in (nd, tb, dy, gd):
+        assert 0 < q.reduced_moment_rt < 1
+        assert q.single_ion_rt == pytest.approx(q.single_ion * q.reduced_moment_rt**3)
+    # a larger projected spin feels a larger exchange field: heavy R keep more of their moment
+    assert gd.reduced_moment_rt > tb.reduced_moment_rt > dy.reduced_moment_rt > nd.reduced_moment_rt
+    assert tb.single_ion_rt > dy.single_ion_rt > nd.single_ion_rt > 0
+
+
+def test_features_compositions_and_backends_agree() -> None:
+    formulas = ["Nd2Fe14B", "Dy2Fe14B", "(Nd0.8Dy0.2)2Fe14B", "Ce2Fe14B", "Fe2O3", "MnAl", "Fe",
+                "Sm2Fe17N3", "Nd2(Fe0.8Co0.2)14B", "LiBeBCNOFNaMgAl"]  # fmt: skip
+    fast = featurize(formulas, preset="rare_earth")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slow = featurize(formulas, preset="rare_earth", backend="matminer")
+    np.testing.assert_allclose(fast.to_numpy(), slow.to_numpy(), rtol=1e-12, atol=1e-12)
+    assert not fast.isna().any().any()
+    row = fast.set_axis(formulas)
+    tag = f"[{VALENCE_TAG}]"
+    # no rare earth: zeros and an explicit indicator
+    for f in ("Fe2O3", "MnAl", "Fe"):
+        assert row.loc[f, "has rare earth"] == 0
+        assert row.loc[f, f"RE mean J {tag}"] == 0
+    assert row.loc["Nd2Fe14B", f"RE mean J {tag}"] == 4.5
+    # mixed R sites: atom-weighted mean over the R sites
+    assert row.loc["(Nd0.8Dy0.2)2Fe14B", f"RE mean J {tag}"] == pytest.approx(0.8 * 4.5 + 0.2 * 7.5)
+    assert row.loc["Nd2(Fe0.8Co0.2)14B", "Co share of FeCoNi"] == pytest.approx(0.2)
+    assert row.loc["Nd2(Fe0.8Co0.2)14B", "FeCoNi mean 3d electron count"] == pytest.approx(6.2)
+    # Ce treated as Ce4+ (no 4f moment), stated in the labels
+    assert "Ce4+" in tag and row.loc["Ce2Fe14B", f"RE mean 4f count {tag}"] == 0
+    # physics estimates: Dy lowers Js by more than 0.5 T and raises the 4f anisotropy
+    js, k1 = row[f"{JS_COLUMN} {tag}"], row[f"{K1_COLUMN} {tag}"]
+    assert js["Nd2Fe14B"] - js["Dy2Fe14B"] > 0.5
+    assert 1.4 < js["Nd2Fe14B"] < 1.9
+    assert k1["Dy2Fe14B"] > k1["Nd2Fe14B"] > k1["Ce2Fe14B"] == 0
+
+
+def test_rare_earth_composes_with_magnet() -> None:
+    combined = get_preset("magnet_rare_earth")
+    labels = combined.feature_labels()
+    assert labels[: get_preset("magnet").n_features] == get_preset("magnet").feature_labels()
+    assert (
+        labels[-get_preset("rare_earth").n_features :] == get_preset("rare_earth").feature_labels()
+    )
+
+
+def test_feature_selection_and_unknown_name() -> None:
+    from mi.features.rare_earth import RareEarthPhysics
+
+    f = RareEarthPhysics(features=["RE atomic fraction", "RE mean de Gennes factor"])
+    assert f.feature_labels() == ["RE atomic fraction", f"RE mean de Gennes factor [{VALENCE_TAG}]"]
+    from pymatgen.core import Composition
+
+    assert f.featurize(Composition("Gd2Fe14B")) == pytest.approx([2 / 17, 15.75])
+    with pytest.raises(ValueError, match="unknown feature"):
+        RareEarthPhysics(features=["RE mean charm"])
+    curie = featurize(["Dy2Fe14B", "Fe2O3"], preset="curie_rare_earth")
+    assert "RE mean J [Ce4+ Eu2+ Sm3+ Yb3+]" not in curie.columns  # identity kept out
+    assert curie.notna().all().all()
