@@ -11,6 +11,7 @@ private cache, one thread.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def install_kernel(root: Path) -> str:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "mi (test venv)",
         "language": "python",
-        "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        "env": {
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            # the venv's scripts (``mi``) first, as in a shell where the venv is active
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return name

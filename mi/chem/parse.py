@@ -25,10 +25,12 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from mi.chem._vectorparse import vector_parse
 from mi.chem.elements import _INDEX, N_ELEMENTS
@@ -222,6 +224,8 @@ class ParseResult:
 
     def errors_frame(self) -> pd.DataFrame:
         """Return the errors as a DataFrame with columns ``row, value, reason``."""
+        import pandas as pd  # only here: mi.chem itself does not need pandas
+
         return pd.DataFrame(self.errors, columns=["row", "value", "reason"])
 
 
@@ -231,8 +235,8 @@ def _as_object_array(formulas: Iterable[object]) -> np.ndarray:
             f"parse_formulas expects a list of formulas, got the single string {formulas!r}; "
             "wrap it in a list."
         )
-    if isinstance(formulas, pd.Series | pd.Index):
-        return formulas.to_numpy(dtype=object)
+    if hasattr(formulas, "to_numpy") and not isinstance(formulas, np.ndarray):  # pandas
+        return np.asarray(formulas.to_numpy(dtype=object)).ravel()
     if isinstance(formulas, np.ndarray):
         return formulas.astype(object, copy=False).ravel()
     if not isinstance(formulas, Sequence):

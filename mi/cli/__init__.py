@@ -39,6 +39,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "benchmark",
     "features",
     "report",
+    "predict",
 )
 
 _state = {"debug": False}

@@ -78,6 +78,22 @@ def show_cmd(
     typer.echo(show_dataset(name, rejected))
 
 
+@datasets_app.command("path")
+def path_cmd(
+    name: Annotated[str, typer.Argument(help="Registered dataset name.")],
+) -> None:
+    """Print the verified local path of each file of a dataset (downloading it if needed)."""
+    from mi.data import get_manifest
+    from mi.data.cache import fetch
+    from mi.exceptions import DataError
+
+    manifest = get_manifest(name)
+    if manifest.kind != "files" or manifest.folder is None:
+        raise DataError(f"Dataset {name!r} is a {manifest.kind} source, not files.")
+    for spec in manifest.files:
+        typer.echo(str(fetch(manifest.folder, spec, dataset=manifest.name)))
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``datasets`` sub-app to the root CLI."""
     app.add_typer(datasets_app, name="datasets")

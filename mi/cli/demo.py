@@ -55,7 +55,6 @@ def run_demo(
     mi.runner.RunResult
     """
     from mi.cli.run import _print_result
-    from mi.data import load_dataset
     from mi.runner.progress import Progress
     from mi.runner.quick import quick_spec
     from mi.runner.spec import load_spec
@@ -76,9 +75,11 @@ def run_demo(
     typer.echo(f"mi demo: workflow {spec.name!r}{' (quick sizes)' if quick else ''}")
     typer.echo(spec.description)
     if show_data:
-        for name in dict.fromkeys(t.dataset for t in spec.targets):
+        from mi.runner.own_data import target_dataset
+
+        for target in {t.dataset or t.table: t for t in spec.targets}.values():
             typer.echo("")
-            for line in load_dataset(name).summary().splitlines():
+            for line in target_dataset(target).summary().splitlines():
                 typer.echo(line if len(line) <= 160 else line[:157] + "...")
     typer.echo("")
     progress = Progress()

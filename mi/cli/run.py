@@ -141,11 +141,22 @@ def _print_result(result: object, progress: object) -> None:
     summary = result.summary  # type: ignore[attr-defined]
     counts = summary["counts"]
     typer.echo("")
-    typer.echo(
-        f"{summary['name']}: {counts['generated']:,} candidates generated, "
-        f"{counts['passed_constraints']:,} passed the constraints, "
-        f"{counts['ranked']:,} ranked"
-    )
+    if summary.get("train_only"):
+        _print_training(result, progress)
+        return
+    per = counts.get("conditions_per_composition") or 1
+    if per > 1:
+        typer.echo(
+            f"{summary['name']}: {counts['generated']:,} compositions generated, "
+            f"{counts['passed_constraints']:,} passed the constraints, each screened at {per} "
+            f"processing conditions; {counts['ranked']:,} (composition, conditions) ranked"
+        )
+    else:
+        typer.echo(
+            f"{summary['name']}: {counts['generated']:,} candidates generated, "
+            f"{counts['passed_constraints']:,} passed the constraints, "
+            f"{counts['ranked']:,} ranked"
+        )
     for con in summary["constraints"]:
         typer.echo(f"  constraint {con['description']}: removed {con['removed']:,}")
     for t in summary["targets"]:
@@ -160,6 +171,7 @@ def _print_result(result: object, progress: object) -> None:
     show = [
         c
         for c in ["rank", "formula", "family"]
+        + list(dict.fromkeys(c for t in summary["targets"] for c in t.get("conditions") or {}))
         + [f"{t['name']}_{s}" for t in summary["targets"] for s in ("mean", "std")]
         + ["supply_risk", "dytb_mass_fraction", "acquisition", "pareto_rank"]
         if c in top.columns
@@ -184,6 +196,29 @@ def _print_result(result: object, progress: object) -> None:
     typer.echo(f"top {len(top)}: {out / 'top.csv'}")
     if (out / "batch.csv").is_file():
         typer.echo(f"next-experiment batch: {out / 'batch.csv'}")
+    typer.echo(f"summary: {out / 'summary.json'}")
+    report = result.report_path  # type: ignore[attr-defined]
+    if report is not None:
+        typer.echo(f"report:  {report}")
+
+
+def _print_training(result: object, progress: object) -> None:
+    """Print the closing lines of a train-only workflow: CV per surrogate, model folders."""
+    summary = result.summary  # type: ignore[attr-defined]
+    out = result.out_dir  # type: ignore[attr-defined]
+    typer.echo(f"{summary['name']}: trained {len(summary['targets'])} surrogate(s), no screen")
+    for t in summary["targets"]:
+        metrics = ", ".join(
+            f"{k} {v['mean']:.3g} +- {v['std']:.2g}" for k, v in t.get("metrics", {}).items()
+        )
+        conds = ", ".join(t.get("conditions") or {}) or "none"
+        typer.echo(
+            f"  surrogate {t['name']} ({t['model']}, {t['preset']}, {t['n_train']} rows of "
+            f"{t['dataset']}; conditions: {conds}): CV {metrics or 'not run'}"
+        )
+        typer.echo(f"    model: {out / 'models' / t['name']}")
+    typer.echo("")
+    typer.echo(progress.summary())  # type: ignore[attr-defined]
     typer.echo(f"summary: {out / 'summary.json'}")
     report = result.report_path  # type: ignore[attr-defined]
     if report is not None:

@@ -34,11 +34,14 @@ import numpy as np
 import pandas as pd
 
 from mi.data.audit import AUDIT_COLUMNS, AuditOutcome, audit_values, parse_sources
+from mi.data.conditions import read_conditions
 from mi.data.dataset import Dataset, DatasetMeta
+from mi.data.element_columns import element_columns, element_formulas
 from mi.data.formulas import check_formulas
 from mi.data.report import RejectLog, ValidationReport
 from mi.data.spec import TableSpec, TargetSpec
-from mi.data.values import ParsedValue, parse_target_cell
+from mi.data.values import ParsedValue, TransformDomainError, parse_target_cell
+from mi.data.where import parse_where
 from mi.exceptions import TableError, closest_names
 
 __all__ = ["SourceFrame", "clean_frames"]
@@ -77,7 +80,8 @@ class _Row:
 def _require_columns(frame: SourceFrame, spec: TableSpec) -> None:
     needed = [spec.composition_col, spec.structure_col, *(t.source for t in spec.targets)]
     needed += [t.audit.sources_column for t in _audited(spec) if t.audit is not None]
-    needed += [c for c in spec.merge_by if c not in frame.constants]
+    conditions = {c.name for c in spec.conditions}
+    needed += [c for c in spec.merge_by if c not in frame.constants and c not in conditions]
     if spec.keep_columns:
         needed += list(spec.keep_columns)
     columns = [str(c) for c in frame.df.columns]
@@ -152,7 +156,9 @@ def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
         only = rows[0]
         x = float(only.values[0])
         return (bool(x >= 0.5) if spec.kind == "bool" else x), 1, 0.0, only.censored, only.reported
-    use = list(rows)
+    use = [r for r in rows if r.values.size]
+    if not use:  # an optional target measured in none of the group's rows
+        return float("nan"), 0, float("nan"), False, True
     reported = True
     if spec.missing_value is not None:
         rep = [r for r in use if r.reported]
@@ -178,6 +184,8 @@ def _aggregate(rows: Sequence[ParsedValue], spec: TargetSpec, rule: str):
 
 
 def _show(p: ParsedValue) -> str:
+    if p.values.size == 0:
+        return "-"
     text = ",".join(f"{v:.6g}" for v in p.values)
     text = f"[{text}]" if p.values.size > 1 else text
     if p.censored:
@@ -221,18 +229,44 @@ def clean_frames(
     kept_names: list[str] = []
     isotope_rows: list[str] = []
     renames: dict[str, str] = {}
+    condition_names = [c.name for c in spec.conditions]
+    generated |= set(condition_names)
+    where = parse_where(spec.where) if spec.where else None
+    filtered: list[tuple[str, int, str]] = []
+    filled: dict[str, int] = {}
     for frame in frames:
         _require_columns(frame, spec)
         df = frame.df
         n = len(df)
         n_input += n
-        before = len(log)
+        flog = RejectLog()  # this frame's problems; rows the filter removes are left out
+        cond = read_conditions(df, spec.conditions, frame.file)
+        for name, k in cond.filled.items():
+            filled[name] = filled.get(name, 0) + k
+        skip: set[int] = set()
+        if where is not None:
+            view = df.assign(**{k: v for k, v in cond.values.items() if k not in df.columns})
+            keep_mask = where.mask(view, frame.file)
+            skip = {int(r) for r in np.flatnonzero(~keep_mask)}
+            filtered.extend((frame.file, r, f"where {where.text}") for r in sorted(skip))
+        for row, (col, value, reason) in cond.problems.items():
+            flog.add(frame.file, row, col, value, reason)
         if spec.structure_col is not None:
             cells = df[spec.structure_col].tolist()
-            s_formulas, structures = _structure_formulas(cells, frame.file, log, spec.structure_col)
+            s_formulas, structures = _structure_formulas(
+                cells, frame.file, flog, spec.structure_col
+            )
         else:
             structures = [None] * n
-        if spec.composition_col is not None:
+        no_formula: set[int] = set()
+        if spec.elements is not None:
+            made = element_formulas(df, spec.elements, frame.file, skip)
+            for row, (col, value, reason) in made.problems.items():
+                flog.add(frame.file, row, col, value, reason)
+            no_formula = set(made.problems)
+            comp_cells: list[object] = ["" if f is None else f for f in made.formulas]
+            comp_col = made.span
+        elif spec.composition_col is not None:
             comp_cells = df[spec.composition_col].tolist()
             comp_col = spec.composition_col
         else:
@@ -240,19 +274,38 @@ def clean_frames(
         check = check_formulas(comp_cells)
         isotope_rows.extend(f"{frame.file} row {row} {comp_cells[row]!r}" for row in check.isotopes)
         for row, reason in check.errors.items():
-            if spec.composition_col is not None or structures[row] is not None:
-                log.add(frame.file, row, comp_col, comp_cells[row], reason)
+            if row in no_formula:
+                continue
+            if spec.composition_col is not None or spec.elements is not None:
+                flog.add(frame.file, row, comp_col, comp_cells[row], reason)
+            elif structures[row] is not None:
+                flog.add(frame.file, row, comp_col, comp_cells[row], reason)
         parsed: dict[str, list[ParsedValue | None]] = {}
         for t in spec.targets:
             out: list[ParsedValue | None] = []
             for row, cell in enumerate(df[t.source].tolist()):
+                if row in skip:
+                    out.append(None)
+                    continue
                 try:
                     out.append(parse_target_cell(cell, t))
+                except TransformDomainError as exc:
+                    if t.on_invalid_transform == "error":
+                        raise TableError(
+                            f"{frame.file}: row {row}, column {t.source!r}: value {cell!r} is "
+                            f"{exc}. Remove the row (where = ...), or set "
+                            "on_invalid_transform = 'reject' for this target."
+                        ) from None
+                    flog.add(frame.file, row, t.source, cell, str(exc))
+                    out.append(None)
                 except ValueError as exc:
-                    log.add(frame.file, row, t.source, cell, str(exc))
+                    flog.add(frame.file, row, t.source, cell, str(exc))
                     out.append(None)
             parsed[t.name] = out
         roles = {spec.composition_col, spec.structure_col, *(t.source for t in spec.targets)}
+        roles |= {c.source for c in spec.conditions}
+        if spec.elements is not None:
+            roles |= set(element_columns([str(c) for c in df.columns], spec.elements, frame.file))
         if spec.keep_columns is None:
             keep = [c for c in df.columns if c not in roles and not str(c).startswith("Unnamed:")]
         else:
@@ -270,13 +323,17 @@ def clean_frames(
             for t in _audited(spec)
             if t.audit is not None and t.audit.sources_column is not None
         }
-        bad = {r for f, r in log.rows() if f == frame.file} if len(log) > before else set()
+        for problem in flog._entries:
+            if problem[1] not in skip:
+                log._entries.append(problem)
+        bad = {r for _, r in flog.rows()} | skip
         for row in range(n):
             if row in bad:
                 continue
             kept = {renames[str(c)]: keep_values[c][row] for c in keep}
+            kept.update({k: float(v[row]) for k, v in cond.values.items()})
             kept.update(frame.constants)
-            extra = tuple(kept.get(c) for c in spec.merge_by)
+            extra = tuple(_key_value(kept.get(c)) for c in [*condition_names, *spec.merge_by])
             accepted.append(
                 _Row(
                     frame.file,
@@ -307,8 +364,9 @@ def clean_frames(
         columns[f"{t.name}_censored"] = []
         if t.reported_flag:
             columns[t.reported_flag] = []
-    for name in [*constant_names, *kept_names]:
+    for name in [*condition_names, *constant_names, *kept_names]:
         columns[name] = []
+    differing: dict[str, int] = {}
     merged_rows: list[dict[str, object]] = []
     audit_rows: list[dict[str, object]] = []
     audited = _audited(spec)
@@ -360,12 +418,15 @@ def clean_frames(
             any_censored[t.name] |= censored
             if t.reported_flag:
                 columns[t.reported_flag].append(reported)
-        for name in [*constant_names, *kept_names]:
+        for name in [*condition_names, *constant_names, *kept_names]:
             columns[name].append(first.kept.get(name))
         if len(members) > 1:
+            differs = _differing(members, kept_names)
+            for name in differs:
+                differing[name] = differing.get(name, 0) + 1
             entry: dict[str, object] = {
                 "composition": first.formula,
-                **{c: first.kept.get(c) for c in spec.merge_by},
+                **{c: first.kept.get(c) for c in [*condition_names, *spec.merge_by]},
                 "n_rows": len(members),
                 "sources": "; ".join(f"{m.file} row {m.row}" for m in members),
             }
@@ -374,6 +435,7 @@ def clean_frames(
                 entry[t.name] = columns[t.name][-1]
             how = "label audit consensus" if outcomes else f"{rule}"
             entry["rule"] = f"{how} of pooled values; other columns from the first row"
+            entry["differs_in"] = ", ".join(differs)
             merged_rows.append(entry)
 
     for t in spec.targets:
@@ -391,6 +453,16 @@ def clean_frames(
         df[flag.name] = _OPS[flag.op](df[flag.target].astype(float), flag.value).astype(bool)
 
     notes: list[str] = []
+    if differing:
+        shown = ", ".join(f"{k!r} ({v} groups)" for k, v in sorted(differing.items()))
+        notes.append(
+            f"merged rows that differ in other columns: {shown}; those columns show the first "
+            "row's value (see the merged report). Declare such a column as a condition or in "
+            "merge_by to keep its rows apart, or use merge = 'none'."
+        )
+    for name, k in filled.items():
+        cspec = next(c for c in spec.conditions if c.name == name)
+        notes.append(f"condition {name}: {k} empty cells filled with {cspec.missing} {cspec.unit}")
     if isotope_rows:
         shown = "; ".join(isotope_rows[:10]) + (" ..." if len(isotope_rows) > 10 else "")
         notes.append(
@@ -426,6 +498,7 @@ def clean_frames(
         n_input=n_input,
         n_accepted=len(accepted) - n_audit_rejected,
         rejected=log.frame(),
+        filtered=pd.DataFrame(filtered, columns=["file", "row", "rule"]),
         merged=pd.DataFrame(merged_rows),
         n_output=len(df),
         notes=notes,
@@ -433,6 +506,10 @@ def clean_frames(
     )
     report.check()
     meta.units = {t.name: t.unit for t in spec.targets} | dict(meta.units)
+    meta.transforms = {t.name: t.transform for t in spec.targets if t.transform} | dict(
+        meta.transforms
+    )
+    meta.conditions = {c.name: c.unit for c in spec.conditions} | dict(meta.conditions)
     return Dataset(
         df,
         composition_col="composition",
@@ -441,3 +518,20 @@ def clean_frames(
         meta=meta,
         report=report,
     )
+
+
+def _key_value(value: object) -> object:
+    """Return a merge-key component: NaN becomes None so that two empty cells compare equal."""
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _differing(members: Sequence[_Row], names: Sequence[str]) -> list[str]:
+    """Kept columns whose values are not the same in every member of a merged group."""
+    out = []
+    for name in names:
+        first = _key_value(members[0].kept.get(name))
+        if any(_key_value(m.kept.get(name)) != first for m in members[1:]):
+            out.append(name)
+    return out

@@ -37,6 +37,10 @@ class DatasetMeta:
         File name to the sha256 of the file that was read.
     notes : list of str
         Caveats (unstated units, coded values ...).
+    transforms : dict of str to str
+        Target to the transform its values carry (``log10`` ...; see :mod:`mi.data.transforms`).
+    conditions : dict of str to str
+        Condition column (a model input next to the composition) to its unit.
     """
 
     name: str
@@ -47,6 +51,8 @@ class DatasetMeta:
     units: dict[str, str] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    transforms: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, str] = field(default_factory=dict)
 
 
 class Dataset:
@@ -99,6 +105,11 @@ class Dataset:
         )
 
     @property
+    def conditions(self) -> list[str]:
+        """Condition columns (model inputs next to the composition), in declaration order."""
+        return [c for c in self.meta.conditions if c in self.df.columns]
+
+    @property
     def name(self) -> str:
         """Dataset name (from the metadata)."""
         return self.meta.name
@@ -147,6 +158,7 @@ class Dataset:
             merged=self.report.merged.copy(),
             n_output=self.report.n_output,
             notes=list(self.report.notes),
+            filtered=self.report.filtered.copy(),
             audit=self.report.audit.copy(),
         )
         meta = DatasetMeta(**json.loads(json.dumps(asdict(self.meta))))
@@ -175,6 +187,14 @@ class Dataset:
             lines.append(
                 f"target   : {t} [{unit or 'unit not stated'}] min {col.min():.4g}, "
                 f"median {col.median():.4g}, max {col.max():.4g}"
+            )
+        for t, name in m.transforms.items():
+            lines.append(f"transform: {t} holds {name} values (predictions are transformed back)")
+        for c in self.conditions:
+            col = pd.to_numeric(self.df[c], errors="coerce")
+            lines.append(
+                f"condition: {c} [{m.conditions[c]}] min {col.min():.4g}, max {col.max():.4g}, "
+                f"{col.nunique()} distinct, {int(col.isna().sum())} empty"
             )
         for col in self.df.columns:
             if self.df[col].dtype == bool:
@@ -255,6 +275,7 @@ class Dataset:
         stem = path.with_suffix("")
         rej = stem.with_name(stem.name + ".rejected.csv")
         mer = stem.with_name(stem.name + ".merged.csv")
+        fil = stem.with_name(stem.name + ".filtered.csv")
         report = ValidationReport(
             n_input=counts["n_input"],
             n_accepted=counts["n_accepted"],
@@ -263,6 +284,8 @@ class Dataset:
         )
         if rej.is_file():
             report.rejected = pd.read_csv(rej, keep_default_na=False, dtype={"value": str})
+        if fil.is_file():
+            report.filtered = pd.read_csv(fil)
         if mer.is_file():
             try:
                 report.merged = pd.read_csv(mer)

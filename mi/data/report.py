@@ -70,6 +70,8 @@ class ValidationReport:
     rejected : pandas.DataFrame
         One line per problem: ``file, row, column, value, reason`` (``row`` is the 0-based data
         row in ``file``). A row with two bad cells appears twice but counts once.
+    filtered : pandas.DataFrame
+        One line per row a ``where`` rule left out: ``file, row, rule``.
     merged : pandas.DataFrame
         One line per group of accepted rows merged into one output row: ``composition``,
         ``n_rows``, ``sources`` (``file row N; ...``), per target the input values and the merged
@@ -85,7 +87,7 @@ class ValidationReport:
 
     Notes
     -----
-    Invariant (checked by :meth:`check`): ``n_input == n_accepted + n_rejected``.
+    Invariant (checked by :meth:`check`): ``n_input == n_accepted + n_rejected + n_filtered``.
     """
 
     n_input: int
@@ -97,6 +99,14 @@ class ValidationReport:
     n_output: int = 0
     notes: list[str] = field(default_factory=list)
     audit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    filtered: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["file", "row", "rule"])
+    )
+
+    @property
+    def n_filtered(self) -> int:
+        """Number of input rows a ``where`` rule left out."""
+        return int(len(self.filtered))
 
     @property
     def n_rejected(self) -> int:
@@ -112,10 +122,11 @@ class ValidationReport:
 
     def check(self) -> None:
         """Raise :class:`~mi.exceptions.DataError` unless every input row is accounted for."""
-        if self.n_input != self.n_accepted + self.n_rejected:
+        if self.n_input != self.n_accepted + self.n_rejected + self.n_filtered:
             raise DataError(
                 f"Row accounting broken: {self.n_input} input rows but {self.n_accepted} accepted "
-                f"+ {self.n_rejected} rejected. This is a bug in mi; please report it."
+                f"+ {self.n_rejected} rejected + {self.n_filtered} filtered. This is a bug in mi; "
+                "please report it."
             )
 
     def reason_counts(self) -> pd.Series:
@@ -135,6 +146,7 @@ class ValidationReport:
         """
         lines = [
             f"input rows     : {self.n_input}",
+            *([f"filtered       : {self.n_filtered} ({self._rules()})"] if self.n_filtered else []),
             f"accepted       : {self.n_accepted}",
             f"rejected       : {self.n_rejected}",
             f"merged groups  : {self.n_merged_groups} "
@@ -156,6 +168,10 @@ class ValidationReport:
                 )
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _rules(self) -> str:
+        counts = self.filtered["rule"].value_counts()
+        return "; ".join(f"{n} by {rule}" for rule, n in counts.items())
 
     def audit_summary(self) -> list[dict[str, object]]:
         """Per target and rule: labels changed, labels dropped, single values dropped.
@@ -179,6 +195,7 @@ class ValidationReport:
             "n_input": self.n_input,
             "n_accepted": self.n_accepted,
             "n_rejected": self.n_rejected,
+            "n_filtered": self.n_filtered,
             "n_merged_groups": self.n_merged_groups,
             "n_output": self.n_output,
             "notes": list(self.notes),
@@ -186,7 +203,9 @@ class ValidationReport:
         }
 
     def save(self, prefix: str | Path) -> list[Path]:
-        """Write ``<prefix>.rejected.csv``, ``<prefix>.merged.csv`` (and ``.audit.csv``).
+        """Write ``<prefix>.rejected.csv``, ``.merged.csv``, ``.filtered.csv``, ``.audit.csv``.
+
+        The last two only when rows were filtered or labels audited.
 
         Parameters
         ----------
@@ -206,6 +225,10 @@ class ValidationReport:
         atomic_write(rejected, lambda tmp: rej.to_csv(tmp, index=False))
         atomic_write(merged, lambda tmp: mer.to_csv(tmp, index=False))
         written = [rejected, merged]
+        if self.n_filtered:
+            filtered = prefix.with_name(prefix.name + ".filtered.csv")
+            self.filtered.to_csv(filtered, index=False)
+            written.insert(1, filtered)
         if not self.audit.empty:
             audit = prefix.with_name(prefix.name + ".audit.csv")
             aud = _printable(self.audit)

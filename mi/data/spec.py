@@ -19,6 +19,9 @@ __all__ = [
     "TargetSpec",
     "FlagSpec",
     "TableSpec",
+    "ElementColumnsSpec",
+    "ConditionSpec",
+    "TRANSFORMS",
     "LabelAuditSpec",
     "AuditRule",
     "AuditWhere",
@@ -46,6 +49,9 @@ ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
         "Lu",
     ),  # fmt: skip
 }
+
+#: Target transforms (see :mod:`mi.data.transforms`).
+TRANSFORMS = ("log10", "ln", "reciprocal")
 
 
 class _Strict(StrictSpec):
@@ -191,7 +197,27 @@ class TargetSpec(_Strict):
         ),
     )
     scale: float = Field(default=1.0, description="Factor applied to parsed values.")
-    transform: Literal["log10"] | None = Field(default=None, description="Applied after scale.")
+    transform: Literal["log10", "ln", "reciprocal"] | None = Field(
+        default=None,
+        description=(
+            "Applied after scale; the dataset holds transformed values and predictions are "
+            "transformed back (mi.data.transforms)."
+        ),
+    )
+    on_invalid_transform: Literal["error", "reject"] = Field(
+        default="error",
+        description=(
+            "A value outside the transform's domain (log10 of 0): stop with one line naming "
+            "file, row and column ('error'), or reject the row with the reason ('reject')."
+        ),
+    )
+    required: bool = Field(
+        default=True,
+        description=(
+            "A missing cell rejects the row (True) or leaves this target empty for that row "
+            "(False; for tables where each row measures only some of the targets)."
+        ),
+    )
     min_value: float | None = Field(
         default=None,
         description="Smaller values are rejected (for an array cell: its median is checked).",
@@ -250,11 +276,78 @@ class FlagSpec(_Strict):
     description: str = ""
 
 
+class ElementColumnsSpec(_Strict):
+    """The composition given as one column per element, in weight or atomic percent.
+
+    Weight percent is converted to atomic amounts exactly (``w_i / M_i`` with the atomic masses
+    of :mod:`mi.chem.elements`), and the formula is written with those amounts normalised to
+    100 (10 significant digits), so ``Cu99.6Ag0.1Cr0.3`` in wt % becomes its atomic formula.
+    """
+
+    columns: tuple[str, ...] | Literal["auto"] = Field(
+        default="auto",
+        description=("Element columns; 'auto': every column whose header is an element symbol."),
+    )
+    basis: Literal["wt%", "at%"] = Field(description="Weight or atomic percent.")
+    sum_tolerance: float = Field(
+        default=1.0, ge=0, description="A row must sum to 100 within this many percent."
+    )
+    on_bad_sum: Literal["error", "reject"] = Field(
+        default="error",
+        description=(
+            "A row that does not sum to about 100: stop with one line naming file and row "
+            "('error'), or reject it with the reason in the report ('reject')."
+        ),
+    )
+
+
+class ConditionSpec(_Strict):
+    """A measurement or processing condition kept as a model input (temperature, aging ...).
+
+    Rows merge only when their composition **and** every condition agree. A cell may carry its
+    unit (``"300 K"``); a different unit there, or in the header's parentheses (``"Tag (K)"``),
+    stops with an error naming the file, row and column.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Input name, e.g. 'T_K'.")
+    column: str | None = Field(default=None, description="Source column; default: name.")
+    unit: str = Field(min_length=1, description="Unit of the values, e.g. 'K', 'h', '%'.")
+    kind: Literal["number", "flag"] = Field(
+        default="number", description="A number, or a yes/no flag read as 1/0."
+    )
+    missing: float | Literal["keep", "reject"] = Field(
+        default="reject",
+        description=(
+            "An empty cell: reject the row (default), 'keep' it as NaN (the models handle "
+            "missing inputs), or fill in this number (e.g. 0 h of aging when not aged)."
+        ),
+    )
+    description: str = ""
+
+    @property
+    def source(self) -> str:
+        """The source column name."""
+        return self.column or self.name
+
+
 class TableSpec(_Strict):
     """Column roles and cleaning rules of a property table."""
 
     composition_col: str | None = Field(
         default=None, description="Column of formula strings (or derive from structure_col)."
+    )
+    elements: ElementColumnsSpec | None = Field(
+        default=None, description="The composition as element columns (instead of a formula)."
+    )
+    conditions: tuple[ConditionSpec, ...] = Field(
+        default=(), description="Condition columns kept as model inputs (merge keys too)."
+    )
+    where: str | None = Field(
+        default=None,
+        description=(
+            "Row filter, e.g. 'T_K >= 280 and T_K <= 320' (mi.data.where: column names, "
+            "comparisons, and/or/not, numbers, quoted strings; never evaluated as code)."
+        ),
     )
     structure_col: str | None = Field(
         default=None, description="Column of pymatgen Structures (kept as 'structure')."
@@ -279,8 +372,16 @@ class TableSpec(_Strict):
 
     @model_validator(mode="after")
     def _roles(self) -> TableSpec:
-        if self.composition_col is None and self.structure_col is None:
-            raise ValueError("give composition_col or structure_col")
+        given = [
+            x for x in (self.composition_col, self.structure_col, self.elements) if x is not None
+        ]
+        if not given:
+            raise ValueError("give composition_col, elements or structure_col")
+        if self.elements is not None and self.composition_col is not None:
+            raise ValueError("give composition_col or elements, not both")
+        cond = [c.name for c in self.conditions]
+        if len(set(cond)) != len(cond):
+            raise ValueError(f"duplicate condition names {cond}")
         names = [t.name for t in self.targets]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate target names {names}")

@@ -277,6 +277,10 @@ def read_table(
     sheet: str | int | None = None,
     read_options: Mapping[str, Any] | None = None,
     name: str | None = None,
+    conditions: Mapping[str, str] | Sequence[Mapping[str, Any]] | None = None,
+    where: str | None = None,
+    transforms: Mapping[str, str] | None = None,
+    elements: str | Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Read and clean a property table; every row is accepted or reported with its reason.
 
@@ -305,6 +309,17 @@ def read_table(
         See :func:`read_raw_table`.
     name : str, optional
         Dataset name; default the file stem.
+    conditions : mapping of str to str, or sequence of mappings, optional
+        Condition columns kept as model inputs and merge keys: ``{column: unit}``, or full
+        :class:`~mi.data.spec.ConditionSpec` tables (``name, column, unit, kind, missing``).
+    where : str, optional
+        Row filter (:mod:`mi.data.where`), e.g. ``"T_K >= 280 and T_K <= 320"``; the rows it
+        leaves out are listed in ``report.filtered``.
+    transforms : mapping of str to str, optional
+        Target to transform (``log10``, ``ln``, ``reciprocal``).
+    elements : {"wt%", "at%"} or mapping, optional
+        The composition is given as element columns (every column named by an element symbol,
+        or an :class:`~mi.data.spec.ElementColumnsSpec` table); ``composition_col`` is ignored.
 
     Returns
     -------
@@ -335,7 +350,7 @@ def read_table(
     if isinstance(path, pd.DataFrame):
         frame = SourceFrame("<DataFrame>", path.reset_index(drop=True))
         meta = DatasetMeta(name=name or "table", source="<DataFrame>", units=units)
-    elif (chunked := _read_large_csv(
+    elif not (conditions or where or transforms or elements) and (chunked := _read_large_csv(
         Path(path), composition_col, mapping, units, structure_col, merge, merge_by,
         keep_columns, censored, format, read_options, name,
     )) is not None:  # fmt: skip
@@ -354,18 +369,54 @@ def read_table(
         comp: str | None = None  # derive compositions from the structures
     else:
         comp = composition_col
+    if isinstance(conditions, Mapping):
+        cond_specs = [
+            {"name": _identifier(col), "column": col, "unit": unit}
+            for col, unit in conditions.items()
+        ]
+    else:
+        cond_specs = [dict(c) for c in conditions or []]
+    if isinstance(elements, str):
+        elements = {"basis": elements}
+    transforms = dict(transforms or {})
     try:
-        spec = TableSpec(
-            composition_col=comp,
-            structure_col=structure_col,
-            targets=tuple(
-                TargetSpec(name=n, column=c, unit=units.get(n, ""), censored=censored)
-                for n, c in mapping.items()
-            ),
-            merge=merge,  # type: ignore[arg-type]
-            merge_by=tuple(merge_by),
-            keep_columns=None if keep_columns is None else tuple(keep_columns),
+        spec = TableSpec.model_validate(
+            {
+                "composition_col": None if elements is not None else comp,
+                "structure_col": structure_col,
+                "elements": elements,
+                "conditions": cond_specs,
+                "where": where,
+                "targets": [
+                    {
+                        "name": n,
+                        "column": c,
+                        "unit": units.get(n, ""),
+                        "censored": censored,
+                        "transform": transforms.get(n),
+                    }
+                    for n, c in mapping.items()
+                ],
+                "merge": merge,
+                "merge_by": tuple(merge_by),
+                "keep_columns": None if keep_columns is None else tuple(keep_columns),
+            }
         )
     except ValueError as exc:  # pydantic ValidationError is a ValueError
-        raise TableError(f"Invalid read_table arguments: {exc}") from exc
+        errors = getattr(exc, "errors", None)
+        if callable(errors) and errors():
+            first = errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "arguments"
+            text = f"{where}: {first['msg']}"
+        else:
+            text = str(exc)
+        raise TableError(f"{frame.file}: invalid table declaration: {text}.") from None
     return clean_frames([frame], spec, meta)
+
+
+def _identifier(column: str) -> str:
+    """Return a condition name for a column header: ``"Tag (K)"`` -> ``"Tag_K"``."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", column).strip("_") or "condition"
+    return name if not name[0].isdigit() else f"c_{name}"

@@ -11,7 +11,7 @@ import numpy as np
 from mi.data.formulas import MISSING_STRINGS
 from mi.data.spec import TargetSpec
 
-__all__ = ["ParsedValue", "parse_target_cell"]
+__all__ = ["ParsedValue", "TransformDomainError", "parse_target_cell"]
 
 _CENSOR = re.compile(r"^\s*(<=|>=|<|>)\s*(.+)$")
 _ARRAY_SPLIT = re.compile(r"[\s,;]+")
@@ -95,6 +95,19 @@ def _bool(value: object) -> float:
     raise ValueError("not a boolean (expected 0/1, true/false)")
 
 
+class TransformDomainError(ValueError):
+    """A value outside the domain of the target's transform (log10 of 0)."""
+
+
+def _transformed(values: np.ndarray, name: str) -> np.ndarray:
+    from mi.data.transforms import get_transform
+
+    tr = get_transform(name)
+    if not all(tr.valid(float(v)) for v in values):
+        raise TransformDomainError(f"not in the domain of {name} ({tr.domain})")
+    return np.asarray(tr.forward(values), dtype=np.float64)
+
+
 def _scalar(x: float, censored: bool, spec: TargetSpec) -> ParsedValue:
     """Scale, decode the missing code, transform and range-check one number."""
     x = x * spec.scale
@@ -103,10 +116,8 @@ def _scalar(x: float, censored: bool, spec: TargetSpec) -> ParsedValue:
     if spec.missing_value is not None and not censored and x == spec.missing_value:
         # the source's code for "not reported": kept and flagged, not transformed
         return ParsedValue(np.array([x]), censored=False, reported=False)
-    if spec.transform == "log10":
-        if x <= 0:
-            raise ValueError("not positive, so log10 is undefined")
-        x = math.log10(x)
+    if spec.transform is not None:
+        x = float(_transformed(np.array([x]), spec.transform)[0])
     if spec.min_value is not None and x < spec.min_value:
         raise ValueError(f"below the valid minimum {spec.min_value}")
     if spec.max_value is not None and x > spec.max_value:
@@ -141,6 +152,8 @@ def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
     ParsedValue(values=array([-10.]), censored=True, reported=True)
     """
     if _is_missing(value):
+        if not spec.required:
+            return ParsedValue(np.array([], dtype=np.float64))
         raise ValueError("missing value")
     censored = False
     if spec.kind == "bool":
@@ -165,10 +178,8 @@ def parse_target_cell(value: object, spec: TargetSpec) -> ParsedValue:
         values = values * spec.scale
         if not np.all(np.isfinite(values)):
             raise ValueError(f"not finite after scaling by {spec.scale}")
-        if spec.transform == "log10":
-            if np.any(values <= 0):
-                raise ValueError("not positive, so log10 is undefined")
-            values = np.log10(values)
+        if spec.transform is not None:
+            values = _transformed(values, spec.transform)
         # an array cell is one measurement summarised by its median: the range applies to it
         mid = float(np.median(values))
         if spec.min_value is not None and mid < spec.min_value:

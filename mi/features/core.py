@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mi._progress import ProgressArg, StageProgress
 from mi.chem import CompositionMatrix, parse_formulas
 from mi.exceptions import FallbackWarning, FeaturizationError, FormulaError
 from mi.features.fast import FAST_FEATURIZERS, Block, has_fast_version
@@ -201,6 +202,7 @@ def featurize(
     dtype: Any = np.float64,
     n_jobs: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
+    progress: ProgressArg = True,
 ) -> pd.DataFrame:
     """Compute a preset's features for compositions (or structures).
 
@@ -229,6 +231,9 @@ def featurize(
         reaches its CPU count). matminer always runs in one process.
     chunk_size : int, default 16384
         Rows per block of the fast backend.
+    progress : bool or callable, default True
+        A bar in a terminal or notebook once featurizing has run 2 s (one line in a log when
+        it took 2 s or more); ``False`` for silence (see :mod:`mi._progress`).
 
     Returns
     -------
@@ -248,6 +253,23 @@ def featurize(
     >>> df.loc[0, "MagpieData mean Number"]  # doctest: +SKIP
     14.4
     """
+    name = preset if isinstance(preset, str) else getattr(preset, "name", "preset")
+    with StageProgress(progress, f"featurize ({name})", None, "rows") as st:
+        df = _featurize(compositions, preset, backend, on_error, cache, dtype, n_jobs, chunk_size)
+        st.update(len(df))
+    return df
+
+
+def _featurize(
+    compositions: Any,
+    preset: str | Preset,
+    backend: Backend,
+    on_error: OnError,
+    cache: bool,
+    dtype: Any,
+    n_jobs: int | None,
+    chunk_size: int,
+) -> pd.DataFrame:
     _check_args(backend, on_error)
     spec = get_preset(preset)
     labels = spec.feature_labels()

@@ -28,6 +28,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from mi._progress import ProgressArg, StageProgress
 from mi.exceptions import ModelError
 from mi.models.calibration import (
     CalibrationReport,
@@ -201,6 +202,7 @@ def evaluate(
     n_splits: int = 5,
     random_state: int | None = 0,
     calibration: str | None = "linear",
+    progress: ProgressArg = True,
 ) -> EvaluationResult:
     """Cross-validate a model and report metrics as mean +- std over folds.
 
@@ -226,6 +228,9 @@ def evaluate(
     calibration : str or None, default "linear"
         Calibrator for the cross-fit recalibrated report of regressors with uncertainty
         (``None`` to skip).
+    progress : bool or callable, default True
+        A bar per fold in a terminal or notebook (one line in a log when it took 2 s or more);
+        ``False`` for silence; a callable gets ``1`` after each fold (see :mod:`mi._progress`).
 
     Returns
     -------
@@ -275,6 +280,9 @@ def evaluate(
         mean = np.full(n, np.nan)
         std = np.full(n, np.nan)
         has_std = True
+    n_folds = len(splits)
+    reporter = StageProgress(progress, f"cross-validate ({n_folds} folds)", n_folds, "folds")
+    reporter.__enter__()
     for k, (train, test) in enumerate(splits):
         est = clone(model)
         fit_kw = {}
@@ -306,6 +314,8 @@ def evaluate(
             row.update(regression_metrics(y_arr[test], m))
         row["fit_seconds"] = seconds
         rows.append(row)
+        reporter.update(1)
+    reporter.__exit__(None, None, None)
     folds = pd.DataFrame(rows)
     oof = pd.DataFrame({"y": y_arr, "fold": fold_ids})
     if classification:

@@ -306,7 +306,10 @@ def _candidates(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     path = out / "results.parquet"
     if not path.is_file():
-        notes.append("results.parquet is missing: no candidate table.")
+        if summary.get("train_only"):
+            notes.append("Train-only job (no [candidates] section): models and their CV only.")
+        else:
+            notes.append("results.parquet is missing: no candidate table.")
         return None, None
     top_n = 50
     if isinstance(spec, dict):

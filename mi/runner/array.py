@@ -90,10 +90,21 @@ def _checkpoint(spec: RunSpec, out: Path) -> Checkpoint:
     return Checkpoint(out, spec.digest(), spec.model_dump(mode="json"), workflow=spec.name)
 
 
+def _candidates(spec: RunSpec) -> Any:
+    """Return the candidates section (a train-only workflow has nothing to screen here)."""
+    if spec.candidates is None:
+        raise SpecError(
+            f"workflow {spec.name!r} has no [candidates] section (train only): run it with "
+            "`mi run`, not as a job array."
+        )
+    return spec.candidates
+
+
 def _chunk_count(spec: RunSpec) -> int:
     from mi.runner.candidates import iter_candidate_chunks
 
-    return sum(1 for _ in iter_candidate_chunks(spec.candidates, spec.execution.chunk_size))
+    chunks = iter_candidate_chunks(_candidates(spec), spec.execution.chunk_size)
+    return sum(1 for _ in chunks)
 
 
 def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
@@ -122,7 +133,7 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
     """Build the screen's :class:`~mi.runner.screen.ScreenContext` from the checkpoints."""
     from mi.criticality import score
     from mi.runner.screen import ScreenContext, TargetModel
-    from mi.runner.workflow import _train_target, target_keys
+    from mi.runner.workflow import _condition_grid, _fit_domain, _train_target, target_keys
 
     for target in spec.targets:
         if not cp.is_done(f"model_{target.name}", target_keys(spec, target)["model"]):
@@ -132,7 +143,7 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
             )
     trained, tables = [], []
     for target in spec.targets:
-        model, columns, table, _ = _train_target(spec, target, cp, progress)
+        model, columns, table, record = _train_target(spec, target, cp, progress)
         trained.append(
             TargetModel(
                 name=target.name,
@@ -141,6 +152,9 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
                 preset=target.preset,
                 columns=columns,
                 model=model,
+                conditions=list(record.get("conditions", {})),
+                transform=record.get("transform"),
+                domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         tables.append(table)
@@ -170,6 +184,7 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
         seed=spec.seed,
         n_jobs=None,
         needs_members="thompson" in f"{spec.acquisition.name} {spec.acquisition.params}",
+        condition_grid=_condition_grid(spec, trained),
     )
 
 
@@ -210,7 +225,7 @@ def screen_shard(
     counts = {"screened": 0, "skipped": 0, "candidates": 0}
     with progress.stage(f"screen shard {task}/{n_tasks}", unit="candidates") as st:
         for index, matrix, family, start in iter_candidate_chunks(
-            spec.candidates, spec.execution.chunk_size
+            _candidates(spec), spec.execution.chunk_size
         ):
             if chunk_shard(index, n_tasks) != task:
                 continue

@@ -108,13 +108,14 @@ def estimate_work(spec: RunSpec, n_features: int = 200) -> WorkEstimate:
     -------
     WorkEstimate
     """
-    per = tuple(template_grid_bound(t) for t in spec.candidates.templates)
+    templates = spec.candidates.templates if spec.candidates is not None else []
+    per = tuple(template_grid_bound(t) for t in templates)
     total = float(sum(per))
-    if spec.candidates.max_candidates is not None:
+    if spec.candidates is not None and spec.candidates.max_candidates is not None:
         total = min(total, float(spec.candidates.max_candidates))
     largest = max(
-        [range_count(*r) for t in spec.candidates.templates for r in t.ranges.values()]
-        + [float(len(v)) for t in spec.candidates.templates for v in t.values.values()]
+        [range_count(*r) for t in templates for r in t.ranges.values()]
+        + [float(len(v)) for t in templates for v in t.values.values()]
         + [0.0]
     )
     chunk = min(float(spec.execution.chunk_size), max(total, 1.0))
@@ -161,7 +162,8 @@ def check_work_bounds(spec: RunSpec, n_features: int = 200) -> WorkEstimate:
         "make the grid coarser (a larger range step) or raise the limit with [execution] "
         "max_grid_points = N in the workflow or `mi run --max-grid-points N`"
     )
-    for i, (tpl, bound) in enumerate(zip(spec.candidates.templates, est.per_template, strict=True)):
+    templates = spec.candidates.templates if spec.candidates is not None else []
+    for i, (tpl, bound) in enumerate(zip(templates, est.per_template, strict=True)):
         cap = min(limit, MAX_RANGE_POINTS)
         big = [(k, range_count(*r)) for k, r in tpl.ranges.items() if not range_count(*r) <= cap]
         if big:

@@ -37,6 +37,13 @@ def _in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
+def _rate(rate: float, unit: str) -> str:
+    """``1,234 rows/s``, or ``18 s per fold`` for slow units."""
+    if 0 < rate < 1:
+        return f"{1.0 / rate:.0f} s per {unit.rstrip('s')}"
+    return f"{rate:,.0f} {unit}/s"
+
+
 @dataclass
 class Stage:
     """One timed stage; ``update(n)`` advances its counter."""
@@ -76,7 +83,7 @@ class Stage:
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
             return (
                 f"{self.name}: {self.done:,}/{self.total:,} {self.unit} ({pct:.0f}%), "
-                f"{rate:,.0f} {self.unit}/s, {elapsed:.0f}s elapsed, ~{left:.0f}s left"
+                f"{_rate(rate, self.unit)}, {elapsed:.0f}s elapsed, ~{left:.0f}s left"
             )
         return f"{self.name}: {self.done:,} {self.unit}, {elapsed:.0f}s elapsed"
 
@@ -176,6 +183,8 @@ class Progress:
         elif not self.tty:
             extra = f" ({total:,} {unit})" if total else ""
             self._line(f"{name}: started{extra}")
+        elif not self.quiet:  # a terminal stage without a bar still says what is running
+            self.log(f"{name} ...")
         try:
             yield st
         finally:

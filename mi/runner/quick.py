@@ -32,6 +32,18 @@ def quick_spec(
     -------
     RunSpec
     """
+    over: dict[str, Any] = {}
+    for i, t in enumerate(spec.targets):
+        params = dict(t.model_params)
+        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
+        if t.model in ("xgb_ensemble", "physics_residual"):
+            params["n_members"] = min(int(params.get("n_members", 3)), 3)
+        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
+            over[f"targets.{i}.model_params"] = params
+        over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
+        over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
+    if spec.candidates is None:
+        return spec.with_overrides(**over)
     share = max(1, max_candidates // len(spec.candidates.templates))
     templates = []
     for tpl in spec.candidates.templates:
@@ -45,20 +57,9 @@ def quick_spec(
                 break
             ranges = {k: [a, b, min(2 * c, max(b - a, c))] for k, (a, b, c) in ranges.items()}
         templates.append(tpl.model_copy(update={"ranges": ranges}).model_dump())
-    over: dict[str, Any] = {
-        "candidates.templates": templates,
-        "candidates.max_candidates": min(
-            spec.candidates.max_candidates or max_candidates, max_candidates
-        ),
-        "execution.chunk_size": min(spec.execution.chunk_size, max(1000, max_candidates // 4)),
-    }
-    for i, t in enumerate(spec.targets):
-        params = dict(t.model_params)
-        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model in ("xgb_ensemble", "physics_residual"):
-            params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
-            over[f"targets.{i}.model_params"] = params
-        over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
-        over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
+    over["candidates.templates"] = templates
+    over["candidates.max_candidates"] = min(
+        spec.candidates.max_candidates or max_candidates, max_candidates
+    )
+    over["execution.chunk_size"] = min(spec.execution.chunk_size, max(1000, max_candidates // 4))
     return spec.with_overrides(**over)

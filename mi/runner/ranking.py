@@ -24,6 +24,31 @@ def _dominated_by_any(points: np.ndarray, candidates: np.ndarray, block: int = 2
     return out
 
 
+def _dominated(points: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Mask of ``points`` dominated by another point (all maximized), in O(n * front size).
+
+    Points are visited in decreasing order of the first objective, so a point's dominators
+    come before it (or tie with it); each block is compared with the non-dominated points found
+    so far and with itself. Ties split across blocks are settled by a last comparison of the
+    front with itself (a dominator chain always ends on the front).
+    """
+    n = points.shape[0]
+    order = np.argsort(-points[:, 0], kind="stable")
+    sorted_pts = points[order]
+    front = np.zeros(n, dtype=bool)
+    archive = np.empty((0, points.shape[1]))
+    for start in range(0, n, block):
+        blk = sorted_pts[start : start + block]
+        dom = _dominated_by_any(blk, np.vstack([archive, blk]))
+        front[start : start + block] = ~dom
+        archive = np.vstack([archive, blk[~dom]])
+    idx = np.flatnonzero(front)
+    front[idx[_dominated_by_any(sorted_pts[idx], sorted_pts[idx])]] = False
+    out = np.ones(n, dtype=bool)
+    out[order[front]] = False
+    return out
+
+
 def pareto_ranks(
     objectives: np.ndarray, max_rank: int | None = None, min_ranked: int | None = None
 ) -> np.ndarray:
@@ -62,7 +87,7 @@ def pareto_ranks(
             ranks[remaining] = rank
             break
         pts = obj[remaining]
-        dominated = _dominated_by_any(pts, pts)
+        dominated = _dominated(pts)
         ranks[remaining[~dominated]] = rank
         remaining = remaining[dominated]
         if min_ranked is not None and remaining.size and valid.sum() - remaining.size >= min_ranked:

@@ -67,6 +67,11 @@ class TargetModel:
         Feature columns in training order.
     model : estimator
         Fitted model.
+    conditions : list of str
+        Condition inputs (the last columns of ``columns``), set from the candidate's conditions.
+    transform : str, optional
+        Transform of the training target (``log10`` ...); reported means and intervals are
+        transformed back (:mod:`mi.data.transforms`).
     domain : ApplicabilityDomain, optional
         Fitted on the training compositions and features
         (:class:`mi.models.applicability.ApplicabilityDomain`); the kept rows then get
@@ -80,6 +85,8 @@ class TargetModel:
     preset: str
     columns: list[str]
     model: Any
+    conditions: list[str] = field(default_factory=list)
+    transform: str | None = None
     domain: Any = None
 
 
@@ -105,6 +112,7 @@ class ScreenContext:
     needs_members: bool = False
     extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
     as_of: str | None = None
+    condition_grid: pd.DataFrame | None = None
 
 
 @dataclass
@@ -179,6 +187,35 @@ def predict_target(
     return np.asarray(pred.mean), np.asarray(pred.std), pred
 
 
+def _decreasing(target: TargetModel) -> bool:
+    """Whether the target's transform reverses order (then the model-space goal flips)."""
+    if target.transform is None:
+        return False
+    from mi.data.transforms import get_transform
+
+    return get_transform(target.transform).decreasing
+
+
+def _reported(target: TargetModel, mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the result columns of one surrogate, in the property's own unit.
+
+    Without a transform: ``<name>_mean`` and ``<name>_std``. With one, the mean is transformed
+    back, ``<name>_lo``/``<name>_hi`` are the 95 % interval's ends transformed back, and
+    ``<name>_std`` is a quarter of that interval's width (a normal-equivalent spread).
+    """
+    if target.transform is None or target.task != "regression":
+        return {f"{target.name}_mean": mean, f"{target.name}_std": std}
+    from mi.data.transforms import interval, inverse
+
+    lo, hi = interval(target.transform, mean, std)
+    return {
+        f"{target.name}_mean": inverse(target.transform, mean),
+        f"{target.name}_std": (hi - lo) / (2 * 1.959964),
+        f"{target.name}_lo": lo,
+        f"{target.name}_hi": hi,
+    }
+
+
 def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Screen one chunk of candidates; return the kept rows and the chunk's statistics.
 
@@ -238,10 +275,15 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     if idx.size == 0:
         return pd.DataFrame(), stats
 
+    grid = ctx.condition_grid
+    if grid is not None:  # every kept composition at every combination of conditions
+        m = len(grid)
+        idx = np.repeat(idx, m)
+        cond_values = grid.iloc[np.tile(np.arange(m), idx.size // m)].reset_index(drop=True)
     kept = matrix.take(idx)
     crit = crit.iloc[idx].reset_index(drop=True)
     t = time.perf_counter()
-    features: dict[str, np.ndarray] = {}
+    features: dict[str, pd.DataFrame] = {}
     for target in ctx.targets:
         if target.preset not in features:
             df = featurize(
@@ -249,6 +291,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
                 preset=target.preset,
                 dtype=np.dtype(ctx.feature_dtype),
                 n_jobs=ctx.n_jobs,
+                progress=False,
             )
             features[target.preset] = df
     seconds["featurize"] = time.perf_counter() - t
@@ -256,17 +299,24 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     t = time.perf_counter()
     out: dict[str, Any] = {}
     predictions = []
+    inputs: dict[str, pd.DataFrame] = {}
     for target in ctx.targets:
-        X = features[target.preset][target.columns]
+        X = features[target.preset]
+        if target.conditions:
+            dtype = X.dtypes.iloc[0]
+            X = X.assign(**{c: cond_values[c].to_numpy(dtype=dtype) for c in target.conditions})
+        X = X[target.columns]
+        inputs[target.name] = X
         mean, std, pred = predict_target(target, X, members=ctx.needs_members)
-        out[f"{target.name}_mean"] = mean
-        out[f"{target.name}_std"] = std
+        out.update(_reported(target, mean, std))
         predictions.append(pred)
     seconds["predict"] = time.perf_counter() - t
 
     t = time.perf_counter()
     primary = ctx.targets[ctx.acquisition_target]
-    acq = get_acquisition(ctx.acquisition, maximize=primary.maximize, **ctx.acquisition_params)
+    acq = get_acquisition(
+        ctx.acquisition, maximize=primary.maximize != _decreasing(primary), **ctx.acquisition_params
+    )
     risk = crit[ctx.risk_column].to_numpy(dtype=np.float64)
     stats["n_risk_unknown"] = int(np.isnan(risk).sum())
     scores = acq(
@@ -287,14 +337,23 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
 
         sel = top_k_indices(scores, ctx.keep)
     sub = kept.take(sel)
+    keys = sub.canonical_keys()
     rows = pd.DataFrame(
         {
             "formula": display_formulas(sub.formulas()),  # as scientists write them
-            "key": sub.canonical_keys(),
+            "key": keys,
             "family": task.family,
             "index": (task.start + idx[sel]).astype(np.int64),
         }
     )
+    if grid is not None:
+        chosen = cond_values.iloc[sel].reset_index(drop=True)
+        for col in grid.columns:
+            rows[col] = chosen[col].to_numpy()
+        rows["key"] = [
+            k + "|" + ",".join(f"{c}={v:g}" for c, v in zip(grid.columns, vals, strict=True))
+            for k, vals in zip(keys, chosen.to_numpy(), strict=True)
+        ]
     for col in ctx.extra_columns:
         if col in crit.columns:
             rows[col] = crit[col].to_numpy()[sel]
@@ -308,7 +367,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     t = time.perf_counter()
     for target in ctx.targets:  # novelty and applicability domain of the kept rows
         if target.domain is not None:
-            X_sel = np.asarray(features[target.preset][target.columns], dtype=np.float64)[sel]
+            X_sel = np.asarray(inputs[target.name], dtype=np.float64)[sel]
             flags = target.domain.assess(sub, X_sel)
             for col in flags.columns:
                 rows[f"{target.name}_{col}"] = flags[col].to_numpy()

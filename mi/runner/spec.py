@@ -47,6 +47,7 @@ from mi._paths import check_name
 from mi._spec import StrictSpec, choice_message, spec_error
 from mi._toml import load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
+from mi.data.table_file import TableFile
 from mi.exceptions import SpecError, closest_names
 
 __all__ = [
@@ -103,7 +104,16 @@ class TargetSpec(_Strict):
     name: str = Field(
         ..., min_length=1, description="Short name; results get <name>_mean and <name>_std."
     )
-    dataset: str = Field(..., min_length=1, description="Registered dataset name.")
+    dataset: str | None = Field(
+        None, min_length=1, description="Registered dataset name (or give 'table')."
+    )
+    table: TableFile | None = Field(
+        None,
+        description=(
+            "A local table file used directly as the dataset (mi.data.table_file.TableFile): "
+            "composition or element columns, targets, conditions, where, merge rule."
+        ),
+    )
     column: str | None = Field(
         None, description="Target column of the dataset (default: the dataset's first target)."
     )
@@ -160,6 +170,8 @@ class TargetSpec(_Strict):
 
     @model_validator(mode="after")
     def _task_consistency(self) -> TargetSpec:
+        if (self.dataset is None) == (self.table is None):
+            raise ValueError("give either 'dataset' (a registered name) or 'table' (a file)")
         if self.task == "classification" and self.model != "xgb_classifier":
             raise ValueError(
                 f"task 'classification' needs model 'xgb_classifier', got {self.model!r}"
@@ -227,6 +239,14 @@ class CandidatesSpec(_Strict):
     """How candidates are generated."""
 
     templates: list[TemplateSpec] = Field(..., min_length=1)
+    conditions: dict[str, RangeValue] = Field(
+        default_factory=dict,
+        description=(
+            "Values of each condition input the surrogates use (e.g. aging temperature); every "
+            "candidate composition is screened at every combination (a candidate is a "
+            "composition and its conditions)."
+        ),
+    )
     max_candidates: int | None = Field(
         None, ge=1, description="Stop after this many generated candidates (quick runs)."
     )
@@ -450,7 +470,9 @@ class RunSpec(_Strict):
         0, ge=0, le=2**32 - 1, description="Seed for every random choice (models, subsets)."
     )
     targets: list[TargetSpec] = Field(..., min_length=1)
-    candidates: CandidatesSpec
+    candidates: CandidatesSpec | None = Field(
+        None, description="Omit for a train-only job (train, cross-validate, save, report)."
+    )
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     criticality: CriticalitySpec = Field(default_factory=CriticalitySpec)
     coercivity: CoercivitySpec | None = Field(
@@ -603,4 +625,6 @@ def load_spec(path: str | Path) -> RunSpec:
         data = load_toml(file)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Invalid workflow {file}: not valid TOML ({exc}).") from None
-    return parse_spec(data, source=str(file))
+    from mi.runner.own_data import resolve_tables
+
+    return resolve_tables(parse_spec(data, source=str(file)), file.parent)

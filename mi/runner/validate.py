@@ -107,18 +107,32 @@ def check_spec(spec: RunSpec) -> None:
     datasets = _names(data.list_datasets())
     features = require("mi.features", "featurizer presets")
     presets = _names(features.list_presets())
+    needed: list[str] = []
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
         for field in ("name", "dataset", "preset"):  # again: model_copy() skips validators
             value = getattr(target, field)
+            if field == "dataset" and target.table is not None and value is None:
+                continue
             if not is_safe_name(value):
                 what = "target name" if field == "name" else f"{field} name"
                 raise SpecError(f"{key}.{field} = {value!r}: {unsafe_name_message(what)}.")
-        if target.dataset not in datasets:
+        if target.table is None and target.dataset not in datasets:
+            from pathlib import Path
+
+            from mi.data.tables import TABLE_FORMATS
+
+            if Path(str(target.dataset)).suffix.lower() in TABLE_FORMATS:
+                raise SpecError(
+                    f"{key}.dataset = {target.dataset!r} is a file, not a registered dataset. "
+                    f"Declare it as a table: [{key.replace('[0]', '')}.table] path = "
+                    f"{target.dataset!r}, composition_col = ..., targets = [...] (README: "
+                    "'Bring your own data')."
+                )
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
-        _check_columns(data, key, target)
+        needed += [c for c in _check_columns(data, key, target) if c not in needed]
         cls = model_class(target.model)
         allowed = list(inspect.signature(cls).parameters)
         _check_params(f"{key}.model_params", target.model_params, allowed)
@@ -132,6 +146,10 @@ def check_spec(spec: RunSpec) -> None:
     _check_constraints(spec)
     _check_criticality(spec)
     _check_templates(spec)
+    if spec.candidates is not None:
+        from mi.runner.own_data import condition_grid
+
+        condition_grid(dict(spec.candidates.conditions), needed)
 
 
 def _check_model_values(key: str, cls: type, params: dict[str, Any]) -> None:
@@ -197,9 +215,14 @@ def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> No
         return
 
 
-def _check_columns(data: Any, key: str, target: Any) -> None:
-    """Target column and classification rule against the dataset's real columns."""
-    ds = data.load_dataset(target.dataset)  # memoised by mi.data: the run reuses it
+def _check_columns(data: Any, key: str, target: Any) -> list[str]:
+    """Target column and classification rule against the dataset's real columns.
+
+    Returns the dataset's condition columns (inputs the candidates must set).
+    """
+    from mi.runner.own_data import target_dataset
+
+    ds = target_dataset(target)  # memoised by mi.data: the run reuses it
     if target.column is not None and target.column not in ds.targets:
         raise _choices(f"{key}.column", target.column, ds.targets, f"target of {target.dataset}")
     if target.positive is not None:
@@ -222,6 +245,7 @@ def _check_columns(data: Any, key: str, target: Any) -> None:
                 [str(c) for c in ds.df.columns],
                 f"column of {target.dataset}",
             )
+    return list(ds.conditions)
 
 
 def _check_acquisition(spec: RunSpec) -> None:
@@ -286,7 +310,7 @@ def _check_criticality(spec: RunSpec) -> None:
 def _check_templates(spec: RunSpec) -> None:
     from mi.runner.candidates import build_template
 
-    for i, tpl in enumerate(spec.candidates.templates):
+    for i, tpl in enumerate(spec.candidates.templates if spec.candidates else []):
         try:
             template = build_template(tpl)
         except SpecError:

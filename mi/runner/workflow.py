@@ -119,7 +119,8 @@ def load_result(out_dir: str | Path) -> RunResult:
         raise SpecError(f"{out} holds no finished run (no summary.json). Run `mi run` first.")
     summary = json.loads(summary_path.read_text())
     spec = parse_spec(json.loads((out / "spec.json").read_text()), str(out / "spec.json"))
-    candidates = pd.read_parquet(out / "results.parquet")
+    results = out / "results.parquet"
+    candidates = pd.read_parquet(results) if results.is_file() else pd.DataFrame()
     cv = {}
     for path in sorted((out / "cv").glob("*_oof.parquet")):
         cv[path.name[: -len("_oof.parquet")]] = pd.read_parquet(path)
@@ -175,10 +176,10 @@ def _positive_mask(df: pd.DataFrame, target: TargetSpec, column: str) -> np.ndar
 
 
 def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Training table (composition, y) of one target, plus the dataset's record."""
-    from mi.data import load_dataset
+    """Training table (composition, conditions, y) of one target, plus the dataset's record."""
+    from mi.runner.own_data import dataset_label, target_dataset
 
-    ds = load_dataset(target.dataset, audit=target.label_audit)
+    ds = target_dataset(target)
     column = target.column or (ds.targets[0] if ds.targets else None)
     if column is None or column not in ds.df.columns:
         from mi.exceptions import closest_names
@@ -187,7 +188,7 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         close = closest_names(str(column), choices)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SpecError(
-            f"targets: column = {column!r} is not a target of dataset {target.dataset!r}. "
+            f"targets: column = {column!r} is not a target of dataset {dataset_label(target)!r}. "
             f"Choices: {', '.join(choices)}.{hint}"
         )
     df = ds.df
@@ -222,9 +223,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
             high = keep & (y > target.max_value)
             dropped[f"{column} > {target.max_value:g}"] = int(high.sum())
             keep &= ~high
-    table = pd.DataFrame(
-        {"composition": df[ds.composition_col].astype(str).to_numpy()[keep], "y": y[keep]}
-    )
+    table = pd.DataFrame({"composition": df[ds.composition_col].astype(str).to_numpy()[keep]})
+    for cond in ds.conditions:
+        table[cond] = df[cond].to_numpy(dtype=np.float64)[keep]
+    table["y"] = y[keep]
     if target.max_rows is not None and len(table) > target.max_rows:
         dropped["random subset (max_rows)"] = len(table) - target.max_rows
         table = table.sample(n=target.max_rows, random_state=seed).sort_index()
@@ -245,6 +247,10 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
         "n_dataset_rows": n_rows,
         "n_train": len(table),
         "excluded_from_training": {k: v for k, v in dropped.items() if v},
+        "conditions": {c: ds.meta.conditions[c] for c in ds.conditions},
+        "transform": ds.meta.transforms.get(column),
+        "n_filtered": int(getattr(report, "n_filtered", 0)),
+        "n_merged_groups": int(getattr(report, "n_merged_groups", 0)),
         "label_audit": report.audit_summary() if hasattr(report, "audit_summary") else [],
     }
     audit = getattr(report, "audit", None)
@@ -303,7 +309,7 @@ def _load_model(path: Path) -> Any | None:
 def _features(compositions: list[str], preset: str) -> pd.DataFrame:
     from mi.features import featurize
 
-    return featurize(compositions, preset=preset)
+    return featurize(compositions, preset=preset, progress=False)
 
 
 def _key(*parts: Any) -> str:
@@ -323,6 +329,7 @@ def target_keys(spec: RunSpec, target: TargetSpec) -> dict[str, str]:
             k: t[k]
             for k in (
                 "dataset",
+                "table",
                 "column",
                 "task",
                 "positive",
@@ -394,7 +401,11 @@ def _train_target(
     """Run steps 1-4 for one target; return model, feature columns, training table, record."""
     keys = target_keys(spec, target)
     step = f"data_{target.name}"
-    with progress.stage(f"load {target.name} ({target.dataset})") as st:
+    from mi.runner.domain import training_domain
+    from mi.runner.own_data import dataset_label, with_conditions
+
+    label = dataset_label(target)
+    with progress.stage(f"load {target.name} ({label})") as st:
         if cp.is_done(step, keys["data"]):
             table = cp.read_table(step, "train")
             record = cp.read_json(step, "record")
@@ -405,7 +416,7 @@ def _train_target(
             record = extra["record"]
             rejected = extra["rejected"]
             if rejected is not None and len(rejected):
-                path = cp.path("datasets", f"{target.dataset}_rejected.parquet")
+                path = cp.path("datasets", f"{label}_rejected.parquet")
                 rejected = rejected.copy()
                 for col in rejected.columns:
                     if rejected[col].dtype == object:
@@ -413,7 +424,7 @@ def _train_target(
                 atomic_write(path, lambda tmp: rejected.to_parquet(tmp, index=False))
             audit = extra["audit"]
             if audit is not None and len(audit):
-                path = cp.path("datasets", f"{target.dataset}_audit.parquet")
+                path = cp.path("datasets", f"{label}_audit.parquet")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, lambda tmp: audit.to_parquet(tmp, index=False))
             cp.write_table(step, "train", table)
@@ -431,6 +442,7 @@ def _train_target(
             t0 = time.perf_counter()
             X = _features(table["composition"].tolist(), target.preset)
             X.columns = [str(c) for c in X.columns]
+            X = with_conditions(X, table, list(record.get("conditions", {})))
             cp.write_table(step, "X", X)
             cp.mark_done(step, time.perf_counter() - t0, keys["features"], columns=X.shape[1])
         st.done = len(X)
@@ -439,7 +451,8 @@ def _train_target(
 
     step = f"cv_{target.name}"
     if target.cv.enabled:
-        with progress.stage(f"cross-validate {target.name}", unit="folds") as st:
+        total = target.cv.n_splits
+        with progress.stage(f"cross-validate {target.name}", total=total, unit="folds") as st:
             if cp.is_done(step, keys["cv"]):
                 cv = cp.read_json(step, "cv")
                 st.set_note("from checkpoint")
@@ -456,6 +469,7 @@ def _train_target(
                     n_splits=target.cv.n_splits,
                     random_state=spec.seed,
                     calibration=None if target.cv.calibration == "none" else target.cv.calibration,
+                    progress=st.update,
                 )
                 cv = result.to_dict()
                 cv["protocol"] = result.protocol
@@ -502,12 +516,17 @@ def _train_target(
                     "target": target.name,
                     "task": target.task,
                     "dataset": {
-                        "name": target.dataset,
+                        "name": label,
                         "column": record.get("column"),
                         "units": record.get("units"),
                         "sha256": record.get("sha256", {}),
                         "n_train": len(y),
                     },
+                    "conditions": record.get("conditions", {}),
+                    "transform": record.get("transform"),
+                    "domain": training_domain(
+                        table["composition"].tolist(), table, list(record.get("conditions", {}))
+                    ),
                     "preset": target.preset,
                     "feature_names": columns,
                     "metrics": cv.get("metrics", {}),
@@ -518,6 +537,12 @@ def _train_target(
                     ),
                 },
             )
+            if saved:  # the training inputs, so `mi predict` can fit the applicability domain
+                train = pd.concat(
+                    [table[["composition"]].reset_index(drop=True), X.reset_index(drop=True)],
+                    axis=1,
+                )
+                train.to_parquet(model_path / "training.parquet", index=False)
             cp.mark_done(step, time.perf_counter() - t0, keys["model"], saved=saved)
         st.done = len(y)
     record = dict(record)
@@ -537,10 +562,11 @@ def _fit_domain(
     Compounds whose labels the label audit dropped still exist: they count as known.
     """
     from mi.models.applicability import ApplicabilityDomain
+    from mi.runner.own_data import dataset_label
 
     X = cp.read_table(f"features_{target.name}", "X")[columns]
     known: list[str] = []
-    audit_path = cp.path("datasets", f"{target.dataset}_audit.parquet")
+    audit_path = cp.path("datasets", f"{dataset_label(target)}_audit.parquet")
     if audit_path.is_file():
         audit = pd.read_parquet(audit_path)
         dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
@@ -563,13 +589,16 @@ def _screen(
     from mi.runner.candidates import iter_candidate_chunks, template_sizes
     from mi.runner.screen import ChunkTask, screen_chunk
 
-    total = sum(template_sizes(spec.candidates))
+    assert spec.candidates is not None
+    grid = ctx.condition_grid
+    total = sum(template_sizes(spec.candidates)) * (1 if grid is None else len(grid))
     cp.use_chunk_key(screen_key(spec))
     done = cp.done_chunks()
     shared = handle.share(ctx)
     peak_workers = 0
 
     def tasks() -> Any:
+        assert spec.candidates is not None
         for index, matrix, family, start in iter_candidate_chunks(
             spec.candidates, spec.execution.chunk_size
         ):
@@ -585,7 +614,7 @@ def _screen(
                 st.update(meta["n_generated"])
         for task, (rows, stats) in run_chunks(handle, screen_chunk, tasks(), shared):
             cp.write_chunk(task.index, rows, stats)
-            st.update(stats["n_generated"])
+            st.update(stats["n_generated"] * (1 if grid is None else len(grid)))
             peak_workers = max(peak_workers, handle.workers_memory())
     return {"grid_points": total, "workers_memory_peak": peak_workers}
 
@@ -732,6 +761,8 @@ def _rank(
             pool = add_coercivity(pool, spec.coercivity)
         # Pareto ranks over every target's mean and the risk objective, on the best rows
         n_pareto = min(len(pool), max(5 * spec.outputs.top_n, 2000))
+        if spec.outputs.rank_by == "pareto":  # the order itself: every retained row is ranked
+            n_pareto = len(pool)
         head = pool.iloc[:n_pareto]
         cols = []
         coercivity = spec.coercivity
@@ -941,11 +972,15 @@ def _run(
                 preset=target.preset,
                 columns=columns,
                 model=model,
+                conditions=list(record.get("conditions", {})),
+                transform=record.get("transform"),
                 domain=_fit_domain(target, table, columns, cp, record),
             )
         )
         records.append((target, record))
         tables.append(table)
+    if spec.candidates is None:  # a train-only job: models, CV and the report
+        return _finish_training_only(spec, out, cp, records, progress, report)
 
     names = [t.name for t in spec.targets]
     primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
@@ -980,13 +1015,18 @@ def _run(
         seed=spec.seed,
         n_jobs=None if handle.kind == "local" else 1,
         needs_members=_needs_members(spec),
+        condition_grid=_condition_grid(spec, trained),
     )
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
     with progress.stage("rank and write results", unit="rows") as st:
         pool, info = _rank(spec, trained, cp, ctx)
+        pool = _with_domain(pool, trained, tables)
         info["counts"]["grid_points"] = screen_info["grid_points"]
-        atomic_write(cp.path("results.parquet"), lambda tmp: pool.to_parquet(tmp, index=False))
+        grid = ctx.condition_grid
+        info["counts"]["conditions_per_composition"] = 1 if grid is None else len(grid)
+        results_path = cp.path("results.parquet")
+        atomic_write(results_path, lambda tmp: pool.to_parquet(tmp, index=False))
         top = pool.head(spec.outputs.top_n).reset_index(drop=True)
         atomic_write(cp.path("top.csv"), lambda tmp: top.to_csv(tmp, index=False))
         if "batch" in pool.columns:
@@ -1030,26 +1070,7 @@ def _run(
             "n_observed": int(ok.sum()),
         },
         "coercivity": None if spec.coercivity is None else spec.coercivity.model_dump(),
-        "targets": [
-            {
-                "name": t.name,
-                "dataset": t.dataset,
-                "column": r.get("column"),
-                "units": r.get("units", ""),
-                "task": t.task,
-                "model": t.model,
-                "preset": t.preset,
-                "objective": t.objective,
-                "n_train": r.get("n_train"),
-                "excluded_from_training": r.get("excluded_from_training", {}),
-                "cv_method": r.get("cv", {}).get("protocol"),
-                "metrics": r.get("cv", {}).get("metrics", {}),
-                "pooled": r.get("cv", {}).get("pooled", {}),
-                "calibration": r.get("cv", {}).get("calibration")
-                or r.get("cv", {}).get("calibration_raw"),
-            }
-            for t, r in records
-        ],
+        "targets": _target_summaries(records),
         "datasets": _dataset_records(records),
         "criticality": _criticality_record(train_scores.attrs),
         "candidate_columns": {
@@ -1113,6 +1134,109 @@ def _run(
     return RunResult(spec, out, top, pool, summary, cv_pred)
 
 
+def _with_domain(
+    pool: pd.DataFrame, trained: list[Any], tables: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Add ``within_training_ranges`` and ``range_note`` (:mod:`mi.runner.domain`).
+
+    A complement to the per-target ``<name>_in_domain`` of :mod:`mi.models.applicability`
+    (feature-space distance, unseen elements): names the element whose fraction exceeds every
+    training composition and the condition outside its training range.
+    """
+    if not len(pool):
+        return pool
+    from mi.runner.domain import domain_notes, training_domain
+
+    formulas = pool["formula"].tolist()
+    parts: list[list[str]] = [[] for _ in formulas]
+    for target, table in zip(trained, tables, strict=True):
+        dom = training_domain(table["composition"].tolist(), table, target.conditions)
+        for i, note in enumerate(domain_notes(formulas, pool, dom)):
+            if note:
+                parts[i].append(f"{target.name}: {note}")
+    notes = [" | ".join(p) for p in parts]
+    return pool.assign(within_training_ranges=[not n for n in notes], range_note=notes)
+
+
+def _condition_grid(spec: RunSpec, trained: list[Any]) -> pd.DataFrame | None:
+    from mi.runner.own_data import condition_grid
+
+    needed = list(dict.fromkeys(c for t in trained for c in t.conditions))
+    assert spec.candidates is not None
+    return condition_grid(dict(spec.candidates.conditions), needed)
+
+
+def _target_summaries(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[dict[str, Any]]:
+    from mi.runner.own_data import dataset_label
+
+    return [
+        {
+            "name": t.name,
+            "dataset": dataset_label(t),
+            "column": r.get("column"),
+            "units": r.get("units", ""),
+            "task": t.task,
+            "model": t.model,
+            "preset": t.preset,
+            "objective": t.objective,
+            "conditions": r.get("conditions", {}),
+            "transform": r.get("transform"),
+            "n_train": r.get("n_train"),
+            "excluded_from_training": r.get("excluded_from_training", {}),
+            "cv_method": r.get("cv", {}).get("protocol"),
+            "metrics": r.get("cv", {}).get("metrics", {}),
+            "pooled": r.get("cv", {}).get("pooled", {}),
+            "calibration": r.get("cv", {}).get("calibration")
+            or r.get("cv", {}).get("calibration_raw"),
+        }
+        for t, r in records
+    ]
+
+
+def _finish_training_only(
+    spec: RunSpec,
+    out: Path,
+    cp: Checkpoint,
+    records: list[tuple[TargetSpec, dict[str, Any]]],
+    progress: Progress,
+    report: bool | None,
+) -> RunResult:
+    """Write summary.json (and report.html) of a workflow without candidates."""
+    summary: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "spec_hash": spec.digest(),
+        "created": cp.state.get("created"),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_only": True,
+        "counts": {},
+        "constraints": [],
+        "targets": _target_summaries(records),
+        "datasets": _dataset_records(records),
+        "versions": _versions(),
+        "paths": {"cv": "cv/", "models": "models/", "report": "report.html"},
+    }
+    summary["timings"] = progress.timings()
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=_default))
+    if spec.outputs.report if report is None else report:
+        with progress.stage("report"):
+            try:
+                from mi.report import write_report
+
+                write_report(out, out / "report.html")
+            except ImportError:
+                progress.log("report skipped: mi.report is not available in this installation")
+            except MIError as exc:
+                progress.log(f"report failed: {exc}")
+    cv_pred = {}
+    for t in spec.targets:
+        path = out / "cv" / f"{t.name}_oof.parquet"
+        if path.is_file():
+            cv_pred[t.name] = pd.read_parquet(path)
+    empty = pd.DataFrame()
+    return RunResult(spec, out, empty, empty, summary, cv_pred)
+
+
 def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for _, r in records:
@@ -1130,6 +1254,8 @@ def _dataset_records(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[d
                 "n_input",
                 "n_accepted",
                 "n_rejected",
+                "n_filtered",
+                "n_merged_groups",
             )
         }
         seen[name]["rejected_file"] = (
