@@ -91,3 +91,52 @@ def test_cli_multi_objective_campaign_from_the_shipped_example(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "objectives    maximize Tc_K, maximize Js_T, minimize supply_risk" in out
     assert "Pareto front of the feasible results (Tc_K, Js_T, supply_risk;" in out
+
+
+def test_campaign_initial_results_from_a_table_file_with_element_columns(tmp_path, capsys):
+    """A lab's own xlsx/TSV table as a campaign's known results: wt% columns, a filter, replicates."""
+    import numpy as np
+
+    rows = pd.DataFrame(
+        {
+            "Cu": [99.0, 99.0, 98.0, 97.0, 96.0, 50.0],
+            "Ni": [1.0, 1.0, 2.0, 3.0, 4.0, 10.0],
+            "T_K": [300, 300, 300, 300, 77, 300],
+            "sigma": [80.0, 84.0, 70.0, 60.0, 95.0, 10.0],
+        }
+    )  # rows 0 and 1 are replicates; row 4 is filtered out; row 5 sums to 60 wt% (rejected)
+    rows.to_csv(tmp_path / "known.tsv", sep="\t", index=False)
+    pool = [f"Cu{100 - x:g}Ni{x:g}" for x in np.arange(0.5, 6.0, 0.5)]
+    pd.DataFrame({"composition": pool}).to_csv(tmp_path / "pool.csv", index=False)
+    (tmp_path / "spec.toml").write_text(
+        """
+name = "cu-table"
+target = "sigma"
+seed = 0
+[candidates]
+file = "pool.csv"
+[initial]
+file = "known.tsv"
+elements = "wt%"
+where = "T_K >= 280 and T_K <= 320"
+[features]
+preset = "fractions"
+"""
+    )
+    camp = tmp_path / "camp"
+    # a bad row stops init with one line naming the file, row and columns
+    assert main(["campaign", "init", str(camp), "--spec", str(tmp_path / "spec.toml")]) == 1
+    err = capsys.readouterr().err
+    assert "known.tsv: row 5, column Cu..Ni: wt% amounts do not sum to 100" in err
+    assert len(err.strip().splitlines()) == 1
+    spec = (tmp_path / "spec.toml").read_text()
+    spec = spec.replace('elements = "wt%"', 'elements = { basis = "wt%", on_bad_sum = "reject" }')
+    (tmp_path / "spec.toml").write_text(spec)
+    assert main(["campaign", "init", str(camp), "--spec", str(tmp_path / "spec.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "initial results known.tsv: 6 rows, 4 accepted, 1 filtered, 1 rejected" in out
+    assert "1 replicate groups merged -> 3 results" in out
+    from mi.active import Campaign
+
+    obs = Campaign(camp).observations.sort_values("sigma")
+    assert obs["sigma"].tolist() == [60.0, 70.0, 82.0]  # replicates merged by their median

@@ -234,6 +234,7 @@ class Campaign:
             "spec": spec.model_dump(mode="json"),
             "spec_hash": spec_hash(spec),
             "constraint_report": pool.attrs.get("constraint_report", []),
+            "initial_report": None if initial is None else initial.attrs.get("report"),
         }
         obs = empty_observations(*spec.targets)
         if initial is not None:
@@ -871,6 +872,8 @@ class Campaign:
             "n_pending": len(state.pending),
             "constraints": self._meta.get("constraint_report", []),
         }
+        if self._meta.get("initial_report"):
+            out["initial_report"] = self._meta["initial_report"]
         if len(obs):
             index = self._pool_index()
             feas = pool["feasible"].to_numpy(bool)[[index[k] for k in obs["key"]]]
@@ -1002,6 +1005,8 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
     assert path is not None
     if not path.is_file():
         raise SpecError(f"initial.file {str(path)!r} does not exist.")
+    if not init.strict_csv:
+        return _read_initial_table(spec, path)
     df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
     # the file's column of each measured target (target_col renames a single target)
     columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
@@ -1031,6 +1036,61 @@ def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
     if problems:
         raise ObservationError(f"{path.name}: " + "; ".join(problems) + ".")
     return pd.DataFrame({"key": keys, "composition": formulas, **values})
+
+
+def _read_initial_table(spec: CampaignSpec, path: Path) -> pd.DataFrame:
+    """Read initial results from any table file with :func:`mi.data.read_table` (row accounting).
+
+    The returned frame carries ``attrs["report"]``: input, accepted, filtered, rejected and
+    merged counts with the reasons, kept in the campaign's metadata.
+    """
+    from mi.chem import parse_formulas
+    from mi.data import read_table
+
+    init = spec.initial
+    assert init is not None
+    columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
+    ds = read_table(
+        path,
+        composition_col=init.composition_col,
+        targets=columns,
+        where=init.where,
+        elements=init.elements,
+        read_options=init.read_options or None,
+        sheet=init.sheet,
+        name=path.stem,
+    )
+    df = ds.df.dropna(subset=list(columns)).reset_index(drop=True)
+    if len(df) == 0:
+        raise ObservationError(
+            f"{path.name}: no usable results ({ds.report.n_input} rows read, "
+            f"{ds.report.n_rejected} rejected, {ds.report.n_filtered} filtered)."
+        )
+    keys = _matrix(parse_formulas(df["composition"].astype(str).tolist())).canonical_keys()
+    out = pd.DataFrame(
+        {
+            "key": keys,
+            "composition": df["composition"].astype(str).to_numpy(),
+            **{t: df[t].to_numpy(np.float64) for t in columns},
+        }
+    )
+    report = ds.report
+    reasons = (
+        report.rejected["reason"].value_counts().to_dict()
+        if len(report.rejected) and "reason" in report.rejected
+        else {}
+    )
+    out.attrs["report"] = {
+        "file": path.name,
+        "n_input": int(report.n_input),
+        "n_accepted": int(report.n_accepted),
+        "n_filtered": int(report.n_filtered),
+        "n_rejected": int(report.n_rejected),
+        "n_merged_groups": int(report.n_merged_groups),
+        "n_results": int(len(out)),
+        "rejected_reasons": {str(k): int(v) for k, v in reasons.items()},
+    }
+    return out
 
 
 def _build_pool(

@@ -15,7 +15,9 @@ Example file (paths are relative to the spec file)::
     # (a table is a start/stop/step grid, an array lists the values)
 
     [initial]                     # optional: results known before the campaign
-    file = "known.csv"
+    file = "known.csv"            # or any table file: .tsv .parquet .json .xlsx, with
+    # elements = "wt%"            #   element columns instead of a formula column,
+    # where = "T_K >= 280"        #   a row filter, and replicates merged (row accounting kept)
 
     [features]
     preset = "magpie"             # any mi.features preset, or "fractions" (atomic fractions)
@@ -104,11 +106,39 @@ class CandidatesSpec(_Strict):
 
 
 class InitialSpec(_Strict):
-    """Results measured before the campaign (they need not be in the pool)."""
+    """Results measured before the campaign (they need not be in the pool).
+
+    A plain CSV of ``composition`` and target columns is read strictly (any bad row stops
+    ``init``, naming its line). Any other table file (TSV, Parquet, JSON, xlsx), or a CSV with
+    ``elements``, ``where`` or ``read_options``, is read by :func:`mi.data.read_table`: every row
+    is accepted, filtered, merged with its replicates (median) or rejected with its reason, and
+    that accounting is kept in the campaign (``status()["initial_report"]``).
+    """
 
     file: str
     composition_col: str = "composition"
     target_col: str | None = Field(default=None, description="Default: the campaign's target.")
+    elements: Literal["wt%", "at%"] | dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The composition is given as element columns: 'wt%', 'at%', or a table such as "
+            "{ basis = 'wt%', on_bad_sum = 'reject' } (see mi ingest)."
+        ),
+    )
+    where: str | None = Field(
+        default=None,
+        description="Row filter, e.g. 'temperature_K >= 280 and temperature_K <= 320'.",
+    )
+    read_options: dict[str, Any] = Field(
+        default_factory=dict, description="Reader options, e.g. {sep = ';', encoding = 'latin-1'}."
+    )
+    sheet: str | int | None = Field(default=None, description="xlsx: the sheet to read.")
+
+    @property
+    def strict_csv(self) -> bool:
+        """Whether the file is read by the strict CSV path (line numbers in errors)."""
+        plain = self.elements is None and self.where is None and not self.read_options
+        return plain and self.sheet is None and self.file.lower().endswith(".csv")
 
 
 class FeaturesSpec(_Strict):

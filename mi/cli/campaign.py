@@ -56,6 +56,15 @@ def init(
     )
     for rule in st["constraints"]:
         typer.echo(f"  constraint {rule['constraint']}: removed {rule['removed']}")
+    if "initial_report" in st:
+        r = st["initial_report"]
+        reasons = "; ".join(f"{k}: {v}" for k, v in r["rejected_reasons"].items())
+        typer.echo(
+            f"  initial results {r['file']}: {r['n_input']} rows, {r['n_accepted']} accepted, "
+            f"{r['n_filtered']} filtered, {r['n_rejected']} rejected"
+            + (f" ({reasons})" if reasons else "")
+            + f", {r['n_merged_groups']} replicate groups merged -> {r['n_results']} results"
+        )
 
 
 @campaign_app.command("suggest")
