@@ -94,7 +94,7 @@ def test_cli_multi_objective_campaign_from_the_shipped_example(tmp_path, capsys)
 
 
 def test_campaign_initial_results_from_a_table_file_with_element_columns(tmp_path, capsys):
-    """A lab's own xlsx/TSV table as a campaign's known results: wt% columns, a filter, replicates."""
+    """A lab's own table as a campaign's known results: wt% columns, a filter, replicates."""
     import numpy as np
 
     rows = pd.DataFrame(
