@@ -12,7 +12,7 @@ from mi.data.ingest import clean_csv_chunked
 from mi.data.spec import TableSpec, TargetSpec
 
 
-def _table(tmp_path, n=400, seed=1):
+def _table(tmp_path, n=400, seed=1, note=False):
     rng = np.random.default_rng(seed)
     cells = ["Fe2O3", "Fe4O6", "O3Fe2", "NaCl", "Xx2", "Cu", "CuO", "Nd2Fe14B", "Fe1e13O", "",
              "Fe2O3\x00Pb", "CuSO4.5H2O", "(Nd0.8Dy0.2)2Fe14B"]  # fmt: skip
@@ -21,9 +21,10 @@ def _table(tmp_path, n=400, seed=1):
         {
             "formula": rng.choice(cells, n),
             "Tc": rng.choice(values, n),
-            "note": rng.choice(["a", "b", "c"], n),
         }
     )
+    if note:
+        df["note"] = rng.choice(["a", "b", "c"], n)
     path = tmp_path / "t.csv"
     df.to_csv(path, index=False)
     return path
@@ -81,3 +82,12 @@ def test_read_table_takes_the_chunked_path_for_large_files(tmp_path, monkeypatch
     ds = read_table(path, composition_col="formula", targets=["Tc"])
     assert calls and ds.report.n_input == 2000
     assert ds.report.n_input == ds.report.n_accepted + ds.report.n_rejected
+
+
+def test_a_table_with_other_columns_takes_the_one_pass_path(tmp_path):
+    """Merged rows that differ in another column are reported (differs_in): the one-pass path."""
+    path = _table(tmp_path, note=True)
+    spec = TableSpec(composition_col="formula", targets=(TargetSpec(name="Tc", column="Tc"),))
+    assert clean_csv_chunked(path, spec, DatasetMeta(name="t"), chunk_rows=7) is None
+    merged = read_table(path, composition_col="formula", targets=["Tc"]).report.merged
+    assert (merged["differs_in"] == "note").any()

@@ -122,12 +122,9 @@ def test_target_names_dataset_or_table() -> None:
 def test_a_file_named_as_dataset_says_how_to_declare_it() -> None:
     from mi.runner.validate import check_spec
 
-    spec = parse_spec(
-        {
-            "version": 1,
-            "name": "x",
-            "targets": [{"name": "y", "dataset": "out/measured.parquet"}],
-        }
-    )
+    data = {"version": 1, "name": "x", "targets": [{"name": "y", "dataset": "measured.parquet"}]}
     with pytest.raises(SpecError, match=r"is a file, not a registered dataset.*table\] path"):
-        check_spec(spec)
+        check_spec(parse_spec(data))
+    data["targets"][0]["dataset"] = "out/measured.parquet"  # a path is refused when read
+    with pytest.raises(SpecError, match=r"is a file, not a registered dataset.*table\] path"):
+        parse_spec(data)

@@ -42,8 +42,29 @@ def _supported(spec: TableSpec) -> bool:
         and spec.composition_col is not None
         and not spec.merge_by
         and not spec.flags
-        and all(t.kind == "float" and t.reported_flag is None for t in spec.targets)
+        and spec.elements is None
+        and not spec.conditions
+        and spec.where is None
+        and all(
+            t.kind == "float"
+            and t.reported_flag is None
+            and t.transform is None
+            and t.audit is None
+            and t.array_index is None
+            for t in spec.targets
+        )
     )
+
+
+def _only_composition_and_targets(path: Path, spec: TableSpec, sep: str) -> bool:
+    """Whether the file holds no other column (a merge then never hides a differing value)."""
+    import pandas as pd
+
+    from mi._csv import csv_source
+
+    header = pd.read_csv(csv_source(path), sep=sep, nrows=0, dtype=str).columns
+    needed = {str(spec.composition_col), *(t.source for t in spec.targets)}
+    return set(map(str, header)) <= needed
 
 
 def _show(value: float) -> str:
@@ -71,6 +92,10 @@ def clean_csv_chunked(
 ) -> Dataset | None:
     """Clean a CSV/TSV file chunk by chunk; ``None`` when the spec needs the one-pass path.
 
+    The chunked path handles plain tables (a formula column and float targets, nothing else);
+    a table with other columns goes through the one-pass path, which says in which columns the
+    rows of a merged group differ.
+
     Parameters
     ----------
     path : Path
@@ -93,7 +118,7 @@ def clean_csv_chunked(
     from mi.chem import parse_formulas
     from mi.chem.hashing import row_hashes
 
-    if not _supported(spec):
+    if not _supported(spec) or not _only_composition_and_targets(path, spec, sep):
         return None
     file = str(path)
     single = spec.model_copy(update={"merge": "none"})
@@ -217,6 +242,7 @@ def clean_csv_chunked(
             entry[f"{n}_values"] = "; ".join(_show(v) for v in values[n][0][idx])
             entry[n] = out[n][pos]
         entry["rule"] = f"{rule} of pooled values; other columns from the first row"
+        entry["differs_in"] = ""  # the file has no other column (see _only_composition_...)
         merged_rows.append(entry)
     df = pd.DataFrame(out, copy=False)
     from mi.data.report import REJECTED_COLUMNS

@@ -83,11 +83,17 @@ def check_class_name(name: object) -> str:
     """
     if not isinstance(name, str) or _DOTTED.fullmatch(name) is None:
         raise SpecError(f"Featurizer class {name!r} is not a class name.")
-    module = name.rpartition(".")[0]
+    module, _, leaf = name.rpartition(".")
     if module and not any(module == p or module.startswith(p + ".") for p in ALLOWED_PACKAGES):
         raise SpecError(
             f"Featurizer class {name!r} is not allowed: a preset may only name featurizer "
             f"classes from {' or '.join(p + '.*' for p in ALLOWED_PACKAGES)}."
+        )
+    if not leaf[:1].isupper() or any(not part.islower() for part in module.split(".") if part):
+        # featurizer classes are CapWords in lower-case modules: 'pkg.module.os.system' is not
+        raise SpecError(
+            f"Featurizer class {name!r} is not allowed: not a featurizer class name "
+            "(a CapWords class in a matminer.featurizers or mi.features module)."
         )
     return name
 

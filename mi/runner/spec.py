@@ -145,8 +145,16 @@ class TargetSpec(_Strict):
 
     @field_validator("name", "dataset", "preset")
     @classmethod
-    def _safe_name(cls, v: str, info: Any) -> str:
+    def _safe_name(cls, v: str | None, info: Any) -> str | None:
         # these names become file and folder names in the output folder and the caches
+        if v is None:
+            return None  # no dataset: the target names a table file
+        if info.field_name == "dataset" and "." in v and ("/" in v or "\\" in v):
+            raise ValueError(
+                f"{v!r} is a file, not a registered dataset. Declare it as a table: "
+                f"[targets.table] path = {v!r}, composition_col = ..., targets = [...] "
+                "(README: 'Bring your own data')"
+            )
         return check_name(
             v, "target name" if info.field_name == "name" else f"{info.field_name} name"
         )
