@@ -110,9 +110,10 @@ class ModelSpec(_Strict):
         default="none",
         description=(
             "Recalibrate the surrogate's std by an internal k-fold CV on the observations "
-            "(mi.models.CalibratedRegressor) once there are at least calibration_folds * 2 of "
-            "them; 'none' scores with the raw ensemble spread (what benchmarks/discovery.py "
-            "measured)."
+            "(mi.models.CalibratedRegressor, replacing the model's own calibration) once there "
+            "are at least calibration_folds * 2 of them; 'none' scores with the model's own "
+            "std, which the mi.models regressors calibrate out-of-bag at fit by default (pass "
+            "params.calibration = 'none' for the raw ensemble spread)."
         ),
     )
     calibration_folds: int = Field(default=5, ge=2, le=20)

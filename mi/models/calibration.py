@@ -337,7 +337,11 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
     """A regressor whose standard deviation is recalibrated on its own out-of-fold predictions.
 
     ``fit`` runs a ``cv``-fold (grouped) cross-validation of ``estimator``, fits the calibrator
-    on the out-of-fold (target, mean, std) triples, then refits ``estimator`` on all rows.
+    on the out-of-fold (target, mean, std) triples, then refits ``estimator`` on all rows. The
+    ``mi`` regressors already calibrate their std at ``fit`` (out-of-bag); this wrapper sets
+    their ``calibration="none"`` and calibrates the raw spread once, on grouped folds (costlier,
+    but it respects ``groups``, e.g. chemical families). :meth:`from_out_of_fold` wraps the
+    model as given: pass one fitted with ``calibration="none"``.
 
     Parameters
     ----------
@@ -392,6 +396,17 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
 
         return XGBEnsembleRegressor()
 
+    def _raw_base(self) -> Any:
+        """Unfitted copy of the estimator returning its raw std (no calibration of its own).
+
+        The ``mi`` regressors calibrate their std at ``fit`` by default; here the wrapper's
+        cross-validated map replaces it, so it is not applied twice.
+        """
+        base = clone(self._base())
+        if "calibration" in base.get_params(deep=False):
+            base.set_params(calibration="none")
+        return base
+
     def __sklearn_tags__(self):  # noqa: D401
         """Tags: NaN allowed when the wrapped estimator allows it."""
         tags = super().__sklearn_tags__()
@@ -433,7 +448,7 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
             )
         mean = np.empty(n)
         std = np.empty(n)
-        base = self._base()
+        base = self._raw_base()
         splitter = GroupedKFold(n_splits, random_state=self.random_state)
         for train, test in splitter.split(X, y, groups):
             params = {

@@ -50,6 +50,9 @@ _CLASSES: dict[str, type] = {
     )
 }
 
+#: Regressors whose std map is fitted at ``fit`` (out-of-bag / leave-one-out).
+_SELF_CALIBRATED = (XGBEnsembleRegressor, RandomForestUncertaintyRegressor, GPRegressor)
+
 
 class _Writer:
     def __init__(self, folder: Path) -> None:
@@ -180,7 +183,18 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
         fitted["estimator_"] = _dump(model.estimator_, w)
         fitted["calibrator_"] = model.calibrator_.to_dict()
         fitted["calibration_before_"] = model.calibration_before_.to_dict()
+    if isinstance(model, _SELF_CALIBRATED):
+        cal, report = getattr(model, "calibrator_", None), getattr(model, "oob_calibration_", None)
+        fitted["calibrator_"] = None if cal is None else cal.to_dict()
+        fitted["oob_calibration_"] = None if report is None else report.to_dict()
     return node
+
+
+def _load_self_calibration(model: Any, fitted: dict[str, Any]) -> None:
+    """Restore the out-of-bag std map (absent in files written before it existed: raw std)."""
+    cal, report = fitted.get("calibrator_"), fitted.get("oob_calibration_")
+    model.calibrator_ = None if cal is None else calibrator_from_dict(cal)
+    model.oob_calibration_ = None if report is None else CalibrationReport(**report)
 
 
 def _load(node: dict[str, Any], r: _Reader) -> Any:
@@ -220,6 +234,8 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
         model.estimator_ = _load(fitted["estimator_"], r)
         model.calibrator_ = calibrator_from_dict(fitted["calibrator_"])
         model.calibration_before_ = CalibrationReport(**fitted["calibration_before_"])
+    if isinstance(model, _SELF_CALIBRATED):
+        _load_self_calibration(model, fitted)
     return model
 
 

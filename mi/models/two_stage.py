@@ -22,9 +22,14 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     With ``combine="expected"`` the prediction is the mixture mean
     ``p * mu + (1 - p) * y0`` and the mixture standard deviation
     ``sqrt(p (s^2 + mu^2) + (1 - p) y0^2 - mean^2)``; with ``combine="hard"`` rows with
-    ``p >= 0.5`` get the regressor's mean and std and the others ``y0`` with std 0 (here ``p`` is
-    the classifier's probability of a positive, ``mu, s`` the regressor's prediction, ``y0`` the
-    median of the non-positive training targets).
+    ``p >= 0.5`` get the regressor's mean and the others ``y0``, and the std is the mixture's
+    root-mean-square deviation from that mean,
+    ``sqrt(p (s^2 + (mu - mean)^2) + (1 - p) (y0 - mean)^2)`` (so a doubtful classification
+    widens the interval towards the other stage). Here ``p`` is the classifier's probability of
+    a positive, ``mu, s`` the regressor's prediction (its std calibrated out-of-bag by default),
+    ``y0`` the median of the non-positive training targets. Intervals ``mean -/+ 1.96 std`` are
+    Gaussian summaries of a two-part distribution: for a confidently negative row most of the
+    mass sits at ``y0`` itself.
 
     Parameters
     ----------
@@ -161,8 +166,9 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     def _combine(self, p: np.ndarray, mu: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
         y0 = self.negative_value_
         if self.combine == "hard":
-            pos = p >= 0.5
-            return np.where(pos, mu, y0), np.where(pos, s, 0.0)
+            mean = np.where(p >= 0.5, mu, y0)
+            second = p * (s**2 + (mu - mean) ** 2) + (1.0 - p) * (y0 - mean) ** 2
+            return mean, np.sqrt(np.maximum(second, 0.0))
         mean = p * mu + (1.0 - p) * y0
         second = p * (s**2 + mu**2) + (1.0 - p) * y0**2
         return mean, np.sqrt(np.maximum(second - mean**2, 0.0))

@@ -256,6 +256,10 @@ def _make_model(target: TargetSpec, seed: int) -> Any:
     accepted = inspect.signature(cls).parameters
     if "random_state" in accepted and "random_state" not in params:
         params["random_state"] = seed
+    if _calibrates(target) and "calibration" in accepted and "calibration" not in params:
+        # the std is calibrated once, on this workflow's grouped cross-validation (not also
+        # out-of-bag inside the model)
+        params["calibration"] = "none"
     return cls(**params)
 
 

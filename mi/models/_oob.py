@@ -1,0 +1,129 @@
+"""Out-of-bag calibration of an ensemble's spread, learned at ``fit`` (shared by the ensembles).
+
+An ensemble whose members each leave some training rows out can predict every such row with
+the members that never saw it. Those out-of-bag (OOB) predictions behave like predictions for
+new points: their error against the target and their spread across the OOB members give the
+pairs a :class:`~mi.models.calibration.StdCalibrator` is fitted on. The fitted map is then applied
+to the spread of *all* members at prediction time.
+
+The OOB mean of ``m`` members varies a little more than the mean of all ``M`` members (by
+``var_member * (1/m - 1/M)``), so the map errs on the wide side; the spread of a few OOB
+members is a noisy estimate of the spread of all members, which the ``a * std + b`` map
+absorbs in its offset ``b``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from mi.models.calibration import (
+    CalibrationReport,
+    StdCalibrator,
+    calibration_report,
+    get_calibrator,
+)
+
+__all__ = [
+    "CALIBRATIONS",
+    "MIN_OOB_ROWS",
+    "fit_oob_calibration",
+    "stretch_members",
+]
+
+#: Values of the ``calibration`` parameter of the self-calibrating regressors.
+CALIBRATIONS = ("linear", "scale", "isotonic", "none")
+
+#: Fewest rows with at least two out-of-bag members needed to fit a calibration map.
+MIN_OOB_ROWS = 10
+
+_TINY = 1e-12
+
+
+def oob_summary(members: np.ndarray, inbag: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Mean, spread (ddof=1) and count of the out-of-bag members of every row.
+
+    Parameters
+    ----------
+    members : ndarray of shape (n_members, n)
+        Every member's prediction for every training row.
+    inbag : ndarray of bool, shape (n_members, n)
+        True where the member was fitted on the row.
+
+    Returns
+    -------
+    mean, std, count : ndarray of shape (n,)
+        NaN mean/std where a row has fewer than 1/2 out-of-bag members.
+    """
+    out = ~inbag
+    count = out.sum(axis=0)
+    masked = np.where(out, members, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(masked, axis=0)
+        std = np.nanstd(masked, axis=0, ddof=1)
+    std[count < 2] = np.nan
+    return mean, std, count
+
+
+def fit_oob_calibration(
+    method: str,
+    y: np.ndarray,
+    members: np.ndarray,
+    inbag: np.ndarray,
+    owner: str,
+    spread_scale: float = 1.0,
+) -> tuple[StdCalibrator | None, CalibrationReport | None]:
+    """Fit a std calibrator on the out-of-bag predictions of the training rows.
+
+    Parameters
+    ----------
+    method : {"linear", "scale", "isotonic", "none"}
+        Calibrator name; ``"none"`` fits nothing.
+    y : ndarray of shape (n,)
+        Training targets.
+    members : ndarray of shape (n_members, n)
+        Member predictions for the training rows.
+    inbag : ndarray of bool, shape (n_members, n)
+        Which member saw which row.
+    owner : str
+        Estimator name for the warning.
+    spread_scale : float, default 1.0
+        Factor on the out-of-bag spread (to put it on the scale of the std being mapped).
+
+    Returns
+    -------
+    calibrator : StdCalibrator or None
+        ``None`` for ``"none"`` or when fewer than :data:`MIN_OOB_ROWS` rows have two or more
+        out-of-bag members (a ``UserWarning`` says so; the raw spread is then returned).
+    report : CalibrationReport or None
+        Calibration of the raw out-of-bag spread (before the map).
+    """
+    if method == "none":
+        return None, None
+    mean, std, count = oob_summary(members, inbag)
+    std = std * spread_scale
+    ok = (count >= 2) & np.isfinite(mean) & np.isfinite(std)
+    if ok.sum() < MIN_OOB_ROWS:
+        warnings.warn(
+            f"{owner}: only {int(ok.sum())} training rows have two or more out-of-bag members "
+            f"(need {MIN_OOB_ROWS}), so the std is the raw member spread, not calibrated. Use "
+            "more members, or leave more rows out of each (max_samples / bootstrap).",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None, None
+    report = calibration_report(y[ok], mean[ok], std[ok])
+    return get_calibrator(method).fit(y[ok], mean[ok], std[ok]), report
+
+
+def stretch_members(members: np.ndarray, new_std: np.ndarray) -> np.ndarray:
+    """Spread members around their mean so their std (ddof=1) becomes ``new_std``.
+
+    Points whose members agree exactly are returned unchanged.
+    """
+    mean = members.mean(axis=0)
+    raw = members.std(axis=0, ddof=1) if members.shape[0] > 1 else np.zeros_like(mean)
+    ratio = np.divide(new_std, raw, out=np.ones_like(raw), where=raw > _TINY)
+    return mean + (members - mean) * ratio
