@@ -139,6 +139,10 @@ class StdCalibrator:
         """Recalibrated standard deviations."""
         raise NotImplementedError
 
+    def rescale(self, factor: float) -> StdCalibrator:
+        """Multiply every output std by ``factor`` (in place; returns self)."""
+        raise NotImplementedError
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters (with the calibrator's ``name``)."""
         raise NotImplementedError
@@ -180,6 +184,11 @@ class ScaleCalibrator(StdCalibrator):
         s = np.asarray(std, dtype=np.float64) * self.factor_
         return np.maximum(s, self.floor_) if self.floor_ > 0 else s
 
+    def rescale(self, factor: float) -> ScaleCalibrator:  # noqa: D102
+        self.factor_ *= factor
+        self.floor_ *= factor
+        return self
+
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
         return {"name": self.name, "factor": self.factor_, "floor": self.floor_}
 
@@ -217,6 +226,11 @@ class LinearCalibrator(StdCalibrator):
     def transform(self, std: Any) -> np.ndarray:  # noqa: D102
         return self.a_ * np.asarray(std, dtype=np.float64) + self.b_
 
+    def rescale(self, factor: float) -> LinearCalibrator:  # noqa: D102
+        self.a_ *= factor
+        self.b_ *= factor
+        return self
+
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
         return {"name": self.name, "a": self.a_, "b": self.b_}
 
@@ -247,6 +261,11 @@ class IsotonicCalibrator(StdCalibrator):
     def transform(self, std: Any) -> np.ndarray:  # noqa: D102
         var = np.interp(np.asarray(std, dtype=np.float64), self.x_, self.y_)
         return np.maximum(np.sqrt(np.maximum(var, 0.0)), self.floor_)
+
+    def rescale(self, factor: float) -> IsotonicCalibrator:  # noqa: D102
+        self.y_ = self.y_ * factor**2
+        self.floor_ *= factor
+        return self
 
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
         return {

@@ -13,9 +13,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mi.exceptions import ModelError
-from mi.models._oob import CALIBRATIONS
+from mi.models._oob import CALIBRATIONS, fit_calibrator
 from mi.models._validation import check_choice, check_number
-from mi.models.calibration import calibration_report, get_calibrator
 
 __all__ = ["GPRegressor"]
 
@@ -147,8 +146,9 @@ class GPRegressor(RegressorMixin, BaseEstimator):
         y_std = float(np.atleast_1d(gp._y_train_std)[0])
         loo_mean = y - np.asarray(gp.alpha_).reshape(-1) / diag * y_std
         loo_std = np.sqrt(1.0 / diag) * y_std
-        self.oob_calibration_ = calibration_report(y, loo_mean, loo_std)
-        self.calibrator_ = get_calibrator(self.calibration).fit(y, loo_mean, loo_std)
+        self.calibrator_, self.oob_calibration_ = fit_calibrator(
+            self.calibration, y, loo_mean, loo_std
+        )
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Posterior predictive mean (and standard deviation, noise included).
