@@ -11,6 +11,7 @@ from mi.models import (
     CalibratedRegressor,
     GPRegressor,
     RandomForestUncertaintyRegressor,
+    TwoStageGapRegressor,
     TwoStageRegressor,
     XGBClassifierModel,
     XGBEnsembleRegressor,
@@ -130,3 +131,25 @@ def test_hard_two_stage_std_reflects_classifier_doubt():
         assert std[doubtful].mean() > std[sure & (mean == 0)].mean()
     report = calibration_report(y[400:], mean, std)
     assert report.coverage_95 >= 0.9
+
+
+def test_two_stage_gap_model_by_name(tmp_path):
+    from mi.active.campaign import make_model
+    from mi.runner.validate import model_class
+
+    assert model_class("two_stage_gap") is TwoStageGapRegressor
+    model = make_model("two_stage_gap", {"combine": "hard"}, random_state=3)
+    assert isinstance(model, TwoStageGapRegressor) and model.random_state == 3
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 3))
+    gap = np.where(X[:, 0] > 0, 1.0 + X[:, 1] ** 2, 0.0)  # metals: exactly 0
+    model.set_params(
+        classifier=XGBClassifierModel(**FAST), regressor=XGBEnsembleRegressor(**FAST)
+    ).fit(X[:350], gap[:350])
+    mean, std = model.predict(X[350:], return_std=True)
+    metal = model.predict_proba_positive(X[350:]) < 0.5
+    assert metal.any() and np.all(mean[metal] == 0.0) and np.all(mean >= 0.0)
+    assert np.mean(np.abs(mean - gap[350:])) < 0.5
+    loaded = load_model(save_model(model, tmp_path / "gap"))
+    assert isinstance(loaded, TwoStageGapRegressor)
+    np.testing.assert_allclose(loaded.predict(X[350:]), mean, rtol=1e-6)

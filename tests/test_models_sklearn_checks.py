@@ -8,6 +8,7 @@ from mi.models import (
     CalibratedRegressor,
     GPRegressor,
     RandomForestUncertaintyRegressor,
+    TwoStageGapRegressor,
     TwoStageRegressor,
     XGBClassifierModel,
     XGBEnsembleRegressor,
@@ -28,6 +29,9 @@ ESTIMATORS = [
     GPRegressor(n_restarts_optimizer=0, random_state=0),
     TwoStageRegressor(XGBClassifierModel(**_SMALL), XGBEnsembleRegressor(n_members=2, **_SMALL)),
     CalibratedRegressor(XGBEnsembleRegressor(n_members=2, **_SMALL), cv=3),
+    TwoStageGapRegressor(
+        XGBClassifierModel(**_SMALL), XGBEnsembleRegressor(n_members=3, **_SMALL), random_state=0
+    ),
 ]
 
 #: Checks that cannot pass by design, with the reason (scikit-learn marks them xfail).
@@ -49,6 +53,9 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+EXPECTED_FAILED["TwoStageGapRegressor"] = EXPECTED_FAILED["TwoStageRegressor"]
 
 
 def _expected_failed(estimator):

@@ -104,7 +104,9 @@ class FeaturesSpec(_Strict):
 class ModelSpec(_Strict):
     """Surrogate model from mi.models."""
 
-    name: str = Field(default="xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
+    name: str = Field(
+        default="xgb_ensemble", description="xgb_ensemble | random_forest | gp | two_stage_gap."
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     calibration: Literal["none", "linear", "isotonic", "scale"] = Field(
         default="none",

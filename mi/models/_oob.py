@@ -9,15 +9,18 @@ to the spread of *all* members at prediction time.
 The OOB mean of ``m`` members varies more than the mean of all ``M`` members (by
 ``var_member * (1/m - 1/M)``, estimated from the OOB spread and removed from the squared errors
 before fitting); the spread of a few OOB members is a noisy estimate of the spread of all
-members, which the ``a * std + b`` map absorbs in its offset ``b``. Finally the map is scaled so
+members (and smaller on average: the ``c4`` bias of a sample std, corrected), which the
+``a * std + b`` map absorbs in its offset ``b``. Finally the map is scaled so
 the 95 % interval holds on the OOB rows (split-conformal quantile, see :func:`fit_calibrator`).
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
+from scipy.special import gammaln
 
 from mi.models.calibration import (
     CalibrationReport,
@@ -44,7 +47,9 @@ _TINY = 1e-12
 _Z95 = 1.959963984540054
 
 
-def oob_summary(members: np.ndarray, inbag: np.ndarray) -> tuple[np.ndarray, ...]:
+def oob_summary(
+    members: np.ndarray, inbag: np.ndarray, center: str = "mean"
+) -> tuple[np.ndarray, ...]:
     """Mean, spread (ddof=1) and count of the out-of-bag members of every row.
 
     Parameters
@@ -53,6 +58,8 @@ def oob_summary(members: np.ndarray, inbag: np.ndarray) -> tuple[np.ndarray, ...
         Every member's prediction for every training row.
     inbag : ndarray of bool, shape (n_members, n)
         True where the member was fitted on the row.
+    center : {"mean", "median"}, default "mean"
+        How the out-of-bag members are combined into the prediction.
 
     Returns
     -------
@@ -64,7 +71,7 @@ def oob_summary(members: np.ndarray, inbag: np.ndarray) -> tuple[np.ndarray, ...
     masked = np.where(out, members, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(masked, axis=0)
+        mean = np.nanmedian(masked, axis=0) if center == "median" else np.nanmean(masked, axis=0)
         std = np.nanstd(masked, axis=0, ddof=1)
     std[count < 2] = np.nan
     return mean, std, count
@@ -77,6 +84,7 @@ def fit_oob_calibration(
     inbag: np.ndarray,
     owner: str,
     spread_scale: float = 1.0,
+    center: str = "mean",
 ) -> tuple[StdCalibrator | None, CalibrationReport | None]:
     """Fit a std calibrator on the out-of-bag predictions of the training rows.
 
@@ -94,6 +102,8 @@ def fit_oob_calibration(
         Estimator name for the warning.
     spread_scale : float, default 1.0
         Factor on the out-of-bag spread (to put it on the scale of the std being mapped).
+    center : {"mean", "median"}, default "mean"
+        The model's point prediction from its members.
 
     Returns
     -------
@@ -105,7 +115,7 @@ def fit_oob_calibration(
     """
     if method == "none":
         return None, None
-    mean, std, count = oob_summary(members, inbag)
+    mean, std, count = oob_summary(members, inbag, center)
     ok = (count >= 2) & np.isfinite(mean) & np.isfinite(std)
     if ok.sum() < MIN_OOB_ROWS:
         warnings.warn(
@@ -116,9 +126,19 @@ def fit_oob_calibration(
             stacklevel=3,
         )
         return None, None
+    n_members = members.shape[0]
     # the mean of m out-of-bag members varies more than the mean of all M members
-    extra_var = std[ok] ** 2 * (1.0 / count[ok] - 1.0 / members.shape[0])
-    return fit_calibrator(method, y[ok], mean[ok], std[ok] * spread_scale, extra_var)
+    extra_var = std[ok] ** 2 * (1.0 / count[ok] - 1.0 / n_members)
+    # the sample std of m values is smaller on average than that of M values (c4 bias):
+    # put the out-of-bag spread on the scale of the spread of all members
+    spread = std[ok] * _c4(n_members) / _c4(count[ok])
+    return fit_calibrator(method, y[ok], mean[ok], spread * spread_scale, extra_var)
+
+
+def _c4(n: Any) -> Any:
+    """Mean of the sample std (ddof=1) of ``n`` Gaussian values, in units of sigma."""
+    n = np.asarray(n, dtype=np.float64)
+    return np.sqrt(2.0 / (n - 1.0)) * np.exp(gammaln(n / 2.0) - gammaln((n - 1.0) / 2.0))
 
 
 def fit_calibrator(

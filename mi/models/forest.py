@@ -68,6 +68,10 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         Which spread ``predict(..., return_std=True)`` returns.
     calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
         Calibrator fitted on the out-of-bag predictions at ``fit``; ``"none"``: raw spread.
+    point : {"mean", "median"}, default "mean"
+        Point prediction from the trees: their mean (least squares), or their median, which
+        aims at the absolute error on skewed or zero-inflated targets (e.g. SuperCon Tc with
+        its many Tc = 0 rows); the std is calibrated around the chosen point.
     random_state : int or None
         Seed of the bootstrap draws and trees.
     n_jobs : int or None
@@ -103,6 +107,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         bootstrap: bool = True,
         uncertainty: str = "trees",
         calibration: str = "linear",
+        point: str = "mean",
         random_state: int | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -114,6 +119,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         self.bootstrap = bootstrap
         self.uncertainty = uncertainty
         self.calibration = calibration
+        self.point = point
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -150,6 +156,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         check_choice(self, "splitter", self.splitter, ("best", "random"))
         check_choice(self, "bootstrap", self.bootstrap, (True, False))
         check_choice(self, "calibration", self.calibration, CALIBRATIONS)
+        check_choice(self, "point", self.point, ("mean", "median"))
         if self.uncertainty == "jackknife" and not self.bootstrap:
             raise ValueError(
                 "RandomForestUncertaintyRegressor: uncertainty='jackknife' needs bootstrap=True "
@@ -199,7 +206,13 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             ok = spread > 0
             scale = float(np.median(jack[ok] / spread[ok])) if ok.any() else 1.0
         self.calibrator_, self.oob_calibration_ = fit_oob_calibration(
-            self.calibration, y, trees, self.inbag_ > 0, type(self).__name__, spread_scale=scale
+            self.calibration,
+            y,
+            trees,
+            self.inbag_ > 0,
+            type(self).__name__,
+            spread_scale=scale,
+            center=self.point,
         )
 
     def _raw_members(self, X: Any) -> np.ndarray:
@@ -239,7 +252,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         return np.maximum(var, floor)
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
-        """Mean of the trees, and optionally the uncertainty chosen by ``uncertainty``.
+        """Mean (or median) of the trees, and optionally the uncertainty (``uncertainty``).
 
         Parameters
         ----------
@@ -254,7 +267,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         std : ndarray of shape (n,), only when ``return_std``
         """
         trees = self._raw_members(X)
-        mean = trees.mean(axis=0)
+        mean = np.median(trees, axis=0) if self.point == "median" else trees.mean(axis=0)
         if not return_std:
             return mean
         return mean, self._std(trees)

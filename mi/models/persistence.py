@@ -32,7 +32,7 @@ from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibr
 from mi.models.card import ModelCard, make_card, package_versions
 from mi.models.forest import RandomForestUncertaintyRegressor
 from mi.models.gp import GPRegressor
-from mi.models.two_stage import TwoStageRegressor
+from mi.models.two_stage import TwoStageGapRegressor, TwoStageRegressor
 from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor, xgb
 
 __all__ = ["save_model", "load_model", "load_card", "FORMAT_VERSION"]
@@ -46,6 +46,7 @@ _CLASSES: dict[str, type] = {
         RandomForestUncertaintyRegressor,
         GPRegressor,
         TwoStageRegressor,
+        TwoStageGapRegressor,
         CalibratedRegressor,
     )
 }

@@ -66,7 +66,7 @@ __all__ = [
 #: Version of the workflow-file schema this ``mi`` reads.
 SPEC_VERSION = 1
 
-MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier")
+MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier", "two_stage_gap")
 
 
 class _Strict(BaseModel):
@@ -109,7 +109,9 @@ class TargetSpec(_Strict):
         ),
     )
     preset: str = Field("magpie", description="Featurizer preset name.")
-    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier"] = "xgb_ensemble"
+    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier", "two_stage_gap"] = (
+        "xgb_ensemble"
+    )
     model_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments for the model's constructor."
     )

@@ -72,6 +72,7 @@ def model_class(kind: str) -> type:
         "random_forest": "RandomForestUncertaintyRegressor",
         "gp": "GPRegressor",
         "xgb_classifier": "XGBClassifierModel",
+        "two_stage_gap": "TwoStageGapRegressor",
     }
     cls = getattr(models, names[kind], None)
     if cls is None:
