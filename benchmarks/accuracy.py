@@ -623,7 +623,7 @@ class PublicTask:
     metric: str  # "mae" or "roc_auc"
     classification: bool
     load: Callable[[bool], PublicData]
-    candidates: Callable[[bool, int], dict[str, Callable[[], Any]]]
+    candidates: Callable[[bool, int], Any]
     leaderboard: str
     goal: tuple[str, float]
 
@@ -667,30 +667,34 @@ def _load_matbench(name: str, target: str, quick: bool) -> PublicData:
     return PublicData(X, y, splits, [np.array([])] * len(splits), note, ds.meta.sha256)
 
 
-def gap_candidates(quick: bool, n_jobs: int) -> dict[str, Callable[[], Any]]:
-    return {
-        "two_stage_hard": lambda: TwoStageRegressor(
-            classifier(quick, n_jobs), regressor(quick, n_jobs), combine="hard"
-        ),
-        "two_stage_soft": lambda: TwoStageRegressor(
-            classifier(quick, n_jobs), regressor(quick, n_jobs), combine="expected"
-        ),
-    }
+#: Candidates of a public task: (name of the fit, factory, {variant name: parameters set before
+#: predicting}). Variants of one fit differ only in how it predicts, so each inner fold fits once.
+Candidates = list[tuple[str, Callable[[], Any], dict[str, dict[str, Any]]]]
 
 
-def supercon_candidates(quick: bool, n_jobs: int) -> dict[str, Callable[[], Any]]:
+def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
+    def two_stage() -> Any:
+        return TwoStageRegressor(classifier(quick, n_jobs), regressor(quick, n_jobs))
+
+    gates = {"two_stage_hard": {"combine": "hard"}, "two_stage_soft": {"combine": "expected"}}
+    return [("two_stage", two_stage, gates)]
+
+
+def supercon_candidates(quick: bool, n_jobs: int) -> Candidates:
     # the median of the trees aims at the MAE on this zero-inflated, skewed target
-    return {
-        "extra_trees_median": lambda: extra_trees(quick, n_jobs, point="median"),
-        "extra_trees_mean": lambda: extra_trees(quick, n_jobs),
-    }
+    points = {"extra_trees_median": {"point": "median"}, "extra_trees_mean": {"point": "mean"}}
+    return [("extra_trees", lambda: extra_trees(quick, n_jobs), points)]
 
 
-def metal_candidates(quick: bool, n_jobs: int) -> dict[str, Callable[[], Any]]:
-    return {
-        "xgb_classifier": lambda: classifier(quick, n_jobs),
-        "xgb_classifier_deep": lambda: classifier(quick, n_jobs, max_depth=8, n_estimators=500),
-    }
+def metal_candidates(quick: bool, n_jobs: int) -> Candidates:
+    return [
+        ("xgb_classifier", lambda: classifier(quick, n_jobs), {"xgb_classifier": {}}),
+        (
+            "xgb_classifier_deep",
+            lambda: classifier(quick, n_jobs, max_depth=8, n_estimators=500),
+            {"xgb_classifier_deep": {}},
+        ),
+    ]
 
 
 PUBLIC_TASKS: list[PublicTask] = [
@@ -733,41 +737,51 @@ def _score(task: PublicTask, model: Any, X: pd.DataFrame, y: np.ndarray) -> floa
 
 
 def choose(
-    task: PublicTask, candidates: dict[str, Callable[[], Any]], X: pd.DataFrame, y: np.ndarray
+    task: PublicTask, candidates: Candidates, X: pd.DataFrame, y: np.ndarray
 ) -> tuple[str, dict[str, float]]:
-    """Pick a candidate by a 3-fold cross-validation on the training rows only (seed 1)."""
-    if len(candidates) == 1:
-        return next(iter(candidates)), {}
+    """Pick a variant by a 3-fold cross-validation on the training rows only (seed 1)."""
+    names = [v for _, _, variants in candidates for v in variants]
+    if len(names) == 1:
+        return names[0], {}
     splitter = (
         StratifiedKFold(3, shuffle=True, random_state=1)
         if task.classification
         else KFold(3, shuffle=True, random_state=1)
     )
-    folds = list(splitter.split(np.zeros((len(y), 1)), y))
-    scores = {}
-    for name, make in candidates.items():
-        scores[name] = float(
-            np.mean(
-                [_score(task, make().fit(X.iloc[tr], y[tr]), X.iloc[te], y[te]) for tr, te in folds]
-            )
-        )
+    scores: dict[str, list[float]] = {v: [] for v in names}
+    for tr, te in splitter.split(np.zeros((len(y), 1)), y):
+        for _, make, variants in candidates:
+            first = next(iter(variants.values()))
+            model = make().set_params(**first).fit(X.iloc[tr], y[tr])
+            for name, params in variants.items():
+                scores[name].append(_score(task, model.set_params(**params), X.iloc[te], y[te]))
+    mean = {k: float(np.mean(v)) for k, v in scores.items()}
     better = max if task.metric == "roc_auc" else min
-    return better(scores, key=scores.__getitem__), scores
+    return better(mean, key=mean.__getitem__), mean
+
+
+def _make_variant(candidates: Candidates, name: str) -> Any:
+    for _, make, variants in candidates:
+        if name in variants:
+            return make().set_params(**variants[name])
+    raise KeyError(name)
 
 
 def run_public(task: PublicTask, quick: bool, n_jobs: int, select: bool) -> dict[str, Any]:
     start = time.perf_counter()
     data = task.load(quick)
-    candidates = task.candidates(quick, n_jobs)
+    candidates: Candidates = task.candidates(quick, n_jobs)
     if not select:
-        candidates = dict([next(iter(candidates.items()))])
+        fit_name, make, variants = candidates[0]
+        first = next(iter(variants))
+        candidates = [(fit_name, make, {first: variants[first]})]
     folds: list[dict[str, Any]] = []
     y_all, mean_all, std_all = [], [], []
     for (train, test), unscored in zip(data.splits, data.test_unscored, strict=True):
         X_tr, y_tr, X_te, y_te = data.X.iloc[train], data.y[train], data.X.iloc[test], data.y[test]
         chosen, inner = choose(task, candidates, X_tr, y_tr)
         t0 = time.perf_counter()
-        model = candidates[chosen]().fit(X_tr, y_tr)
+        model = _make_variant(candidates, chosen).fit(X_tr, y_tr)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         plain = plain_xgb(task.classification, n_jobs).fit(X_tr, y_tr)
@@ -822,9 +836,9 @@ def run_public(task: PublicTask, quick: bool, n_jobs: int, select: bool) -> dict
         "fit_seconds": float(sum(f["fit_seconds"] for f in folds)),
         "plain_fit_seconds": float(sum(f["plain_fit_seconds"] for f in folds)),
         "leaderboard": task.leaderboard,
-        "candidates": list(candidates),
+        "candidates": [v for _, _, variants in candidates for v in variants],
         "selection": "3-fold CV inside each training set (seed 1), then refit on it"
-        if len(candidates) > 1
+        if sum(len(v) for _, _, v in candidates) > 1
         else "first candidate (no selection)",
         "quick": quick,
     }
