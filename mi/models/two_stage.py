@@ -240,6 +240,9 @@ class TwoStageGapRegressor(TwoStageRegressor):
         Gaps above this are non-metals.
     combine : {"hard", "expected"}, default "hard"
         ``"expected"``: the probability-weighted mean (a soft gate).
+    calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
+        Out-of-bag std calibration of the default regressor (a given regressor keeps its own);
+        ``"none"`` when the std is calibrated outside (e.g. on a workflow's cross-validation).
     random_state : int or None
         Seed of the default classifier and regressor (given ones keep their own).
 
@@ -261,11 +264,13 @@ class TwoStageGapRegressor(TwoStageRegressor):
         regressor: Any = None,
         threshold: float = 0.0,
         combine: str = "hard",
+        calibration: str = "linear",
         random_state: int | None = None,
     ) -> None:
         super().__init__(
             classifier=classifier, regressor=regressor, threshold=threshold, combine=combine
         )
+        self.calibration = calibration
         self.random_state = random_state
 
     def _default_classifier(self) -> XGBClassifierModel:
@@ -278,4 +283,4 @@ class TwoStageGapRegressor(TwoStageRegressor):
         )
 
     def _default_regressor(self) -> XGBEnsembleRegressor:
-        return XGBEnsembleRegressor(random_state=self.random_state)
+        return XGBEnsembleRegressor(calibration=self.calibration, random_state=self.random_state)
