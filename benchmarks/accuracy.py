@@ -676,8 +676,15 @@ def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
     def two_stage() -> Any:
         return TwoStageRegressor(classifier(quick, n_jobs), regressor(quick, n_jobs))
 
+    def two_stage_l1() -> Any:  # the default surrogate with an absolute-error loss (MAE)
+        gaps = XGBEnsembleRegressor(objective="reg:absoluteerror", random_state=SEED, n_jobs=n_jobs)
+        return TwoStageRegressor(classifier(quick, n_jobs), gaps, combine="hard")
+
     gates = {"two_stage_hard": {"combine": "hard"}, "two_stage_soft": {"combine": "expected"}}
-    return [("two_stage", two_stage, gates)]
+    return [
+        ("two_stage", two_stage, gates),
+        ("two_stage_l1", two_stage_l1, {"two_stage_l1_hard": {}}),
+    ]
 
 
 def supercon_candidates(quick: bool, n_jobs: int) -> Candidates:
