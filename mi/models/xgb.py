@@ -169,10 +169,10 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3)); y = X[:, 0] + 0.1 * rng.normal(size=200)
-    >>> model = XGBEnsembleRegressor(n_members=4, n_estimators=50, n_jobs=1, random_state=0)
+    >>> model = XGBEnsembleRegressor(n_estimators=50, n_jobs=1, random_state=0)
     >>> mean, std = model.fit(X, y).predict(X[:5], return_std=True)
     >>> model.predict_members(X[:5]).shape
-    (4, 5)
+    (8, 5)
     >>> sorted(model.calibrator_.to_dict())
     ['a', 'b', 'name']
     """
