@@ -498,8 +498,10 @@ def _train_target(
                     "metrics": cv.get("metrics", {}),
                     "workflow": spec.name,
                     "workflow_model": target.model,
-                    "std_calibration": (
-                        model.calibrator_.to_dict() if hasattr(model, "calibrator_") else None
+                    "std_calibration": (  # the CV's map, or the model's own out-of-bag one
+                        None
+                        if getattr(model, "calibrator_", None) is None
+                        else model.calibrator_.to_dict()
                     ),
                 },
             )
