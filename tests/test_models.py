@@ -141,12 +141,19 @@ def test_xgb_ensemble_learns_and_is_reproducible(data):
     assert np.all(a.predict(X[200:], return_std=True)[1] > 0)
     # members differ (bootstrap + seeds), ensemble std is their spread
     assert np.ptp(members, axis=0).max() > 0
-    sub = XGBEnsembleRegressor(bootstrap=False, max_samples=0.5)
-    counts = sub._draw_counts(100, seed=3)
-    assert set(np.unique(counts)) == {0.0, 1.0} and counts.sum() == 50
-    boot = XGBEnsembleRegressor(max_samples=0.5)._draw_counts(100, seed=3)
-    assert boot.sum() == 50 and boot.max() >= 1
-    np.testing.assert_array_equal(XGBEnsembleRegressor(bootstrap=False)._draw_counts(7, 0), 1.0)
+    rs = np.random.RandomState(3)
+    seeds = rs.randint(0, 2**31 - 1, size=8)
+    # balanced subagging: 8 members on 75 % of the rows, every row left out by exactly 2
+    counts = XGBEnsembleRegressor(n_members=8)._draw_counts(100, rs, seeds)
+    assert set(np.unique(counts)) == {0.0, 1.0} and counts.shape == (8, 100)
+    np.testing.assert_array_equal((counts == 0).sum(axis=0), 2)
+    assert abs(counts.sum(axis=1).mean() - 75) < 1e-9
+    one = XGBEnsembleRegressor(n_members=1, max_samples=0.5)._draw_counts(100, rs, seeds[:1])
+    assert one.sum() == 50 and set(np.unique(one)) == {0.0, 1.0}
+    boot = XGBEnsembleRegressor(bootstrap=True, max_samples=0.5)._draw_counts(100, rs, seeds[:2])
+    assert np.all(boot.sum(axis=1) == 50) and boot.max() >= 1
+    every = XGBEnsembleRegressor(max_samples=None)._draw_counts(7, rs, seeds[:3])
+    np.testing.assert_array_equal(every, 1.0)
     with pytest.raises(ValueError, match="'max_samples' parameter"):
         XGBEnsembleRegressor(max_samples=1.5).fit(X, y)
     with pytest.raises(ValueError, match="'n_members' parameter of XGBEnsembleRegressor"):
@@ -203,7 +210,7 @@ def test_jackknife_needs_bootstrap(data):
 def test_jackknife_matches_direct_formula(data):
     X, y = data
     rf = RandomForestUncertaintyRegressor(
-        n_estimators=25, uncertainty="jackknife", random_state=1, n_jobs=1
+        n_estimators=25, uncertainty="jackknife", calibration="none", random_state=1, n_jobs=1
     ).fit(X[:60], y[:60])
     trees = rf.predict_members(X[60:65])
     n_b, n = rf.inbag_.shape

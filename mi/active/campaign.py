@@ -74,6 +74,7 @@ MODELS = {
     "xgb_ensemble": "XGBEnsembleRegressor",
     "random_forest": "RandomForestUncertaintyRegressor",
     "gp": "GPRegressor",
+    "two_stage_gap": "TwoStageGapRegressor",
 }
 
 _MAX_LISTED = 10

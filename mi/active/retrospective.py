@@ -52,6 +52,8 @@ def default_model_factory(seed: int) -> Any:
         subsample=0.8,
         colsample_bytree=0.5,
         max_bin=64,
+        bootstrap=True,  # the members' sampling before the default changed (std: calibrated
+        max_samples=None,  # on the out-of-bag rows, as every campaign's surrogate)
         n_jobs=1,
         random_state=seed,
     )

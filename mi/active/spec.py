@@ -151,15 +151,18 @@ class FeaturesSpec(_Strict):
 class ModelSpec(_Strict):
     """Surrogate model from mi.models."""
 
-    name: str = Field(default="xgb_ensemble", description="xgb_ensemble | random_forest | gp.")
+    name: str = Field(
+        default="xgb_ensemble", description="xgb_ensemble | random_forest | gp | two_stage_gap."
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     calibration: Literal["none", "linear", "isotonic", "scale"] = Field(
         default="none",
         description=(
             "Recalibrate the surrogate's std by an internal k-fold CV on the observations "
-            "(mi.models.CalibratedRegressor) once there are at least calibration_folds * 2 of "
-            "them; 'none' scores with the raw ensemble spread (what benchmarks/discovery.py "
-            "measured)."
+            "(mi.models.CalibratedRegressor, replacing the model's own calibration) once there "
+            "are at least calibration_folds * 2 of them; 'none' scores with the model's own "
+            "std, which the mi.models regressors calibrate out-of-bag at fit by default (pass "
+            "params.calibration = 'none' for the raw ensemble spread)."
         ),
     )
     calibration_folds: int = Field(default=5, ge=2, le=20)

@@ -1,4 +1,4 @@
-"""``mi benchmark discovery``: retrospective active-learning benchmark on the built-in cases."""
+"""``mi benchmark discovery`` (retrospective active learning) and ``mi benchmark accuracy``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,45 @@ def discovery(
     from mi.active.cases import run_report
 
     run_report(case or None, quick=quick, n_seeds=seeds, n_jobs=n_jobs, echo=typer.echo)
+
+
+@benchmark_app.command("accuracy")
+def accuracy(
+    task: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task",
+            help="Task (repeatable), e.g. jarvis_supercon_chem, matbench_expt_gap, "
+            "matbench_expt_is_metal, supercon_pos (default: all).",
+        ),
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="Smoke test: small models, subsampled.")] = False,
+    loco: Annotated[bool, typer.Option(help="Also leave-one-cluster-out (own tasks).")] = True,
+) -> None:
+    """Accuracy and interval coverage on the public splits and our own tasks.
+
+    Runs benchmarks/accuracy.py of a source checkout (not shipped in the wheel).
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mi.exceptions import ConfigError
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+    if not script.is_file():
+        raise ConfigError(
+            f"mi benchmark accuracy needs a source checkout: {script} not found. Clone the "
+            "repository and run it there (or run benchmarks/accuracy.py directly)."
+        )
+    args = [sys.executable, str(script)]
+    if task:
+        args += ["--tasks", ",".join(task)]
+    if quick:
+        args.append("--quick")
+    if not loco:
+        args.append("--no-loco")
+    raise typer.Exit(subprocess.run(args, check=False).returncode)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
 from mi.models._threads import xgb_threads
 from mi.models._validation import check_choice, check_number
 
@@ -32,6 +33,16 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
     ``V(x) = sum_i Cov_b(N_bi, t_b(x))^2 - n / B^2 * sum_b (t_b(x) - mean_b t_b(x))^2``
 
     with ``N_bi`` the number of times row ``i`` is in tree ``b``'s bootstrap sample.
+
+    **What the returned std means.** With the default ``calibration="linear"`` the spread is
+    mapped by ``std' = a * std + b``, fitted at ``fit`` on the out-of-bag predictions of the
+    training rows (each row predicted by the trees whose bootstrap sample left it out), so
+    ``mean -/+ 1.96 std'`` covers about 95 % of new points drawn like the training rows (a 68 %
+    interval for ``-/+ std'``). The out-of-bag spread is the trees' spread for
+    ``uncertainty="trees"``; for ``"jackknife"`` the map is fitted on the trees' spread scaled to
+    the forest's mean jackknife-to-spread ratio. Without bootstrap (extra trees on all rows)
+    there is no out-of-bag row and the std stays raw (a warning says so). ``calibration="none"``
+    returns the raw spread.
 
     ``splitter="random", bootstrap=False`` gives extremely randomized trees (Geurts, Ernst &
     Wehenkel, Mach. Learn. 63, 2006): random split thresholds, every tree on all rows. On
@@ -55,6 +66,12 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         ``uncertainty="trees"``).
     uncertainty : {"trees", "jackknife"}, default "trees"
         Which spread ``predict(..., return_std=True)`` returns.
+    calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
+        Calibrator fitted on the out-of-bag predictions at ``fit``; ``"none"``: raw spread.
+    point : {"mean", "median"}, default "mean"
+        Point prediction from the trees: their mean (least squares), or their median, which
+        aims at the absolute error on skewed or zero-inflated targets (e.g. SuperCon Tc with
+        its many Tc = 0 rows); the std is calibrated around the chosen point.
     random_state : int or None
         Seed of the bootstrap draws and trees.
     n_jobs : int or None
@@ -66,6 +83,10 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         Fitted trees.
     inbag_ : ndarray of shape (n_estimators, n_samples)
         Bootstrap counts (needed by the jackknife; all ones when ``bootstrap=False``).
+    calibrator_ : StdCalibrator or None
+        Map from the raw spread to the returned std (None: raw).
+    oob_calibration_ : CalibrationReport or None
+        Calibration of the raw out-of-bag spread on the training rows.
 
     Examples
     --------
@@ -85,6 +106,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         splitter: str = "best",
         bootstrap: bool = True,
         uncertainty: str = "trees",
+        calibration: str = "linear",
+        point: str = "mean",
         random_state: int | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -95,6 +118,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         self.splitter = splitter
         self.bootstrap = bootstrap
         self.uncertainty = uncertainty
+        self.calibration = calibration
+        self.point = point
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -130,6 +155,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         check_choice(self, "uncertainty", self.uncertainty, ("trees", "jackknife"))
         check_choice(self, "splitter", self.splitter, ("best", "random"))
         check_choice(self, "bootstrap", self.bootstrap, (True, False))
+        check_choice(self, "calibration", self.calibration, CALIBRATIONS)
+        check_choice(self, "point", self.point, ("mean", "median"))
         if self.uncertainty == "jackknife" and not self.bootstrap:
             raise ValueError(
                 "RandomForestUncertaintyRegressor: uncertainty='jackknife' needs bootstrap=True "
@@ -162,16 +189,52 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             for b in range(self.n_estimators)
         )
         self.inbag_ = inbag
+        self._fit_calibration(X, y)
         return self
 
-    def predict_members(self, X: Any) -> np.ndarray:
-        """Predictions of every tree, shape (n_estimators, n)."""
+    def _fit_calibration(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Fit the std map on the out-of-bag predictions of the training rows."""
+        self.calibrator_, self.oob_calibration_ = None, None
+        if self.calibration == "none":
+            return
+        trees = self._trees(X)
+        scale = 1.0
+        if self.uncertainty == "jackknife":  # put the tree spread on the jackknife's scale
+            some = trees[:, np.random.RandomState(0).permutation(trees.shape[1])[:500]]
+            spread = some.std(axis=0, ddof=1)
+            jack = np.sqrt(self._jackknife_var(some))
+            ok = spread > 0
+            scale = float(np.median(jack[ok] / spread[ok])) if ok.any() else 1.0
+        self.calibrator_, self.oob_calibration_ = fit_oob_calibration(
+            self.calibration,
+            y,
+            trees,
+            self.inbag_ > 0,
+            type(self).__name__,
+            spread_scale=scale,
+            center=self.point,
+        )
+
+    def _raw_members(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimators_")
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+        return self._trees(validate_data(self, X, reset=False, dtype=np.float32))
+
+    def _trees(self, X: np.ndarray) -> np.ndarray:
         preds = Parallel(n_jobs=xgb_threads(self.n_jobs), prefer="threads")(
             delayed(est.tree_.predict)(X) for est in self.estimators_
         )
         return np.vstack([np.asarray(p).reshape(X.shape[0], -1)[:, 0] for p in preds])
+
+    def predict_members(self, X: Any) -> np.ndarray:
+        """Predictions of every tree, shape (n_estimators, n).
+
+        With a calibrated std (and ``uncertainty="trees"``) the trees are spread around their
+        mean so that their standard deviation is the calibrated std.
+        """
+        trees = self._raw_members(X)
+        if getattr(self, "calibrator_", None) is None or self.uncertainty != "trees":
+            return trees
+        return stretch_members(trees, self._std(trees))
 
     def _jackknife_var(self, trees: np.ndarray) -> np.ndarray:
         n_trees, n = self.inbag_.shape
@@ -189,7 +252,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         return np.maximum(var, floor)
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
-        """Mean of the trees, and optionally the uncertainty chosen by ``uncertainty``.
+        """Mean (or median) of the trees, and optionally the uncertainty (``uncertainty``).
 
         Parameters
         ----------
@@ -203,10 +266,16 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         mean : ndarray of shape (n,)
         std : ndarray of shape (n,), only when ``return_std``
         """
-        trees = self.predict_members(X)
-        mean = trees.mean(axis=0)
+        trees = self._raw_members(X)
+        mean = np.median(trees, axis=0) if self.point == "median" else trees.mean(axis=0)
         if not return_std:
             return mean
+        return mean, self._std(trees)
+
+    def _std(self, trees: np.ndarray) -> np.ndarray:
         if self.uncertainty == "jackknife":
-            return mean, np.sqrt(self._jackknife_var(trees))
-        return mean, trees.std(axis=0, ddof=1)
+            raw = np.sqrt(self._jackknife_var(trees))
+        else:
+            raw = trees.std(axis=0, ddof=1)
+        calibrator = getattr(self, "calibrator_", None)
+        return raw if calibrator is None else calibrator.transform(raw)

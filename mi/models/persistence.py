@@ -38,12 +38,13 @@ from mi.models._load_checks import (
 )
 from mi.models._threads import xgb_threads
 from mi.models._ubjson import check_booster
-from mi.models.calibration import CalibratedRegressor, CalibrationReport, calibrator_from_dict
+from mi.models.calibrated import CalibratedRegressor
+from mi.models.calibration import CalibrationReport, calibrator_from_dict
 from mi.models.card import ModelCard, make_card, package_versions
 from mi.models.forest import RandomForestUncertaintyRegressor
 from mi.models.gp import GPRegressor
 from mi.models.physics import PhysicsResidualRegressor
-from mi.models.two_stage import TwoStageRegressor
+from mi.models.two_stage import TwoStageGapRegressor, TwoStageRegressor
 from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor, xgb
 
 __all__ = ["save_model", "load_model", "load_card", "FORMAT_VERSION"]
@@ -57,10 +58,14 @@ _CLASSES: dict[str, type] = {
         RandomForestUncertaintyRegressor,
         GPRegressor,
         TwoStageRegressor,
+        TwoStageGapRegressor,
         CalibratedRegressor,
         PhysicsResidualRegressor,
     )
 }
+
+#: Regressors whose std map is fitted at ``fit`` (out-of-bag / leave-one-out).
+_SELF_CALIBRATED = (XGBEnsembleRegressor, RandomForestUncertaintyRegressor, GPRegressor)
 
 
 class _Writer:
@@ -200,7 +205,18 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
             fitted["domain_radius_"] = float(model.domain_radius_)
             for key in ("scaler_mean_", "scaler_scale_", "train_"):
                 fitted[key] = w.array(getattr(model, key))
+    if isinstance(model, _SELF_CALIBRATED):
+        cal, report = getattr(model, "calibrator_", None), getattr(model, "oob_calibration_", None)
+        fitted["calibrator_"] = None if cal is None else cal.to_dict()
+        fitted["oob_calibration_"] = None if report is None else report.to_dict()
     return node
+
+
+def _load_self_calibration(model: Any, fitted: dict[str, Any]) -> None:
+    """Restore the out-of-bag std map (absent in files written before it existed: raw std)."""
+    cal, report = fitted.get("calibrator_"), fitted.get("oob_calibration_")
+    model.calibrator_ = None if cal is None else calibrator_from_dict(cal)
+    model.oob_calibration_ = None if report is None else CalibrationReport(**report)
 
 
 def _load(node: dict[str, Any], r: _Reader) -> Any:
@@ -262,6 +278,8 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
             model.domain_radius_ = float(fitted["domain_radius_"])
             for key in ("scaler_mean_", "scaler_scale_", "train_"):
                 setattr(model, key, r.array(fitted[key]))
+    if isinstance(model, _SELF_CALIBRATED):
+        _load_self_calibration(model, fitted)
     return model
 
 

@@ -74,7 +74,14 @@ SPEC_VERSION = 1
 #: Default limit on a screen's candidate grid points (``[execution] max_grid_points``).
 DEFAULT_MAX_GRID_POINTS = 100_000_000
 
-MODEL_KINDS = ("xgb_ensemble", "random_forest", "gp", "xgb_classifier")
+MODEL_KINDS = (
+    "xgb_ensemble",
+    "random_forest",
+    "gp",
+    "xgb_classifier",
+    "physics_residual",
+    "two_stage_gap",
+)
 
 
 class _Strict(StrictSpec):
@@ -126,9 +133,9 @@ class TargetSpec(_Strict):
         ),
     )
     preset: str = Field("magpie", description="Featurizer preset name.")
-    model: Literal["xgb_ensemble", "random_forest", "gp", "xgb_classifier", "physics_residual"] = (
-        "xgb_ensemble"
-    )
+    model: Literal[
+        "xgb_ensemble", "random_forest", "gp", "xgb_classifier", "physics_residual", "two_stage_gap"
+    ] = "xgb_ensemble"
     model_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments for the model's constructor."
     )

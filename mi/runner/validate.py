@@ -74,6 +74,7 @@ def model_class(kind: str) -> type:
         "gp": "GPRegressor",
         "xgb_classifier": "XGBClassifierModel",
         "physics_residual": "PhysicsResidualRegressor",
+        "two_stage_gap": "TwoStageGapRegressor",
     }
     cls = getattr(models, names[kind], None)
     if cls is None:

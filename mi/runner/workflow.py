@@ -267,6 +267,10 @@ def _make_model(target: TargetSpec, seed: int) -> Any:
     accepted = inspect.signature(cls).parameters
     if "random_state" in accepted and "random_state" not in params:
         params["random_state"] = seed
+    if _calibrates(target) and "calibration" in accepted and "calibration" not in params:
+        # the std is calibrated once, on this workflow's grouped cross-validation (not also
+        # out-of-bag inside the model)
+        params["calibration"] = "none"
     return cls(**params)
 
 
@@ -532,8 +536,10 @@ def _train_target(
                     "metrics": cv.get("metrics", {}),
                     "workflow": spec.name,
                     "workflow_model": target.model,
-                    "std_calibration": (
-                        model.calibrator_.to_dict() if hasattr(model, "calibrator_") else None
+                    "std_calibration": (  # the CV's map, or the model's own out-of-bag one
+                        None
+                        if getattr(model, "calibrator_", None) is None
+                        else model.calibrator_.to_dict()
                     ),
                 },
             )
