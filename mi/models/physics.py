@@ -57,6 +57,9 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         the weight falls linearly from 1 at that distance to 0 at twice it.
     n_members, n_estimators, max_depth, learning_rate, n_jobs, random_state
         Settings of the default :class:`XGBEnsembleRegressor`.
+    calibration : str, default "linear"
+        The default correction's own std calibration at ``fit`` (out-of-bag); ``"none"`` for
+        the raw spread (a workflow sets it and calibrates once on its cross-validation).
 
     Attributes
     ----------
@@ -91,6 +94,7 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         learning_rate: float = 0.05,
         n_jobs: int | None = None,
         random_state: int | None = 0,
+        calibration: str = "linear",
     ) -> None:
         self.baseline = baseline
         self.estimator = estimator
@@ -105,6 +109,7 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.calibration = calibration
 
     def __sklearn_tags__(self):  # noqa: D401
         """Tags: NaN allowed (xgboost handles it)."""
@@ -135,6 +140,7 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
             learning_rate=self.learning_rate,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
+            calibration=self.calibration,
         )
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PhysicsResidualRegressor:
