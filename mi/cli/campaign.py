@@ -178,7 +178,10 @@ def status(
         names = [o["name"] for o in st["objectives"]]
         typer.echo(f"Pareto front of the feasible results ({', '.join(names)}; {len(front)}):")
         for p in front:
-            typer.echo(f"  {p['composition']:<32} " + "  ".join(f"{k} = {p[k]:.4g}" for k in names))
+            typer.echo(
+                f"  {display_formula(p['composition']):<34} "
+                + "  ".join(f"{k} = {p[k]:<8.4g}" for k in names)
+            )
     elif front:
         risk = next(k for k in front[0] if k not in ("composition", st["target"]))
         typer.echo(f"Pareto front ({st['target']} vs {risk}, {len(front)} points):")
