@@ -126,13 +126,19 @@ _paths = st.sampled_from(
 def _set(data, path, value):
     node = data
     for part in path[:-1]:
-        if isinstance(part, str) and not isinstance(node.get(part), dict | list):
-            node[part] = {}
-        if isinstance(part, int) and (not isinstance(node, list) or len(node) <= part):
+        if isinstance(part, str):
+            if not isinstance(node, dict):
+                return  # an earlier edit replaced the table: nothing to edit below it
+            if not isinstance(node.get(part), dict | list):
+                node[part] = {}
+        elif not isinstance(node, list) or len(node) <= part:
             return  # an earlier edit replaced the list: nothing to edit below it
         node = node[part]
-    if isinstance(node, dict) or (isinstance(node, list) and len(node) > path[-1]):
-        node[path[-1]] = value
+    last = path[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and len(node) > last:
+        node[last] = value
 
 
 @settings(max_examples=300, **SETTINGS)

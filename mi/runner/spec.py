@@ -68,6 +68,9 @@ __all__ = [
     "parse_spec",
 ]
 
+#: File endings of table files: a ``dataset`` written like one is a file, not a registered name.
+_TABLE_SUFFIXES = ("csv", "tsv", "tab", "txt", "parquet", "pq", "json", "jsonl", "xlsx", "xls")
+
 #: Version of the workflow-file schema this ``mi`` reads.
 SPEC_VERSION = 1
 
@@ -156,7 +159,7 @@ class TargetSpec(_Strict):
         # these names become file and folder names in the output folder and the caches
         if v is None:
             return None  # no dataset: the target names a table file
-        if info.field_name == "dataset" and "." in v and ("/" in v or "\\" in v):
+        if info.field_name == "dataset" and v.rsplit(".", 1)[-1].lower() in _TABLE_SUFFIXES:
             raise ValueError(
                 f"{v!r} is a file, not a registered dataset. Declare it as a table: "
                 f"[targets.table] path = {v!r}, composition_col = ..., targets = [...] "
