@@ -289,3 +289,40 @@ def test_calibrated_surrogate_is_opt_in(tmp_path):
     )
     with pytest.raises(SpecError, match="calibration"):
         Campaign.init(tmp_path / "bad", make_spec(model={**model, "calibration": "liner"}))
+
+
+def test_campaign_templates_share_the_workflow_grammar_and_old_files_still_load(tmp_path):
+    """[[candidates.templates]] reads as in a workflow; the older template + ranges converts."""
+    from mi.runner.spec import parse_spec
+
+    shared = {
+        "formula": "(Nd{1-x}Dy{x})2(Fe{1-z}Co{z})14B",
+        "ranges": {"x": [0, 0.2, 0.1]},  # start, stop, step: as in a workflow file
+        "values": {"z": [0, 0.25]},
+    }
+    new = Campaign.init(tmp_path / "new", make_spec(candidates={"templates": [shared]}))
+    old = Campaign.init(
+        tmp_path / "old",
+        make_spec(
+            candidates={
+                "template": shared["formula"],
+                "ranges": {"x": {"start": 0, "stop": 0.2, "step": 0.1}, "z": [0, 0.25]},
+            }
+        ),
+    )
+    assert new.pool["key"].tolist() == old.pool["key"].tolist()
+    assert len(new.pool) == 6
+    workflow = parse_spec(
+        {
+            "version": 1,
+            "name": "w",
+            "targets": [{"name": "Tc", "dataset": "curie_tc"}],
+            "candidates": {"templates": [shared]},
+        }
+    )
+    grid = workflow.candidates.templates[0].build()
+    keys = [k for chunk in grid.iter_chunks(100) for k in chunk.canonical_keys()]
+    assert sorted(keys) == sorted(new.pool["key"].tolist())
+    with pytest.raises(SpecError, match="exactly one of"):
+        make = make_spec(candidates={"templates": [shared], "formulas": ["Fe"]})
+        Campaign.init(tmp_path / "both", make)

@@ -969,30 +969,20 @@ def _candidate_formulas(spec: CampaignSpec) -> list[str]:
                 f"(columns: {list(df.columns)}); set candidates.composition_col."
             )
         return df[c.composition_col].str.strip().tolist()
-    from mi.candidates import Template
-
-    assert c.template is not None
-    ranges: dict[str, Any] = {}
-    for var, value in c.ranges.items():
-        if isinstance(value, dict):  # {start, stop, step} grid (TOML has no tuples)
-            try:
-                ranges[var] = (value["start"], value["stop"], value["step"])
-            except KeyError:
-                raise SpecError(
-                    f"candidates.ranges.{var} must be a list of values or a table with "
-                    f"start, stop and step; got {value!r}."
-                ) from None
-        else:
-            ranges[var] = value
-    template = Template(c.template, ranges=ranges)
-    if template.size > c.max_size:
+    try:
+        templates = [t.build() for t in c.all_templates()]
+    except (ValueError, TypeError) as exc:
+        raise SpecError(f"candidates: {exc}") from None
+    size = sum(int(t.size) for t in templates)
+    if size > c.max_size:
         raise SpecError(
-            f"Template {c.template!r} generates {template.size} candidates, more than "
+            f"The candidate templates generate {size} candidates, more than "
             f"candidates.max_size = {c.max_size}; coarsen the steps or raise max_size."
         )
     out: list[str] = []
-    for chunk in template.iter_chunks(65536):
-        out.extend(chunk.formulas())
+    for template in templates:
+        for chunk in template.iter_chunks(65536):
+            out.extend(chunk.formulas())
     return out
 
 

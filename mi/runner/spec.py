@@ -39,7 +39,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -47,6 +47,7 @@ from mi._paths import check_name
 from mi._spec import StrictSpec, choice_message, spec_error
 from mi._toml import load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
+from mi.candidates.template_spec import RangeValue, TemplateSpec
 from mi.data.table_file import TableFile
 from mi.exceptions import SpecError, closest_names
 
@@ -199,58 +200,6 @@ class TargetSpec(_Strict):
         if self.positive is not None and self.task != "classification":
             raise ValueError("'positive' is only used with task = 'classification'")
         return self
-
-
-RangeValue = Annotated[list[float], Field(min_length=1)]
-
-
-class TemplateSpec(_Strict):
-    """A formula template with substitution variables and their value grids."""
-
-    formula: str = Field(..., min_length=1, description="e.g. '(Nd{1-x}Dy{x})2Fe14B'.")
-    ranges: dict[str, RangeValue] = Field(
-        default_factory=dict,
-        description="Variable -> [start, stop, step], stop inclusive.",
-    )
-    values: dict[str, RangeValue] = Field(
-        default_factory=dict, description="Variable -> explicit list of values."
-    )
-    sites: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Substitution site written [M] in the formula -> its element choices.",
-    )
-    where: list[str] = Field(
-        default_factory=list,
-        description="Extra linear inequalities between variables, e.g. 'x + y <= 0.3'.",
-    )
-    family: str | None = Field(None, description="Label written in the results' family column.")
-
-    @field_validator("ranges")
-    @classmethod
-    def _three_numbers(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
-        for key, r in v.items():
-            if len(r) != 3:
-                raise ValueError(f"range of {key!r} must be [start, stop, step], got {r}")
-            if r[2] <= 0:
-                raise ValueError(f"step of {key!r} must be > 0, got {r[2]}")
-            if r[1] < r[0]:
-                raise ValueError(f"range of {key!r} has stop < start: {r}")
-        return v
-
-    def build(self) -> Any:
-        """Create the :class:`mi.candidates.Template` this table describes (nothing generated).
-
-        Returns
-        -------
-        mi.candidates.Template
-        """
-        from mi.candidates import Template
-
-        ranges: dict[str, Any] = {k: tuple(v) for k, v in self.ranges.items()}
-        ranges.update({k: list(v) for k, v in self.values.items()})
-        return Template(
-            self.formula, ranges=ranges, sites=dict(self.sites), constraints=list(self.where)
-        )
 
 
 class CandidatesSpec(_Strict):
