@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mi.exceptions import SchedulerError, SpecError
 from mi.runner.checkpoint import Checkpoint, atomic_write_text
 from mi.runner.progress import Progress
@@ -115,7 +113,7 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
     int
         Number of chunks the screen has.
     """
-    from mi.runner.workflow import _train_target, screen_key
+    from mi.runner.workflow import _criticality_as_of, _train_target, screen_key
 
     out = Path(out)
     spec = load_frozen_spec(out)
@@ -123,6 +121,7 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
     cp = _checkpoint(spec, out)
     for target in spec.targets:
         _train_target(spec, target, cp, progress)
+    _criticality_as_of(spec, cp)  # the run's date, fixed once before the tasks read it
     cp.use_chunk_key(screen_key(spec))
     n = _chunk_count(spec)
     progress.log(f"prepared {spec.name!r} in {out}: {len(spec.targets)} surrogate(s), {n} chunks")
@@ -131,9 +130,7 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
 
 def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
     """Build the screen's :class:`~mi.runner.screen.ScreenContext` from the checkpoints."""
-    from mi.criticality import score
-    from mi.runner.screen import ScreenContext, TargetModel
-    from mi.runner.workflow import _condition_grid, _fit_domain, _train_target, target_keys
+    from mi.runner.workflow import screen_context, target_keys, trained_targets
 
     for target in spec.targets:
         if not cp.is_done(f"model_{target.name}", target_keys(spec, target)["model"]):
@@ -141,51 +138,9 @@ def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
                 f"{cp.out_dir}: surrogate {target.name!r} is not trained yet; the prepare job "
                 "must finish before the array tasks (resubmit with `mi submit`)."
             )
-    trained, tables = [], []
-    for target in spec.targets:
-        model, columns, table, record = _train_target(spec, target, cp, progress)
-        trained.append(
-            TargetModel(
-                name=target.name,
-                task=target.task,
-                maximize=target.objective == "maximize",
-                preset=target.preset,
-                columns=columns,
-                model=model,
-                conditions=list(record.get("conditions", {})),
-                transform=record.get("transform"),
-                domain=_fit_domain(target, table, columns, cp, record),
-            )
-        )
-        tables.append(table)
-    names = [t.name for t in spec.targets]
-    primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
-    train_scores = score(
-        tables[primary]["composition"].tolist(),
-        weights=spec.criticality.weights,
-        hree_convention=spec.criticality.hree_convention,
-    )
-    risk_obs = train_scores[spec.criticality.objective].to_numpy(dtype=np.float64)
-    y_obs = tables[primary]["y"].to_numpy(dtype=np.float64)
-    ok = np.isfinite(risk_obs) & np.isfinite(y_obs)
-    return ScreenContext(
-        targets=trained,
-        constraints=[c.model_dump() for c in spec.constraints],
-        weights=spec.criticality.weights,
-        hree_convention=spec.criticality.hree_convention,
-        risk_column=spec.criticality.objective,
-        acquisition=spec.acquisition.name,
-        acquisition_params=dict(spec.acquisition.params),
-        acquisition_target=primary,
-        y_observed=y_obs[ok],
-        risk_observed=risk_obs[ok],
-        keep=spec.outputs.keep_per_chunk or spec.outputs.top_n,
-        write_all=spec.outputs.write_all,
-        seed=spec.seed,
-        n_jobs=None,
-        needs_members="thompson" in f"{spec.acquisition.name} {spec.acquisition.params}",
-        condition_grid=_condition_grid(spec, trained),
-    )
+    trained, _, tables = trained_targets(spec, cp, progress)
+    ctx, _ = screen_context(spec, cp, trained, tables, progress, n_jobs=None)
+    return ctx
 
 
 def screen_shard(

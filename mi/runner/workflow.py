@@ -949,26 +949,20 @@ def _criticality_record(attrs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run(
-    spec: RunSpec,
-    out: Path,
-    handle: ExecutorHandle,
-    progress: Progress,
-    restart: bool,
-    report: bool | None,
-) -> RunResult:
-    from mi.runner.screen import ScreenContext, TargetModel
+def trained_targets(
+    spec: RunSpec, cp: Checkpoint, progress: Progress, *, one_thread: bool = False
+) -> tuple[list[Any], list[tuple[TargetSpec, dict[str, Any]]], list[pd.DataFrame]]:
+    """Train (or read from the checkpoints) every target's surrogate for the screen.
 
-    cp = Checkpoint(
-        out, spec.digest(), spec.model_dump(mode="json"), resume=not restart, workflow=spec.name
-    )
-    progress.log(f"workflow {spec.name!r} -> {out} on {handle.description}")
-    trained = []
-    records = []
-    tables = []
+    Returns the :class:`~mi.runner.screen.TargetModel` of each target, its training record and
+    its training table. ``one_thread`` sets prediction threads to 1 (remote workers).
+    """
+    from mi.runner.screen import TargetModel
+
+    trained, records, tables = [], [], []
     for target in spec.targets:
         model, columns, table, record = _train_target(spec, target, cp, progress)
-        if handle.kind != "local":
+        if one_thread:
             _set_threads(model, 1)
         trained.append(
             TargetModel(
@@ -985,15 +979,32 @@ def _run(
         )
         records.append((target, record))
         tables.append(table)
-    if spec.candidates is None:  # a train-only job: models, CV and the report
-        return _finish_training_only(spec, out, cp, records, progress, report)
+    return trained, records, tables
+
+
+def screen_context(
+    spec: RunSpec,
+    cp: Checkpoint,
+    trained: list[Any],
+    tables: list[pd.DataFrame],
+    progress: Progress,
+    *,
+    n_jobs: int | None,
+) -> tuple[Any, dict[str, Any]]:
+    """Build the :class:`~mi.runner.screen.ScreenContext` every chunk of the screen uses.
+
+    One place for the local run, Dask and the SLURM array tasks, so they score alike: the same
+    supply-risk date (the run's, kept in the checkpoints), incumbent and acquisition settings.
+    Also returns the training set's supply-risk attributes (date, tables, model) for the
+    summary.
+    """
+    from mi.criticality import score
+    from mi.runner.screen import ScreenContext
 
     names = [t.name for t in spec.targets]
     primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
     as_of = _criticality_as_of(spec, cp)
     with progress.stage("score training set (criticality)", unit="rows") as st:
-        from mi.criticality import score
-
         train_scores = score(
             tables[primary]["composition"].tolist(),
             weights=spec.criticality.weights,
@@ -1019,9 +1030,35 @@ def _run(
         keep=spec.outputs.keep_per_chunk or spec.outputs.top_n,
         write_all=spec.outputs.write_all,
         seed=spec.seed,
-        n_jobs=None if handle.kind == "local" else 1,
+        n_jobs=n_jobs,
         needs_members=_needs_members(spec),
         condition_grid=_condition_grid(spec, trained),
+    )
+    return ctx, dict(train_scores.attrs)
+
+
+def _run(
+    spec: RunSpec,
+    out: Path,
+    handle: ExecutorHandle,
+    progress: Progress,
+    restart: bool,
+    report: bool | None,
+) -> RunResult:
+    cp = Checkpoint(
+        out, spec.digest(), spec.model_dump(mode="json"), resume=not restart, workflow=spec.name
+    )
+    progress.log(f"workflow {spec.name!r} -> {out} on {handle.description}")
+    trained, records, tables = trained_targets(
+        spec, cp, progress, one_thread=handle.kind != "local"
+    )
+    if spec.candidates is None:  # a train-only job: models, CV and the report
+        return _finish_training_only(spec, out, cp, records, progress, report)
+
+    names = [t.name for t in spec.targets]
+    primary = names.index(spec.acquisition.target) if spec.acquisition.target else 0
+    ctx, criticality_attrs = screen_context(
+        spec, cp, trained, tables, progress, n_jobs=None if handle.kind == "local" else 1
     )
     screen_info = _screen(spec, ctx, handle, cp, progress)
 
@@ -1073,12 +1110,12 @@ def _run(
             "target": first.name,
             "params": dict(spec.acquisition.params),
             "risk": spec.criticality.objective,
-            "n_observed": int(ok.sum()),
+            "n_observed": int(len(ctx.y_observed)),
         },
         "coercivity": None if spec.coercivity is None else spec.coercivity.model_dump(),
         "targets": _target_summaries(records),
         "datasets": _dataset_records(records),
-        "criticality": _criticality_record(train_scores.attrs),
+        "criticality": _criticality_record(criticality_attrs),
         "candidate_columns": {
             "formula": "formula",
             "objective": f"{first.name}_mean",
