@@ -192,9 +192,12 @@ def test_array_tasks_cancelled_then_resubmitted(
         array = printed.split("array job ")[1].split(",")[0]
         cancelled += _cancel_at(slurm_cluster, out, array, plan, n)
         _wait(lambda: _queue_empty(slurm_cluster), "the queue to drain")
-        for tid in cancelled[-2:]:
-            task = int(tid.split("_")[1])
-            assert _done(out, task, n) < N_CHUNKS // n, f"{tid} finished its shard anyway"
+        # scancel races the task's last chunks: a task may finish its shard before the cancel
+        # lands. At least one task per round must have stopped short, so chunks are missing.
+        short = [
+            tid for tid in cancelled[-2:] if _done(out, int(tid.split("_")[1]), n) < N_CHUNKS // n
+        ]
+        assert short, f"{cancelled[-2:]} both finished their shards before the cancel"
         assert not (out / "results.parquet").exists()  # the merge never ran on missing chunks
     assert len(cancelled) == 4
     missing = N_CHUNKS - _done(out)
