@@ -40,6 +40,9 @@ __all__ = ["pareto_mask", "ChebyshevEI", "select_pareto_batch"]
 #: Weight of the linear term of the augmented Chebyshev scalarisation (ParEGO's value).
 RHO = 0.05
 
+#: Monte Carlo cells (samples x candidates x objectives) evaluated at once (about 32 MB).
+_BLOCK_CELLS = 4_000_000
+
 
 def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     """Return True for the rows of ``values`` that no other row dominates.
@@ -125,9 +128,15 @@ class ChebyshevEI:
         """
         best = float(np.max(self.scalarize(observed))) if len(observed) else -np.inf
         z = rng.standard_normal((self.n_samples, 1, mean.shape[1]))
-        draws = mean[None, :, :] + np.maximum(std, 0.0)[None, :, :] * z
-        gain = self.scalarize(draws) - best
-        return np.asarray(np.mean(np.maximum(gain, 0.0), axis=0), dtype=np.float64)
+        out = np.empty(mean.shape[0], dtype=np.float64)
+        # blocks of rows keep the draws at n_samples x block x m (a pool may have millions)
+        block = max(1, _BLOCK_CELLS // (self.n_samples * max(mean.shape[1], 1)))
+        for start in range(0, mean.shape[0], block):
+            stop = start + block
+            draws = mean[None, start:stop, :] + np.maximum(std[start:stop], 0.0)[None, :, :] * z
+            gain = self.scalarize(draws) - best
+            out[start:stop] = np.mean(np.maximum(gain, 0.0), axis=0)
+        return out
 
 
 def select_pareto_batch(
