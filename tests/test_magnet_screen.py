@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +116,13 @@ def test_report_shows_the_tradeoff(tmp_path, shared_datasets) -> None:
     run_workflow(spec, tmp_path, progress=Progress(quiet=True))
     page = (tmp_path / "report.html").read_text()
     assert "What Dy and Tb buy" in page and "Dy/Tb-free neighbour" in page
+    # the K1 correction's fate on its cross-validated skill is stated, kept or dropped
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    k1 = next(t for t in summary["targets"] if t["name"] == "K1")
+    assert k1["correction"]["oof_r2"] == pytest.approx(k1["metrics"]["r2"]["mean"])
+    assert k1["correction"]["correction"] == (k1["metrics"]["r2"]["mean"] > 0.0)
+    assert f"K1: {html.escape(k1['correction']['reason'])}" in page
+    assert "How far to trust the Ha and Hc gains" in page
     table = pd.read_csv(tmp_path / "dytb_tradeoff.csv")
     assert table["free_formula"].iloc[0] in page
     (tmp_path / "dytb_tradeoff.csv").write_text("")  # an empty file: the section is left out
