@@ -172,3 +172,26 @@ def test_feature_selection_and_unknown_name() -> None:
     curie = featurize(["Dy2Fe14B", "Fe2O3"], preset="curie_rare_earth")
     assert "RE mean J [Ce4+ Eu2+ Sm3+ Yb3+]" not in curie.columns  # identity kept out
     assert curie.notna().all().all()
+
+
+def test_anisotropy_basis_says_where_the_physics_k1_holds() -> None:
+    from mi.features.rare_earth import (
+        BASIS_4F_ONLY,
+        BASIS_CALIBRATED,
+        BASIS_FE_ONLY,
+        BASIS_NONE,
+        anisotropy_basis,
+    )
+
+    formulas = ["(Nd0.9Dy0.1)2(Fe0.8Co0.2)14B", "Ce2Fe14B", "Sm2Fe17N3", "Mn0.55Al0.45", "Fe14B",
+                "Fe2O3"]  # fmt: skip
+    assert anisotropy_basis(formulas).tolist() == [
+        BASIS_CALIBRATED,
+        BASIS_CALIBRATED,
+        BASIS_4F_ONLY,
+        BASIS_NONE,
+        BASIS_FE_ONLY,
+        BASIS_NONE,
+    ]
+    k1, _ = _physics(["Mn0.55Al0.45", "Fe2O3"])
+    assert (k1 == 0).all()  # "none": zero by construction

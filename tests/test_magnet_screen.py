@@ -81,6 +81,8 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     pool = result.candidates
     for col in ("Ha_mean", "Ha_std", "Hc_mean", "Hc_std"):
         assert np.isfinite(pool[col]).all()
+    two_14_one = pool["family"].str.startswith("R2(Fe,Co)14B")
+    assert (pool.loc[two_14_one, "K1_physics"] == "2:14:1, calibrated").all()
     np.testing.assert_allclose(
         pool["Hc_mean"], 0.4 * pool["Ha_mean"] - 1.0 * pool["Js_mean"], rtol=1e-9, atol=1e-9
     )

@@ -103,6 +103,11 @@ __all__ = [
     "K1_CALIBRATION_MJ_M3",
     "K1_FE_SUBLATTICE_MJ_M3",
     "k1_calibration",
+    "anisotropy_basis",
+    "BASIS_CALIBRATED",
+    "BASIS_4F_ONLY",
+    "BASIS_FE_ONLY",
+    "BASIS_NONE",
 ]
 
 #: 4f electron count of each rare-earth ion as treated here (the valence choices).
@@ -468,6 +473,51 @@ def k1_calibration() -> tuple[float, float]:
     k1_fe = fe_energy * nd["fe"] / (nd["volume"] * _A3) / 1e6
     a20 = (K1_CALIBRATION_MJ_M3 - k1_fe) * 1e6 * nd["volume"] * _A3 / (1.5 * _K_B * nd["single"])
     return float(a20), float(fe_energy)
+
+
+#: What the physics K1 estimate covers for a composition (:func:`anisotropy_basis`).
+BASIS_CALIBRATED = "2:14:1, calibrated"
+BASIS_4F_ONLY = "4f only, uncalibrated"
+BASIS_FE_ONLY = "2:14:1 Fe sublattice only"
+BASIS_NONE = "none (physics K1 = 0)"
+
+
+def anisotropy_basis(formulas: Any) -> np.ndarray:
+    """Which terms of the physics K1 estimate apply to each composition.
+
+    The estimate is calibrated for rare-earth compositions with boron and Fe (the R2(Fe,Co)14B
+    family): :data:`BASIS_CALIBRATED` (and :data:`BASIS_FE_ONLY` without rare earth). A
+    rare-earth composition without boron gets the 4f term with the sign of A20 of the other
+    structures and the 2:14:1 magnitude, and no 3d-sublattice term: :data:`BASIS_4F_ONLY`.
+    Without rare earth and boron the estimate is 0 by construction, not a prediction:
+    :data:`BASIS_NONE` (e.g. MnAl, whose anisotropy is all 3d).
+
+    Parameters
+    ----------
+    formulas : sequence of str or CompositionMatrix
+
+    Returns
+    -------
+    ndarray of str, shape (n,)
+
+    Examples
+    --------
+    >>> anisotropy_basis(["Nd2Fe14B", "SmFe11Ti", "MnAl"]).tolist()
+    ['2:14:1, calibrated', '4f only, uncalibrated', 'none (physics K1 = 0)']
+    """
+    from mi.chem import CompositionMatrix, parse_formulas
+
+    matrix = formulas if isinstance(formulas, CompositionMatrix) else parse_formulas(formulas)
+    dense = np.asarray(matrix.to_dense(), dtype=np.float64)
+    t = _element_tables()
+    has_re = (dense @ t["is_re"]) > 0
+    has_boron = dense[:, _INTERSTITIAL_B] > 0
+    has_fe = dense[:, element_index("Fe")] > 0
+    out = np.full(len(dense), BASIS_NONE, dtype=object)
+    out[has_re] = BASIS_4F_ONLY
+    out[has_re & has_boron & has_fe] = BASIS_CALIBRATED
+    out[~has_re & has_boron & has_fe] = BASIS_FE_ONLY
+    return out.astype(str)
 
 
 def rare_earth_block(featurizer: Any, block: Any) -> np.ndarray:

@@ -23,7 +23,11 @@ _REPLACEMENT = "Nd"
 
 
 def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
-    """Add ``Ha_mean/std`` and ``Hc_mean/std`` (tesla) from the two targets of ``spec``.
+    """Add ``Ha_mean/std``, ``Hc_mean/std`` (tesla) and ``<anisotropy>_physics``.
+
+    ``<anisotropy>_physics`` says which terms of the physics K1 estimate cover each candidate
+    (:func:`mi.features.rare_earth.anisotropy_basis`): where it is "none", a physics-only K1 is
+    0 by construction, not a prediction.
 
     Parameters
     ----------
@@ -52,6 +56,10 @@ def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
     )
     for name, values in out.items():
         pool[name] = values
+    if "formula" in pool.columns:
+        from mi.features.rare_earth import anisotropy_basis
+
+        pool[f"{k}_physics"] = anisotropy_basis(pool["formula"].astype(str).tolist())
     return pool
 
 
