@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                     "value_to": v(formula, prop),
                     "delta": v(formula, prop) - cited,
                     "std_to": s(formula, prop),
-                    "reference_delta": 0.0,
+                    "reference_delta": None,
                     "reference_from": cited,
                     "reference_to": cited,
                     "ok": bool(abs(ratio - 1.0) <= MAGNITUDE_TOLERANCE),
