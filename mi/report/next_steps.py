@@ -244,7 +244,7 @@ def picks_table(
     formula: str = "formula",
     risk: str = "supply_risk",
 ) -> pd.DataFrame:
-    """The picks at a glance: prediction ± std per target, supply risk, known or new.
+    """Show the picks at a glance: prediction ± std per target, supply risk, known or new.
 
     A prediction outside its model's applicability domain carries :data:`OUTSIDE_MARK`.
 
@@ -277,9 +277,7 @@ def picks_table(
         inside = rows.get(f"{t.name}_in_domain", pd.Series([True] * len(rows)))
         out[f"{t.name}{unit}"] = [
             _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else f" {OUTSIDE_MARK}")
-            for m, s, ok in zip(
-                rows.get(t.column, nan), rows.get(t.std, nan), inside, strict=True
-            )
+            for m, s, ok in zip(rows.get(t.column, nan), rows.get(t.std, nan), inside, strict=True)
         ]
     for prefix, shown in DERIVED:
         if f"{prefix}_mean" in rows.columns:
@@ -299,7 +297,7 @@ def picks_detail_table(
     reasons: list[str],
     formula: str = "formula",
 ) -> pd.DataFrame:
-    """Why each pick was chosen, how new it is and whether each model knows such compositions.
+    """Tell why each pick was chosen, how new it is and whether each model knows it.
 
     Parameters
     ----------
