@@ -219,7 +219,7 @@ class SurrogateSpec(_Strict):
         SpecError
             ``model.name`` or ``model.params.<key>`` named, with the choices and the closest.
         """
-        from mi.models.registry import MODELS  # here: opening a campaign needs no scikit-learn
+        from mi.models.registry import MODELS  # here: reading a campaign needs no scikit-learn
 
         regressors = [n for n, m in MODELS.items() if m.kind == "regressor"]
         if self.name not in regressors:

@@ -37,7 +37,6 @@ __all__ = [
     "MODELS",
     "ModelSpec",
     "ModelName",
-    "RegressorName",
     "get_model",
     "get_model_spec",
     "list_models",
@@ -232,9 +231,7 @@ register_model(ModelSpec("two_stage_gap", TwoStageGapRegressor))
 
 if TYPE_CHECKING:
     ModelName = str
-    RegressorName = str
 else:
-    #: Names a workflow's ``model`` may take (a Literal, so a typo gets the closest name).
+    #: Names a workflow's ``model`` may take: a Literal, so a typo gets the choices and the
+    #: closest name from the spec error formatter.
     ModelName = Literal[tuple(MODELS)]
-    #: Names a campaign's ``[model] name`` may take (regressors).
-    RegressorName = Literal[tuple(n for n, s in MODELS.items() if s.kind == "regressor")]
