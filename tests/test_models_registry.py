@@ -129,3 +129,23 @@ def test_campaign_checks_its_surrogate_through_the_registry():
         _campaign({"name": "xgb_classifier"}).model.check()
     with pytest.raises(SpecError, match=r"model\.params\.n_member = .*Did you mean 'n_members'"):
         _campaign({"name": "xgb_ensemble", "params": {"n_member": 2}}).model.check()
+
+
+def test_quick_sizes_follow_each_model_signature():
+    from mi.runner.quick import quick_spec
+
+    spec = parse_spec(
+        {
+            "version": 1,
+            "name": "w",
+            "targets": [
+                {"name": "a", "dataset": "supercon", "model_params": {"n_estimators": 500}},
+                {"name": "b", "dataset": "supercon", "model": "gp", "model_params": {"nu": 1.5}},
+                {"name": "c", "dataset": "supercon", "model": "random_forest"},
+            ],
+        }
+    )
+    quick = quick_spec(spec, n_estimators=40)
+    assert quick.targets[0].model_params == {"n_estimators": 40, "n_members": 3}
+    assert quick.targets[1].model_params == {"nu": 1.5}  # a GP has neither parameter
+    assert quick.targets[2].model_params == {"n_estimators": 40}  # a forest has no members
