@@ -258,20 +258,15 @@ def _load_training(target: TargetSpec, seed: int) -> tuple[pd.DataFrame, dict[st
 
 
 def _make_model(target: TargetSpec, seed: int) -> Any:
-    from mi.runner.validate import model_class
+    from mi.models.registry import get_model_spec
 
-    cls = model_class(target.model)
+    model = get_model_spec(target.model)
     params = dict(target.model_params)
-    import inspect
-
-    accepted = inspect.signature(cls).parameters
-    if "random_state" in accepted and "random_state" not in params:
-        params["random_state"] = seed
-    if _calibrates(target) and "calibration" in accepted and "calibration" not in params:
+    if _calibrates(target) and "calibration" in model.params:
         # the std is calibrated once, on this workflow's grouped cross-validation (not also
         # out-of-bag inside the model)
-        params["calibration"] = "none"
-    return cls(**params)
+        params.setdefault("calibration", "none")
+    return model.build(params, random_state=seed)
 
 
 def _set_threads(model: Any, n_jobs: int) -> None:
