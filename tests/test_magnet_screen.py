@@ -125,6 +125,8 @@ def test_report_shows_the_tradeoff(tmp_path, shared_datasets) -> None:
     assert k1["correction"]["correction"] == (k1["metrics"]["r2"]["mean"] > 0.0)
     assert f"K1: {html.escape(k1['correction']['reason'])}" in page
     assert "How far to trust the Ha and Hc gains" in page
+    if not k1["correction"]["correction"]:
+        assert "K1 is physics alone." in page  # said in 'What to make next' too
     table = pd.read_csv(tmp_path / "dytb_tradeoff.csv")
     assert table["free_formula"].iloc[0] in page
     (tmp_path / "dytb_tradeoff.csv").write_text("")  # an empty file: the section is left out

@@ -354,6 +354,15 @@ def _next_section(data: ReportData) -> str:
             f"<p class='note'><b>Known compounds:</b> {len(known)} of {len(picks)} picks nearly "
             "duplicate a training composition (marked KNOWN): measuring them adds little.</p>"
         )
+    for t in data.targets:
+        if t.correction and "dropped" in t.correction:
+            parts.append(
+                f"<p class='note'><b>{_e(t.name)} is physics alone.</b> {_e(t.correction)}: its "
+                "predictions are the physics estimate with a flat std, and its domain flags "
+                "refer to the training data of the dropped correction, not to where the physics "
+                f"holds (column <code>{_e(t.name)}_physics</code> of the results, where "
+                "present).</p>"
+            )
     parts.append(_table(table, max_rows=len(table)))
     parts.append(
         f"<p class='muted'>{OUTSIDE_MARK} outside the model's applicability domain: the number "
