@@ -195,3 +195,14 @@ def test_anisotropy_basis_says_where_the_physics_k1_holds() -> None:
     ]
     k1, _ = _physics(["Mn0.55Al0.45", "Fe2O3"])
     assert (k1 == 0).all()  # "none": zero by construction
+
+
+def test_single_ion_factor_textbook_values() -> None:
+    # -alpha_J <r^2> <O20> with <O20> = J(2J - 1) at 0 K (a0^2): the second-order single-ion
+    # factors of the R3+ ions (Stevens alpha_J, Freeman-Desclaux <r^2>)
+    expected = {"Pr": 0.704, "Nd": 0.258, "Sm": -0.398, "Tb": 0.548, "Dy": 0.521, "Ho": 0.199,
+                "Er": -0.190, "Tm": -0.454}  # fmt: skip
+    for el, value in expected.items():
+        q = ion_quantities(R3[el])
+        assert q.single_ion == pytest.approx(value, abs=5e-3), el
+        assert q.single_ion == pytest.approx(-q.alpha_J * q.r2 * q.J * (2 * q.J - 1))
