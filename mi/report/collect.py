@@ -244,6 +244,7 @@ def _target_report(out: Path, t: dict[str, Any], notes: list[str]) -> TargetRepo
         task=str(t.get("task", "regression")),
         objective=str(t.get("objective", "maximize")),
         std_recalibrated=bool(cv is not None and "y_std_calibrated" in cv.columns),
+        correction=(t.get("correction") or {}).get("reason"),
     )
 
 

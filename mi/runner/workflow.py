@@ -497,6 +497,12 @@ def _train_target(
     else:
         cv = {}
 
+    from mi.runner.magnets import gate_correction
+
+    gated, cv_note = gate_correction(_make_model(target, spec.seed), cv)
+    if cv_note is not None:  # a physics model's correction kept or dropped on its CV skill
+        cv = dict(cv, correction=cv_note)
+        progress.log(f"{target.name}: {cv_note['reason']}")
     step = f"model_{target.name}"
     model_path = cp.path("models", target.name)
     with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
@@ -505,7 +511,7 @@ def _train_target(
             st.set_note("from checkpoint")
         else:
             t0 = time.perf_counter()
-            model = _make_model(target, spec.seed)
+            model = gated
             model.fit(X, y)
             model = _calibrated(model, target, cp)
             saved = _save_model(
@@ -1226,6 +1232,7 @@ def _target_summaries(records: list[tuple[TargetSpec, dict[str, Any]]]) -> list[
             "pooled": r.get("cv", {}).get("pooled", {}),
             "calibration": r.get("cv", {}).get("calibration")
             or r.get("cv", {}).get("calibration_raw"),
+            "correction": r.get("cv", {}).get("correction"),
         }
         for t, r in records
     ]
