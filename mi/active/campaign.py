@@ -1,15 +1,17 @@
-"""``Campaign``: a directory-backed active-learning loop that survives being killed.
+"""``Campaign``: an active-learning loop, DataFrames in and out, in memory or in a folder.
 
 >>> campaign = Campaign.init("runs/ndfeb", "ndfeb.toml")     # doctest: +SKIP
 >>> batch = campaign.suggest(8)                                # doctest: +SKIP
 >>> campaign.observe("lab_results.csv")                        # doctest: +SKIP
 >>> campaign.status()                                          # doctest: +SKIP
 
-Every mutating step takes an exclusive lock on the folder, computes, then commits atomically
-(see :mod:`mi.active.state`). Suggestions are recorded as *pending* in the same commit, so a
-resumed campaign never suggests them again; :func:`run_loop` first evaluates what is pending.
-All randomness comes from the RNG state stored in ``state.json``: the same spec and the same
-results give the same suggestions, whether or not the process was interrupted.
+The pool and its features are built once from the spec (:mod:`mi.active.pool`); suggestions go
+through the one scoring path :func:`mi.active.loop.propose` (qParEGO for several objectives,
+:mod:`mi.active.multi`). In a folder every mutating step takes an exclusive lock, computes, then
+commits atomically (:mod:`mi.active.state`). Suggestions are recorded as *pending* in the same
+commit, so a resumed campaign never suggests them again; :func:`run_loop` first evaluates what
+is pending. All randomness comes from the RNG state stored with the state: the same spec and
+the same results give the same suggestions, whether or not the process was interrupted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import copy
 import json
 import uuid
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 from pathlib import Path
@@ -27,29 +29,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi._csv import csv_source
-from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
 from mi.active.base import Acquisition
 from mi.active.loop import propose
 from mi.active.multi import pareto_mask
 from mi.active.oracles import Oracle
 from mi.active.pareto import ExpectedHypervolumeImprovement
+from mi.active.pool import (
+    build_pool,
+    candidate_formulas,
+    check_results,
+    featurize_pool,
+    read_csv_text,
+    read_initial,
+    row_list,
+)
 from mi.active.registry import get_acquisition
 from mi.active.sampling import RandomSearch
 from mi.active.spec import CampaignSpec, load_spec, spec_hash
 from mi.active.state import (
+    CAMPAIGN_FILE,
+    FEATURES_FILE,
+    POOL_FILE,
     STATE_FILE,
     STATE_VERSION,
     CampaignState,
+    dir_lock,
     empty_observations,
     read_state,
+    remove_orphans,
+    write_campaign,
     write_state,
 )
-from mi.candidates.constraint_spec import feasible_mask
 from mi.chem.display import display_formulas
 from mi.exceptions import (
     CampaignError,
-    DataWarning,
     MIWarning,
     ObservationError,
     SpecError,
@@ -57,10 +70,6 @@ from mi.exceptions import (
 )
 
 __all__ = ["Campaign", "run_loop", "CRITICALITY_COLUMNS"]
-
-CAMPAIGN_FILE = "campaign.json"
-POOL_FILE = "pool.parquet"
-FEATURES_FILE = "features.parquet"
 
 #: Criticality columns copied into every suggestion table.
 CRITICALITY_COLUMNS = (
@@ -71,100 +80,6 @@ CRITICALITY_COLUMNS = (
     "hhi_production_mass",
     "cost_per_kg",
 )
-
-_MAX_LISTED = 10
-
-
-def _rows(rows: Any, offset: int) -> str:
-    shown = ", ".join(str(int(r) + offset) for r in list(rows)[:_MAX_LISTED])
-    more = f" (+{len(rows) - _MAX_LISTED} more)" if len(rows) > _MAX_LISTED else ""
-    return shown + more
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV file as text cells (empty cells stay empty strings)."""
-    return pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
-
-
-def _check_results(
-    df: pd.DataFrame,
-    composition_col: str,
-    columns: Mapping[str, str],
-    *,
-    where: str,
-    offset: int,
-    pool_index: Mapping[str, int] | None = None,
-    measured: Collection[str] = (),
-    tail: str = "",
-) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-    """Check a table of measured results; return its formulas, canonical keys and values.
-
-    Parameters
-    ----------
-    df : DataFrame
-        The results.
-    composition_col : str
-        Column of the formulas.
-    columns : mapping
-        Target name -> its column in ``df``.
-    where : str
-        Name of the table in messages (a file name, or ``observe``).
-    offset : int
-        Added to row positions in messages (2 for CSV line numbers; 0 names rows).
-    pool_index : mapping, optional
-        Canonical keys allowed (the campaign's pool); any key when None.
-    measured : collection of str
-        Keys already measured (refused).
-    tail : str
-        Appended to the error message.
-
-    Raises
-    ------
-    ObservationError
-        One line naming every problem and its rows: missing columns, unparsable, unknown,
-        duplicate or already measured compositions, missing or non-numeric values.
-    """
-    from mi.chem import parse_formulas
-
-    missing = [c for c in (composition_col, *columns.values()) if c not in df]
-    if missing:
-        expected = " and ".join(repr(c) for c in (composition_col, *columns.values()))
-        raise ObservationError(
-            f"{where}: missing column(s) {missing}; expected {expected} (found {list(df.columns)})."
-        )
-    label = "line" if offset else "row"
-    formulas = df[composition_col].astype(str).str.strip().tolist()
-    parsed = parse_formulas(formulas, on_error="report")
-    valid = np.asarray(parsed.valid, bool)
-    keys = np.array(parsed.matrix.canonical_keys(), dtype=object)
-    problems: list[str] = []
-
-    def problem(what: str, rows: Any, example: bool = True) -> None:
-        if len(rows):
-            shown = f" (e.g. {formulas[rows[0]]!r})" if example else ""
-            problems.append(f"{what} at {label}s {_rows(rows, offset)}{shown}")
-
-    problem("unparsable compositions", np.flatnonzero(~valid))
-    if pool_index is not None:
-        unknown = [i for i in np.flatnonzero(valid) if keys[i] not in pool_index]
-        problem("compositions not in this campaign's pool", unknown)
-    duplicated = pd.Series(keys).duplicated(keep=False).to_numpy() & valid
-    problem("duplicate compositions", np.flatnonzero(duplicated), example=False)
-    problem("already measured", [i for i in np.flatnonzero(valid) if keys[i] in measured])
-    values: dict[str, np.ndarray] = {}
-    for target, column in columns.items():
-        raw = df[column]
-        text = raw.astype(str).str.strip().replace("", np.nan)
-        values[target] = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
-        bad = np.flatnonzero(~np.isfinite(values[target]))
-        if bad.size:
-            problems.append(
-                f"missing or non-numeric {column!r} at {label}s {_rows(bad, offset)} "
-                f"(e.g. {str(raw.iloc[bad[0]])!r})"
-            )
-    if problems:
-        raise ObservationError(f"{where}: " + "; ".join(problems) + "." + tail)
-    return formulas, keys, values
 
 
 class Campaign:
@@ -231,9 +146,9 @@ class Campaign:
         """
         spec = load_spec(spec)
         spec.model.check()
-        formulas = _candidate_formulas(spec)
-        initial = _read_initial(spec)
-        pool, fractions, elements = _build_pool(spec, formulas, initial)
+        formulas = candidate_formulas(spec)
+        initial = read_initial(spec)
+        pool, fractions, elements = build_pool(spec, formulas, initial)
         unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]
         if unknown:
             known = [c for c in pool.columns if c in CRITICALITY_COLUMNS]
@@ -241,7 +156,7 @@ class Campaign:
                 f"objectives name pool column(s) {unknown} that do not exist; known columns "
                 f"are {known}."
             )
-        features = _featurize(spec, pool, fractions, elements)
+        features = featurize_pool(spec, pool, fractions, elements)
         campaign_id = f"{spec.name}-{uuid.uuid4().hex[:8]}"
         meta = {
             "format": "mi-campaign",
@@ -310,8 +225,6 @@ class Campaign:
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Campaign:
         """Store this campaign in a folder and return it opened from there.
 
-        Pool, features and metadata are written first, then the state (the commit point).
-
         Parameters
         ----------
         directory : str or Path
@@ -327,13 +240,7 @@ class Campaign:
         _check_free(directory, overwrite)
         directory.mkdir(parents=True, exist_ok=True)
         with dir_lock(directory):
-            (directory / STATE_FILE).unlink(missing_ok=True)  # uncommit first when overwriting
-            atomic_write_parquet(directory / POOL_FILE, self.pool)
-            atomic_write_parquet(directory / FEATURES_FILE, self._feature_table)
-            atomic_write_json(directory / CAMPAIGN_FILE, self._meta)
-            state = self.state
-            state.observations_file = ""
-            write_state(directory, state, observations_changed=True)
+            write_campaign(directory, self._meta, self.pool, self._feature_table, self.state)
         return type(self)(directory)
 
     # ------------------------------------------------------------------ JSON round trip
@@ -431,6 +338,12 @@ class Campaign:
     def _lock(self) -> AbstractContextManager[Any]:
         """Exclusive lock on the folder for one step (nothing to lock in memory)."""
         return nullcontext() if self.directory is None else dir_lock(self.directory)
+
+    def _tidy(self) -> None:
+        """Remove files a step killed after its commit left behind (the next commit would)."""
+        if self.directory is not None:
+            with self._lock():
+                remove_orphans(self.directory, read_state(self.directory).observations_file)
 
     def _commit(self, state: CampaignState, *, observations_changed: bool) -> None:
         """Make ``state`` the committed state (atomically in a folder)."""
@@ -696,7 +609,7 @@ class Campaign:
             if not path.is_file():
                 raise ObservationError(f"Results file {str(path)!r} does not exist.")
             try:
-                results = _read_csv(path)
+                results = read_csv_text(path)
             except (ValueError, pd.errors.ParserError) as exc:
                 raise ObservationError(f"Cannot read results file {str(path)!r}: {exc}") from None
             source = path.name
@@ -732,10 +645,10 @@ class Campaign:
             if foreign.size:
                 other = sorted(set(ids.iloc[foreign]))[:3]
                 raise ObservationError(
-                    f"{where}: {'line' if offset else 'row'}s {_rows(foreign, offset)} belong "
+                    f"{where}: {'line' if offset else 'row'}s {row_list(foreign, offset)} belong "
                     f"to campaign(s) {other}, not {self.campaign_id!r}; nothing was recorded."
                 )
-        _, keys, values = _check_results(
+        _, keys, values = check_results(
             df,
             "key" if "composition" not in df and "key" in df else "composition",
             {t: t for t in self.spec.targets},
@@ -842,7 +755,6 @@ def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-# ---------------------------------------------------------------------- init helpers
 def _check_free(directory: Path, overwrite: bool) -> None:
     """Refuse to replace a campaign in ``directory`` unless ``overwrite``."""
     if (directory / STATE_FILE).exists() and not overwrite:
@@ -850,187 +762,6 @@ def _check_free(directory: Path, overwrite: bool) -> None:
             f"{str(directory)!r} already holds a campaign; open it, or pass overwrite=True "
             "(CLI: --overwrite) to replace it."
         )
-
-
-def _candidate_formulas(spec: CampaignSpec) -> list[str]:
-    c = spec.candidates
-    if c.formulas is not None:
-        return [str(f) for f in c.formulas]
-    if c.file is not None:
-        path = spec.resolve(c.file)
-        assert path is not None
-        if not path.is_file():
-            raise SpecError(f"candidates.file {str(path)!r} does not exist.")
-        df = _read_csv(path)
-        if c.composition_col not in df:
-            raise SpecError(
-                f"candidates.file {str(path)!r} has no column {c.composition_col!r} "
-                f"(columns: {list(df.columns)}); set candidates.composition_col."
-            )
-        return df[c.composition_col].str.strip().tolist()
-    try:
-        templates = [t.build() for t in c.all_templates()]
-    except (ValueError, TypeError) as exc:
-        raise SpecError(f"candidates: {exc}") from None
-    size = sum(int(t.size) for t in templates)
-    if size > c.max_size:
-        raise SpecError(
-            f"The candidate templates generate {size} candidates, more than "
-            f"candidates.max_size = {c.max_size}; coarsen the steps or raise max_size."
-        )
-    return [f for t in templates for chunk in t.iter_chunks(65536) for f in chunk.formulas()]
-
-
-def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
-    """Read the initial results: key, composition and the targets.
-
-    A plain CSV is read strictly (any bad row stops, naming its line); any other table goes
-    through :func:`mi.data.read_table`, and the frame carries ``attrs["report"]`` (input,
-    accepted, filtered, rejected and merged counts with the reasons, kept in the metadata).
-    """
-    init = spec.initial
-    if init is None:
-        return None
-    path = spec.resolve(init.file)
-    assert path is not None
-    if not path.is_file():
-        raise SpecError(f"initial.file {str(path)!r} does not exist.")
-    # the file's column of each measured target (target_col renames a single target)
-    columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
-    if init.strict_csv:
-        formulas, keys, values = _check_results(
-            _read_csv(path), init.composition_col, columns, where=path.name, offset=2
-        )
-        return pd.DataFrame({"key": keys.astype(str), "composition": formulas, **values})
-    from mi.chem import parse_formulas
-    from mi.data import read_table
-
-    ds = read_table(
-        path,
-        composition_col=init.composition_col,
-        targets=columns,
-        where=init.where,
-        elements=init.elements,
-        read_options=init.read_options or None,
-        sheet=init.sheet,
-        name=path.stem,
-    )
-    df = ds.df.dropna(subset=list(columns)).reset_index(drop=True)
-    report = ds.report
-    if len(df) == 0:
-        raise ObservationError(
-            f"{path.name}: no usable results ({report.n_input} rows read, "
-            f"{report.n_rejected} rejected, {report.n_filtered} filtered)."
-        )
-    compositions = df["composition"].astype(str).tolist()
-    out = pd.DataFrame(
-        {
-            "key": parse_formulas(compositions).canonical_keys(),
-            "composition": compositions,
-            **{t: df[t].to_numpy(np.float64) for t in columns},
-        }
-    )
-    reasons = (
-        report.rejected["reason"].value_counts().to_dict()
-        if len(report.rejected) and "reason" in report.rejected
-        else {}
-    )
-    out.attrs["report"] = {
-        "file": path.name,
-        "n_input": int(report.n_input),
-        "n_accepted": int(report.n_accepted),
-        "n_filtered": int(report.n_filtered),
-        "n_rejected": int(report.n_rejected),
-        "n_merged_groups": int(report.n_merged_groups),
-        "n_results": int(len(out)),
-        "rejected_reasons": {str(k): int(v) for k, v in reasons.items()},
-    }
-    return out
-
-
-def _build_pool(
-    spec: CampaignSpec, formulas: list[str], initial: pd.DataFrame | None
-) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """Return the pool (criticality columns, ``feasible``), its atomic fractions and elements.
-
-    The pool's ``attrs["constraint_report"]`` says what each constraint removed.
-    """
-    from mi.chem import ELEMENTS, parse_formulas
-    from mi.criticality import exclude_elements, score
-
-    parsed = parse_formulas(formulas, on_error="report")
-    valid = np.asarray(parsed.valid, bool)
-    if not valid.all():
-        bad = np.flatnonzero(~valid)
-        raise SpecError(
-            f"{(~valid).sum()} candidate formulas cannot be parsed, at rows {_rows(bad, 0)} "
-            f"(e.g. {formulas[bad[0]]!r}); fix or remove them."
-        )
-    frame = pd.DataFrame(
-        {"key": parsed.matrix.canonical_keys(), "composition": formulas, "in_candidates": True}
-    )
-    dup = frame["key"].duplicated()
-    if dup.any():
-        warnings.warn(
-            f"{int(dup.sum())} candidates repeat an earlier composition (same reduced formula) "
-            f"and were merged into it, e.g. {formulas[int(np.flatnonzero(dup)[0])]!r}.",
-            DataWarning,
-            stacklevel=3,
-        )
-        frame = frame[~dup]
-    if initial is not None:
-        extra = initial[~initial["key"].isin(set(frame["key"]))]
-        frame = pd.concat(
-            [frame, extra[["key", "composition"]].assign(in_candidates=False)], ignore_index=True
-        )
-    frame = frame.reset_index(drop=True)
-    matrix = parse_formulas(frame["key"].tolist())
-    crit = score(matrix, include_composition=False)
-    for col in crit.columns:
-        frame[col] = (crit[col].astype(str) if col == "missing_elements" else crit[col]).to_numpy()
-    c = spec.constraints
-    rules: list[tuple[str, np.ndarray]] = [
-        (
-            f"{label} <= {limit}{note}",
-            np.nan_to_num(frame[col].to_numpy(float), nan=np.inf) <= limit,
-        )
-        for label, col, limit, note in (
-            ("Dy+Tb mass fraction", "dytb_mass_fraction", c.max_dytb_mass_fraction, ""),
-            ("HREE mass fraction", "hree_mass_fraction", c.max_hree_mass_fraction, ""),
-            ("supply risk", "supply_risk", c.max_supply_risk, " (unknown risk is infeasible)"),
-        )
-        if limit is not None
-    ]
-    if c.exclude_elements:
-        rule = exclude_elements(c.exclude_elements)
-        rules.append((rule.description, np.asarray(rule(matrix), bool)))
-    risk = frame[c.risk if c.risk in frame else "supply_risk"].to_numpy(np.float64)
-    rules += [(r.describe(), feasible_mask([r], matrix, risk)[0]) for r in c.rules]
-    feasible = np.ones(len(frame), bool)
-    report = []
-    for desc, ok in rules:
-        report.append({"constraint": desc, "removed": int((feasible & ~ok).sum())})
-        feasible &= ok
-    frame["feasible"] = feasible
-    frame.attrs["constraint_report"] = report
-    fractions = matrix.fractions()
-    present = np.flatnonzero(fractions.any(axis=0))
-    return frame, fractions[:, present], [ELEMENTS[j] for j in present]
-
-
-def _featurize(
-    spec: CampaignSpec, pool: pd.DataFrame, fractions: np.ndarray, elements: list[str]
-) -> pd.DataFrame:
-    if spec.features.preset == "fractions":
-        return pd.DataFrame(fractions, columns=[f"fraction {e}" for e in elements])
-    from mi.features import featurize
-
-    feats = featurize(
-        pool["key"].tolist(),
-        preset=spec.features.preset,
-        backend=spec.features.backend,  # type: ignore[arg-type]
-    )
-    return feats.reset_index(drop=True).astype(np.float64)
 
 
 # ---------------------------------------------------------------------- loop
@@ -1075,5 +806,6 @@ def run_loop(
             )
             continue
         if state.iteration >= iterations:
+            campaign._tidy()
             return campaign
         campaign.suggest(batch_size)
