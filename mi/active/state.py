@@ -53,6 +53,10 @@ FEATURES_FILE = "features.parquet"
 OBS_PREFIX = "observations-"
 
 
+#: The fields of :class:`CampaignState` stored as they are in ``state.json``.
+_JSON_FIELDS = "campaign_id target step iteration rng_state pending history version".split()
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
@@ -102,15 +106,8 @@ class CampaignState:
 
         return {
             "format": "mi-campaign-state",
-            "version": self.version,
             "mi_version": __version__,
-            "campaign_id": self.campaign_id,
-            "target": self.target,
-            "step": self.step,
-            "iteration": self.iteration,
-            "rng_state": self.rng_state,
-            "pending": self.pending,
-            "history": self.history,
+            **{name: getattr(self, name) for name in _JSON_FIELDS},
             "observations_file": self.observations_file,
             "n_observations": len(self.observations),
         }
@@ -120,18 +117,8 @@ class CampaignState:
         cls, data: dict[str, Any], observations: pd.DataFrame, observations_file: str = ""
     ) -> CampaignState:
         """Rebuild a state from :meth:`to_json` data and its observations table."""
-        return cls(
-            campaign_id=data["campaign_id"],
-            target=data["target"],
-            step=data["step"],
-            iteration=data["iteration"],
-            rng_state=data["rng_state"],
-            pending=data["pending"],
-            history=data["history"],
-            observations=observations,
-            observations_file=observations_file,
-            version=data["version"],
-        )
+        fields = {name: data[name] for name in _JSON_FIELDS}
+        return cls(**fields, observations=observations, observations_file=observations_file)
 
     def add_history(self, action: str, **info: Any) -> None:
         """Append a history entry for the step about to be committed."""
