@@ -343,7 +343,11 @@ class CampaignSpec(StrictSpec):
         return data
 
     @model_validator(mode="after")
-    def _check_objectives(self) -> CampaignSpec:
+    def _check(self) -> CampaignSpec:
+        if self.version != SPEC_VERSION:
+            raise ValueError(
+                f"spec version {self.version} is not supported by this mi (expects {SPEC_VERSION})"
+            )
         if not self.objectives:
             return self
         learned = [o for o in self.objectives if o.target is not None]
@@ -367,14 +371,6 @@ class CampaignSpec(StrictSpec):
         if not self.objectives:
             return [self.target]
         return [str(o.target) for o in self.objectives if o.target is not None]
-
-    @model_validator(mode="after")
-    def _check_version(self) -> CampaignSpec:
-        if self.version != SPEC_VERSION:
-            raise ValueError(
-                f"spec version {self.version} is not supported by this mi (expects {SPEC_VERSION})"
-            )
-        return self
 
     def resolve(self, path: str | None) -> Path | None:
         """Resolve a path of the spec against ``base_dir``."""
