@@ -23,21 +23,13 @@ Context keywords (``**ctx``) carry what a formula needs beyond the prediction:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from mi.exceptions import CampaignError
 
-__all__ = ["Acquisition", "PredictionLike", "as_arrays", "incumbent", "get_rng"]
-
-
-@runtime_checkable
-class PredictionLike(Protocol):
-    """What an acquisition reads: ``mean`` and ``std`` (n,), optional ``members`` (m, n)."""
-
-    mean: Any
-    std: Any
+__all__ = ["Acquisition", "as_arrays", "incumbent", "get_rng"]
 
 
 def as_arrays(prediction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -19,12 +19,24 @@ from mi.exceptions import CampaignError
 __all__ = ["Constrained", "PenalizedScalarization"]
 
 
-def _base(name: str | Acquisition, maximize: bool, params: dict[str, Any]) -> Acquisition:
-    if isinstance(name, Acquisition):
-        return name
-    from mi.active.registry import get_acquisition
+class _OnBase(Acquisition):
+    """An acquisition that scores through a base one (``base``, ``base_params``)."""
 
-    return get_acquisition(name, maximize=maximize, **params)
+    base: str | Acquisition
+    base_params: dict[str, Any]
+
+    def _inner(self, maximize: bool | None = None) -> Acquisition:
+        if isinstance(self.base, Acquisition):
+            return self.base
+        from mi.active.registry import get_acquisition
+
+        direction = self.maximize if maximize is None else maximize
+        return get_acquisition(self.base, maximize=direction, **self.base_params)
+
+    @property
+    def needs_members(self) -> bool:
+        """Whether the base acquisition needs the ensemble members."""
+        return self._inner().needs_members
 
 
 def _risk(ctx: dict[str, Any], n: int, key: str = "risk") -> np.ndarray:
@@ -41,7 +53,7 @@ def _risk(ctx: dict[str, Any], n: int, key: str = "risk") -> np.ndarray:
 
 @register_acquisition
 @dataclass
-class Constrained(Acquisition):
+class Constrained(_OnBase):
     """A base acquisition restricted to feasible candidates.
 
     ``a(x) = a_base(x)`` if ``x`` is feasible, else ``-inf``. Feasible means
@@ -66,17 +78,10 @@ class Constrained(Acquisition):
     name = "constrained"
     needs_incumbent = True
 
-    @property
-    def needs_members(self) -> bool:
-        """Whether the base acquisition needs the ensemble members."""
-        return _base(self.base, self.maximize, self.base_params).needs_members
-
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
         """Score each candidate; higher is better, infeasible ones get ``-inf``."""
         mean, _, _ = as_arrays(prediction)
-        scores = np.asarray(
-            _base(self.base, self.maximize, self.base_params)(prediction, **ctx), dtype=np.float64
-        ).copy()
+        scores = np.asarray(self._inner()(prediction, **ctx), dtype=np.float64).copy()
         feasible = ctx.get("feasible")
         if feasible is None:
             if self.max_risk is None:
@@ -102,7 +107,7 @@ class _ShiftedPrediction:
 
 @register_acquisition
 @dataclass
-class PenalizedScalarization(Acquisition):
+class PenalizedScalarization(_OnBase):
     """A base acquisition on the scalarized objective ``g(x) = s y(x) - lam * scale * r(x)``.
 
     Since ``r(x)`` is known, ``g(x) ~ N(s mu(x) - lam scale r(x), sigma(x)^2)``, and the base
@@ -132,11 +137,6 @@ class PenalizedScalarization(Acquisition):
     name = "penalized"
     needs_incumbent = True
 
-    @property
-    def needs_members(self) -> bool:
-        """Whether the base acquisition needs the ensemble members."""
-        return _base(self.base, self.maximize, self.base_params).needs_members
-
     def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.weight < 0:
@@ -165,5 +165,5 @@ class PenalizedScalarization(Acquisition):
             g_obs = self.sign * np.asarray(y_obs, float) - pen * np.asarray(r_obs, float)
             inner["y_observed"] = g_obs
             inner["best"] = float(np.max(g_obs))
-        base = dataclasses.replace(_base(self.base, True, self.base_params), maximize=True)
+        base = dataclasses.replace(self._inner(True), maximize=True)
         return np.asarray(base(shifted, **inner), dtype=np.float64)
