@@ -75,6 +75,26 @@ class _XGBParamsMixin:
         }
 
 
+def _monotone(spec: str, names: list[str], n_features: int) -> tuple[int, ...]:
+    """Return the monotone constraint tuple of xgboost: +1 for the columns named by ``spec``."""
+    if len(names) != n_features:
+        raise ValueError(
+            "monotone_increasing names feature columns: fit needs a DataFrame with column names."
+        )
+    out = [0] * n_features
+    for start in (s.strip() for s in spec.split(";")):
+        if not start:
+            continue
+        hits = [i for i, c in enumerate(names) if c.startswith(start)]
+        if len(hits) != 1:
+            raise ValueError(
+                f"monotone_increasing: {start!r} must match exactly one feature column by its "
+                f"start; matched {len(hits)} of {n_features}."
+            )
+        out[hits[0]] = 1
+    return tuple(out)
+
+
 def _seeds(random_state: int | np.random.RandomState | None, n: int) -> np.ndarray:
     rng = (
         np.random.RandomState(random_state)
@@ -145,6 +165,11 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     objective : {"reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror"}
         Loss of every member (default squared error). The absolute and pseudo-Huber losses are
         robust to wrong labels (e.g. text-mined values) and aim at the median / MAE.
+    monotone_increasing : str or None, default None
+        Features the prediction may only rise with (xgboost monotone constraints), as the
+        starts of column names separated by ``";"``; each must match exactly one column of the
+        DataFrame given to ``fit``. Used for a known physical trend, e.g. Co for Fe raising the
+        Curie temperature (:mod:`mi.features.substitution`).
     calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
         Calibrator fitted on the out-of-bag predictions at ``fit`` (see
         :func:`mi.models.list_calibrators`); ``"none"`` returns the raw member spread.
@@ -194,6 +219,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         calibration: str = "linear",
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
+        monotone_increasing: str | None = None,
     ) -> None:
         self.n_members = n_members
         self.n_estimators = n_estimators
@@ -207,6 +233,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         self.bootstrap = bootstrap
         self.max_samples = max_samples
         self.objective = objective
+        self.monotone_increasing = monotone_increasing
         self.calibration = calibration
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -240,10 +267,14 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         check_number(
             self, "max_samples", self.max_samples, low=0.0, high=1.0, low_open=True, allow_none=True
         )
+        names = [str(c) for c in getattr(X, "columns", [])]
         X, y = validate_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, y_numeric=True
         )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        extra: dict[str, Any] = {}
+        if self.monotone_increasing:
+            extra["monotone_constraints"] = _monotone(self.monotone_increasing, names, X.shape[1])
         n = X.shape[0]
         rng = (
             np.random.RandomState(self.random_state)
@@ -258,7 +289,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
             if not np.any(weights > 0):  # all drawn rows had zero weight: use every row
                 weights = sw
             keep = weights > 0
-            member = xgb.XGBRegressor(objective=self.objective, **self._booster_kwargs(int(seed)))
+            member = xgb.XGBRegressor(
+                objective=self.objective, **self._booster_kwargs(int(seed)), **extra
+            )
             member.fit(X[keep], y[keep], sample_weight=weights[keep])
             self.members_.append(member)
         self._fit_calibration(X, y, counts > 0)

@@ -1,0 +1,110 @@
+"""Co counted as Fe (SubstitutedPreset), the split Co share, and the monotone Co-for-Fe trend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pymatgen.core import Composition
+
+from mi.features import featurize, get_preset
+from mi.features.substitution import (
+    CO_SHARE_CO_RICH,
+    CO_SHARE_FE_RICH,
+    CoShareSplit,
+    SubstitutedPreset,
+)
+from mi.models import XGBEnsembleRegressor
+
+FORMULAS = [
+    "Fe",
+    "Co",
+    "NaCl",
+    "Nd2Fe14B",
+    "Nd2(Fe0.95Co0.05)14B",
+    "Nd2Co14B",
+    "(Nd0.8Dy0.2)2(Fe0.9Co0.1)14B",
+    "SmCo5",
+    "YCo2",
+    "FeCoNi",
+    "Sm2Fe17N3",
+    "CoO",
+]
+
+
+def test_fast_equals_matminer():
+    fast = featurize(FORMULAS, preset="curie_co_as_fe")
+    slow = featurize(FORMULAS, preset="curie_co_as_fe", backend="matminer")
+    assert list(fast.columns) == list(slow.columns)
+    assert fast.shape == (len(FORMULAS), get_preset("curie_co_as_fe").n_features)
+    np.testing.assert_allclose(fast.to_numpy(), slow.to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_co_for_fe_moves_only_the_co_share():
+    X = featurize(["Nd2Fe14B", "Nd2(Fe0.95Co0.05)14B", "Nd2(Fe0.7Co0.3)14B"], "curie_co_as_fe")
+    moved = X.columns[(X.diff().iloc[1:].abs() > 1e-12).any(axis=0)]
+    assert list(moved) == [CO_SHARE_FE_RICH]
+    np.testing.assert_allclose(X[CO_SHARE_FE_RICH], [0.0, 0.05, 0.3])
+    np.testing.assert_allclose(X[CO_SHARE_CO_RICH], 0.0)
+
+
+def test_substituted_features_equal_the_inner_preset_on_the_substituted_composition():
+    f = SubstitutedPreset("curie_rare_earth", {"Co": "Fe"})
+    got = featurize(["SmCo5", "FeCoNi"], "curie_co_as_fe")
+    want = featurize(["SmFe5", "Fe2Ni"], "curie_rare_earth")
+    tagged = [f"{c} [Co as Fe]" for c in want.columns]
+    assert tagged == f.feature_labels()
+    np.testing.assert_allclose(got[tagged].to_numpy(), want.to_numpy(), rtol=1e-12)
+
+
+def test_co_share_split_at_co_equals_fe():
+    f = CoShareSplit()
+    assert f.featurize(Composition("Nd2Fe14B")) == [0.0, 0.0]
+    assert f.featurize(Composition("FeCo")) == [0.5, 0.0]
+    lo, hi = f.featurize(Composition("SmCo5"))
+    assert (lo, hi) == (0.5, 0.5)
+    lo, hi = f.featurize(Composition("Fe1Co3"))
+    assert (lo, hi) == pytest.approx((0.5, 0.25))
+    assert f.featurize(Composition("NaCl")) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "replace, match",
+    [({"Co": "Xx"}, "not an element"), ({"Co": "Co"}, "by itself"), ({}, "at least one"),
+     ({"Co": "Fe", "Fe": "Ni"}, "chains")],
+)  # fmt: skip
+def test_bad_substitution_is_refused(replace, match):
+    with pytest.raises(ValueError, match=match):
+        SubstitutedPreset("curie_rare_earth", replace)
+
+
+def test_monotone_constraint_keeps_co_for_fe_raising_the_prediction():
+    """A small model on data where Co *lowers* y still never lowers it along Fe -> Co."""
+    rng = np.random.default_rng(0)
+    z = rng.uniform(0.001, 0.5, 300)
+    r = rng.choice(["Nd", "Pr", "Ce", "Y"], 300)
+    formulas = [f"{e}2(Fe{1 - x:.3f}Co{x:.3f})14B" for e, x in zip(r, z, strict=True)]
+    y = 600.0 - 200.0 * z + rng.normal(0, 20, 300)  # the opposite of the physics
+    X = featurize(formulas, "curie_co_as_fe")
+    series = featurize([f"Nd2(Fe{1 - x:.2f}Co{x:.2f})14B" for x in np.arange(0.05, 0.51, 0.05)],
+                       "curie_co_as_fe")  # fmt: skip
+    free = XGBEnsembleRegressor(n_members=3, n_estimators=40, n_jobs=1, random_state=0)
+    tied = XGBEnsembleRegressor(
+        n_members=3, n_estimators=40, n_jobs=1, random_state=0,
+        monotone_increasing=CO_SHARE_FE_RICH,
+    )  # fmt: skip
+    assert np.diff(free.fit(X, y).predict(series)).min() < 0  # unconstrained: follows the data
+    assert np.diff(tied.fit(X, y).predict(series)).min() >= 0
+    for member in tied.members_:
+        assert np.diff(member.predict(series.to_numpy())).min() >= 0
+
+
+def test_monotone_constraint_needs_named_columns():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "ab": [1.0, 0.0, 1.0, 0.0]})
+    model = XGBEnsembleRegressor(n_members=2, n_estimators=5, n_jobs=1, monotone_increasing="a")
+    with pytest.raises(ValueError, match="exactly one"):
+        model.fit(X, [0.0, 1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="column names"):
+        model.set_params(monotone_increasing="ab").fit(X.to_numpy(), [0.0, 1.0, 2.0, 3.0])
+    model.fit(X, [0.0, 1.0, 2.0, 3.0])
+    assert model.predict(X).shape == (4,)
