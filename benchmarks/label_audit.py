@@ -15,14 +15,20 @@ both, with compositions as groups (no composition in two folds), and prints:
   two or more): how much of the remaining error sits on labels no second paper confirms;
 - the R2(Fe,Co)14B series predicted by the model fitted on all rows of each label set (the
   reference: Nd2Fe14B 585 K, ``../shared/magnets/REFERENCE.md``). Compounds in a training set are
-  predicted in sample, so this shows what the labels teach, not an accuracy.
+  predicted in sample, so this shows what the labels teach, not an accuracy;
+- before/after on the audited labels: the flagship's previous Curie setting (preset
+  ``curie_rare_earth``, no constraint) beside the current one (preset ``curie_co_as_fe``: Co
+  counted as Fe plus the Co share, constrained to raise Tc), on the same folds, with the first
+  5 % Co step of Nd2Fe14B each predicts;
+- the label-noise floor of the audited labels (``benchmarks/label_noise.py``): what a perfect
+  model would score against them.
 
 The audit uses only the values mined for each compound and the rules in the manifest, never a
 model's prediction, so scoring on audited labels is not circular.
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # about 3 min on one core
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # about 4 min on one core
 
 Prints a table and one JSON line per label set.
 """
@@ -52,7 +58,18 @@ from mi.runner.workflow import _make_model  # noqa: E402
 
 WORKFLOW = _ROOT / "workflows" / "ndfeb_hree_reduction.toml"
 #: R2(Fe,Co)14B compounds predicted by the fitted models (Nd2Fe14B: 585 K, REFERENCE.md).
-PROBE = ["Nd2Fe14B", "Pr2Fe14B", "Dy2Fe14B", "Tb2Fe14B", "Ce2Fe14B", "PrNdFe14B", "Nd2Fe12Co2B"]
+PROBE = [
+    "Nd2Fe14B",
+    "Nd2(Fe0.95Co0.05)14B",
+    "Pr2Fe14B",
+    "Dy2Fe14B",
+    "Tb2Fe14B",
+    "Ce2Fe14B",
+    "PrNdFe14B",
+    "Nd2Fe12Co2B",
+]
+#: The flagship's Curie setting before this round (the "before" of the before/after rows).
+PREVIOUS = {"preset": "curie_rare_earth", "drop_params": ("monotone_increasing",)}
 
 
 def labels(audit: bool, target: Any) -> pd.DataFrame:
@@ -94,6 +111,8 @@ def cross_validate(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any
         for name, key, m, sd in zip(PROBE, _clean_formulas(PROBE), mean, std, strict=True)
     }
     return {
+        "preset": target.preset,
+        "model_params": dict(target.model_params),
         "n": len(table),
         "mae": float(err.mean()),
         "rmse": float(np.sqrt(((oof["mean"] - oof["y"]) ** 2).mean())),
@@ -140,6 +159,15 @@ def main() -> int:
     runs = {}
     for name, audit in (("raw", False), ("audited", True)):
         runs[name] = cross_validate(labels(audit, target), target, spec.seed)
+    previous = target.model_copy(
+        update={
+            "preset": PREVIOUS["preset"],
+            "model_params": {
+                k: v for k, v in target.model_params.items() if k not in PREVIOUS["drop_params"]
+            },
+        }
+    )
+    before = cross_validate(labels(True, target), previous, spec.seed)
     raw, aud = runs["raw"]["oof"], runs["audited"]["oof"]
     common = raw.merge(aud, on="composition", suffixes=("_raw", "_aud"))
     cross = {
@@ -188,13 +216,42 @@ def main() -> int:
             star = "*" if p["in_training"] else " "
             cells.append(f"{name} {p['mean']:6.0f} +- {p['std']:4.0f} K{star}")
         print(f"  {compound:<12} " + "   ".join(cells))
+    print("before/after on the audited labels (same folds):")
+    co = {}
+    for name, r in (("before", before), ("after", runs["audited"])):
+        p = r["probe"]
+        co[name] = p["Nd2(Fe0.95Co0.05)14B"]["mean"] - p["Nd2Fe14B"]["mean"]
+        print(
+            f"  {name:<6} preset {r['preset']:<18} MAE {r['mae']:6.1f} K  RMSE {r['rmse']:6.1f} K  "
+            f"cov95 (recalibrated) {r['coverage_95_recalibrated']:.3f}  first 5 % Co step of "
+            f"Nd2Fe14B {co[name]:+6.1f} K"
+        )
+    floor = noise_floor()
+    print(
+        f"label-noise floor of the audited labels: perfect-model MAE >= "
+        f"{floor['perfect_model_mae_lower_bound']:.0f} K (every multi-paper label exact), about "
+        f"{floor['perfect_model_mae_gaussian_single_paper_only']:.0f} K for Gaussian errors"
+    )
     for name, r in runs.items():
         line = {"benchmark": "label_audit", "labels": name}
         line.update({k: v for k, v in r.items() if k != "oof"})
         if name == "audited":
             line.update(cross)
+            line["noise_floor"] = floor
         print(json.dumps(line))
+    line = {"benchmark": "label_audit", "labels": "audited", "setting": "before"}
+    line.update({k: v for k, v in before.items() if k != "oof"})
+    line["co_step_5pct"] = co
+    print(json.dumps(line))
     return 0
+
+
+def noise_floor() -> dict[str, Any]:
+    """Label-noise floor of the flagship's audited Curie labels (benchmarks/label_noise.py)."""
+    from label_noise import flagship_floors  # same directory
+
+    floor = next(f for f in flagship_floors() if f["labels"] == "audited")
+    return {k: v for k, v in floor.items() if k != "noise_2_papers"}
 
 
 if __name__ == "__main__":
