@@ -108,3 +108,19 @@ def test_monotone_constraint_needs_named_columns():
         model.set_params(monotone_increasing="ab").fit(X.to_numpy(), [0.0, 1.0, 2.0, 3.0])
     model.fit(X, [0.0, 1.0, 2.0, 3.0])
     assert model.predict(X).shape == (4,)
+
+
+def test_monotone_model_saves_and_loads(tmp_path):
+    from mi.models import load_model, save_model
+
+    X = featurize([f"Nd2(Fe{1 - x:.2f}Co{x:.2f})14B" for x in (0.05, 0.1, 0.2, 0.3)] * 5,
+                  "curie_co_as_fe")  # fmt: skip
+    y = np.linspace(500.0, 700.0, len(X))
+    model = XGBEnsembleRegressor(
+        n_members=3, n_estimators=10, n_jobs=1, random_state=0,
+        monotone_increasing=CO_SHARE_FE_RICH,
+    ).fit(X, y)  # fmt: skip
+    save_model(model, tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    assert back.get_params()["monotone_increasing"] == CO_SHARE_FE_RICH
+    np.testing.assert_allclose(back.predict(X), model.predict(X))
