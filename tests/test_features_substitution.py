@@ -124,3 +124,18 @@ def test_monotone_model_saves_and_loads(tmp_path):
     back = load_model(tmp_path / "m")
     assert back.get_params()["monotone_increasing"] == CO_SHARE_FE_RICH
     np.testing.assert_allclose(back.predict(X), model.predict(X))
+
+
+def test_recalibrated_monotone_model_gets_named_columns():
+    from mi.models import CalibratedRegressor
+
+    X = featurize([f"Nd2(Fe{1 - x:.2f}Co{x:.2f})14B" for x in (0.05, 0.1, 0.2, 0.3)] * 5,
+                  "curie_co_as_fe")  # fmt: skip
+    y = np.linspace(500.0, 700.0, len(X))
+    inner = XGBEnsembleRegressor(
+        n_members=3, n_estimators=10, n_jobs=1, random_state=0,
+        monotone_increasing=CO_SHARE_FE_RICH,
+    )  # fmt: skip
+    model = CalibratedRegressor(inner, cv=3, random_state=0).fit(X, y)
+    mean, std = model.predict(X, return_std=True)
+    assert np.diff(mean[:4]).min() >= 0 and np.all(std >= 0)

@@ -508,7 +508,7 @@ class Campaign:
         risk_all = np.nan_to_num(risk_all, nan=1.0)
         y_obs = state.observations[spec.target].to_numpy(np.float64)
         model_seed = int(rng.integers(2**31 - 1))
-        X = self._feature_matrix()
+        X = self._feature_table()  # named columns: a model may constrain a named feature
         model: Any = None
         acq: Acquisition
         ctx: dict[str, Any] = {}
@@ -535,9 +535,9 @@ class Campaign:
             warnings.simplefilter("ignore", category=UserWarning)
             proposal = propose(
                 model,
-                X[obs_rows],
+                X.iloc[obs_rows],
                 y_obs,
-                X[avail_idx],
+                X.iloc[avail_idx],
                 acq,
                 n,
                 fractions=fractions,
@@ -643,7 +643,7 @@ class Campaign:
 
         spec = self.spec
         pool = self.pool
-        X = self._feature_matrix()
+        X = self._feature_table()  # named columns: a model may constrain a named feature
         obs = state.observations
         mean = self._objective_values(avail_idx)
         std = np.zeros_like(mean)
@@ -653,8 +653,8 @@ class Campaign:
                 continue
             y = obs[objective.target].to_numpy(np.float64)
             model = self._surrogate(model_seed + j, len(obs_rows))
-            model.fit(X[obs_rows], y)
-            prediction = predict_distribution(model, X[avail_idx], members=False)
+            model.fit(X.iloc[obs_rows], y)
+            prediction = predict_distribution(model, X.iloc[avail_idx], members=False)
             mean[:, j] = prediction.mean
             std[:, j] = prediction.std
             observed[:, j] = y
