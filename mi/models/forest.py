@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from mi.models._monotone import column_names, monotone_constraints
 from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
 from mi.models._threads import xgb_threads
 from mi.models._validation import check_choice, check_number
@@ -76,6 +77,10 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         Seed of the bootstrap draws and trees.
     n_jobs : int or None
         Threads for fitting and predicting (``None``: the CPU quota).
+    monotone_increasing : str or None, default None
+        Features every tree's prediction may only rise with (scikit-learn's ``monotonic_cst``),
+        as the starts of column names separated by ``";"``; each must match exactly one column
+        of the DataFrame given to ``fit``. The mean and the median of such trees keep the trend.
 
     Attributes
     ----------
@@ -110,6 +115,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         point: str = "mean",
         random_state: int | None = None,
         n_jobs: int | None = None,
+        monotone_increasing: str | None = None,
     ) -> None:
         self.n_estimators = n_estimators
         self.max_features = max_features
@@ -122,6 +128,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         self.point = point
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.monotone_increasing = monotone_increasing
 
     def _tree_params(self) -> dict[str, Any]:
         return {
@@ -170,6 +177,7 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
                 "The 'max_features' parameter of RandomForestUncertaintyRegressor must be a "
                 f"positive int or float, 'sqrt', 'log2' or None. Got {self.max_features!r} instead."
             )
+        names = column_names(X)
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -184,6 +192,10 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             else:
                 inbag[b] = 1
         params = self._tree_params()
+        if self.monotone_increasing:
+            params["monotonic_cst"] = list(
+                monotone_constraints(self.monotone_increasing, names, X.shape[1])
+            )
         self.estimators_ = Parallel(n_jobs=xgb_threads(self.n_jobs), prefer="threads")(
             delayed(_fit_tree)(params, X, y, sw * inbag[b], int(seeds[b]))
             for b in range(self.n_estimators)

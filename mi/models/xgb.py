@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from mi.models._monotone import column_names, monotone_constraints
 from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
 from mi.models._threads import set_passive_omp_default, xgb_threads
 from mi.models._validation import check_choice, check_number
@@ -73,26 +74,6 @@ class _XGBParamsMixin:
             "random_state": seed,
             "verbosity": 0,
         }
-
-
-def _monotone(spec: str, names: list[str], n_features: int) -> tuple[int, ...]:
-    """Return the monotone constraint tuple of xgboost: +1 for the columns named by ``spec``."""
-    if len(names) != n_features:
-        raise ValueError(
-            "monotone_increasing names feature columns: fit needs a DataFrame with column names."
-        )
-    out = [0] * n_features
-    for start in (s.strip() for s in spec.split(";")):
-        if not start:
-            continue
-        hits = [i for i, c in enumerate(names) if c.startswith(start)]
-        if len(hits) != 1:
-            raise ValueError(
-                f"monotone_increasing: {start!r} must match exactly one feature column by its "
-                f"start; matched {len(hits)} of {n_features}."
-            )
-        out[hits[0]] = 1
-    return tuple(out)
 
 
 def _seeds(random_state: int | np.random.RandomState | None, n: int) -> np.ndarray:
@@ -267,14 +248,16 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         check_number(
             self, "max_samples", self.max_samples, low=0.0, high=1.0, low_open=True, allow_none=True
         )
-        names = [str(c) for c in getattr(X, "columns", [])]
+        names = column_names(X)
         X, y = validate_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, y_numeric=True
         )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         extra: dict[str, Any] = {}
         if self.monotone_increasing:
-            extra["monotone_constraints"] = _monotone(self.monotone_increasing, names, X.shape[1])
+            extra["monotone_constraints"] = monotone_constraints(
+                self.monotone_increasing, names, X.shape[1]
+            )
         n = X.shape[0]
         rng = (
             np.random.RandomState(self.random_state)
