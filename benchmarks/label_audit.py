@@ -147,13 +147,13 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "forest median mf0.33": (
         "random_forest",
-        {"n_estimators": 300, "max_features": 0.33, "point": "median"},
+        {"n_estimators": 150, "max_features": 0.33, "point": "median"},
     ),
     "forest median mf0.5": (
         "random_forest",
-        {"n_estimators": 300, "max_features": 0.5, "point": "median"},
+        {"n_estimators": 150, "max_features": 0.5, "point": "median"},
     ),
-    "forest mean mf0.33": ("random_forest", {"n_estimators": 300, "max_features": 0.33}),
+    "forest mean mf0.33": ("random_forest", {"n_estimators": 150, "max_features": 0.33}),
 }
 
 
@@ -165,10 +165,12 @@ def nested_selection(table: pd.DataFrame, target: Any, seed: int) -> dict[str, A
     y = table["y"].to_numpy(float)
     groups = table["composition"].to_numpy()
     keep = {k: v for k, v in target.model_params.items() if k == "monotone_increasing"}
+    offset = {k: v for k, v in target.model_params.items() if k == "offset"}
 
     def make(name: str) -> Any:
         model_name, params = CANDIDATES[name]
-        spec = target.model_copy(update={"model": model_name, "model_params": {**params, **keep}})
+        extra = keep | (offset if model_name == "random_forest" else {})
+        spec = target.model_copy(update={"model": model_name, "model_params": params | extra})
         model = _make_model(spec, seed)
         if "n_jobs" in model.get_params():
             model.set_params(n_jobs=1)

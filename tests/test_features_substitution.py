@@ -9,6 +9,8 @@ from pymatgen.core import Composition
 
 from mi.features import featurize, get_preset
 from mi.features.substitution import (
+    CO_FOR_FE_INCREMENT,
+    CO_FOR_FE_SLOPE_K,
     CO_SHARE_CO_RICH,
     CO_SHARE_FE_RICH,
     CoShareSplit,
@@ -43,8 +45,9 @@ def test_fast_equals_matminer():
 def test_co_for_fe_moves_only_the_co_share():
     X = featurize(["Nd2Fe14B", "Nd2(Fe0.95Co0.05)14B", "Nd2(Fe0.7Co0.3)14B"], "curie_co_as_fe")
     moved = X.columns[(X.diff().iloc[1:].abs() > 1e-12).any(axis=0)]
-    assert list(moved) == [CO_SHARE_FE_RICH]
+    assert list(moved) == [CO_SHARE_FE_RICH, CO_FOR_FE_INCREMENT]
     np.testing.assert_allclose(X[CO_SHARE_FE_RICH], [0.0, 0.05, 0.3])
+    np.testing.assert_allclose(X[CO_FOR_FE_INCREMENT], CO_FOR_FE_SLOPE_K * X[CO_SHARE_FE_RICH])
     np.testing.assert_allclose(X[CO_SHARE_CO_RICH], 0.0)
 
 
@@ -59,13 +62,15 @@ def test_substituted_features_equal_the_inner_preset_on_the_substituted_composit
 
 def test_co_share_split_at_co_equals_fe():
     f = CoShareSplit()
-    assert f.featurize(Composition("Nd2Fe14B")) == [0.0, 0.0]
-    assert f.featurize(Composition("FeCo")) == [0.5, 0.0]
-    lo, hi = f.featurize(Composition("SmCo5"))
-    assert (lo, hi) == (0.5, 0.5)
-    lo, hi = f.featurize(Composition("Fe1Co3"))
-    assert (lo, hi) == pytest.approx((0.5, 0.25))
-    assert f.featurize(Composition("NaCl")) == [0.0, 0.0]
+    assert f.featurize(Composition("Nd2Fe14B")) == [0.0, 0.0, 0.0]
+    assert f.featurize(Composition("FeCo")) == [0.5, 0.0, 0.0]  # no rare earth: no increment
+    assert f.featurize(Composition("SmCo5")) == [0.5, 0.5, 0.0]  # 1:5, Co-rich
+    assert f.featurize(Composition("Fe1Co3")) == pytest.approx([0.5, 0.25, 0.0])
+    assert f.featurize(Composition("NaCl")) == [0.0, 0.0, 0.0]
+    # Fe-rich R-TM magnets get the increment; RFe2 / RFe3 (Co for Fe lowers Tc) do not
+    assert f.featurize(Composition("Sm2Fe15Co2N3"))[2] == pytest.approx(CO_FOR_FE_SLOPE_K * 2 / 17)
+    assert f.featurize(Composition("YFe1.8Co0.2"))[2] == 0.0
+    assert f.featurize(Composition("YFe2.7Co0.3"))[2] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -100,7 +105,7 @@ def test_monotone_constraint_keeps_co_for_fe_raising_the_prediction(kind):
     series = featurize([f"Nd2(Fe{1 - x:.2f}Co{x:.2f})14B" for x in np.arange(0.05, 0.51, 0.05)],
                        "curie_co_as_fe")  # fmt: skip
     free = _small(kind)
-    tied = _small(kind, monotone_increasing=CO_SHARE_FE_RICH)
+    tied = _small(kind, monotone_increasing=f"{CO_SHARE_FE_RICH}; {CO_FOR_FE_INCREMENT}")
     assert np.diff(free.fit(X, y).predict(series)).min() < 0  # unconstrained: follows the data
     assert np.diff(tied.fit(X, y).predict(series)).min() >= 0
     if kind == "xgb":

@@ -33,14 +33,41 @@ from matminer.featurizers.base import BaseFeaturizer
 
 from mi.chem import ELEMENTS, N_ELEMENTS, element_index
 
-__all__ = ["SubstitutedPreset", "CoShareSplit", "CO_SHARE_FE_RICH", "CO_SHARE_CO_RICH"]
+__all__ = [
+    "SubstitutedPreset",
+    "CoShareSplit",
+    "CO_SHARE_FE_RICH",
+    "CO_SHARE_CO_RICH",
+    "CO_FOR_FE_INCREMENT",
+    "CO_FOR_FE_SLOPE_K",
+    "RTM_MAGNET_MIN_TM_SHARE",
+]
 
 #: Column of :class:`CoShareSplit` that rises while Co <= Fe (constrain it monotone).
 CO_SHARE_FE_RICH = "Co share of FeCoNi up to Co = Fe"
 #: Column of :class:`CoShareSplit` that rises only once Co > Fe.
 CO_SHARE_CO_RICH = "Co share of FeCoNi beyond Co = Fe"
 
+#: Column of :class:`CoShareSplit`: the Co-for-Fe Curie-temperature increment (K) of Fe-rich
+#: R-TM magnets, ``CO_FOR_FE_SLOPE_K`` times the Fe-rich Co share, zero elsewhere.
+CO_FOR_FE_INCREMENT = "Co-for-Fe Tc increment of Fe-rich R-TM magnets (K)"
+
+#: Tc rise per unit Co share of the Fe/Co/Ni sublattice in Fe-rich R-TM magnets (K): a lower
+#: bound, below the mean slope from Nd2Fe14B (585 K) to Nd2Co14B (about 1000 K), about 415 K,
+#: and far below the initial slopes of R2(Fe,Co)17 (J. F. Herbst, Rev. Mod. Phys. 63, 819
+#: (1991); K. H. J. Buschow, Rep. Prog. Phys. 54, 1123 (1991)).
+CO_FOR_FE_SLOPE_K = 300.0
+
+#: Fe-rich R-TM magnets: a rare earth and Fe/Co/Ni at least this share of R + Fe/Co/Ni
+#: (2:14:1 0.875, 2:17 0.895, 1:12 0.92; the RFe2 and RFe3 phases, 0.67 and 0.75, in which Co
+#: for Fe lowers Tc, are outside).
+RTM_MAGNET_MIN_TM_SHARE = 0.85
+
 _FE, _CO, _NI = element_index("Fe"), element_index("Co"), element_index("Ni")
+_RARE_EARTHS = ("Sc", "Y", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho",
+                "Er", "Tm", "Yb", "Lu")  # fmt: skip
+_IS_RE = np.zeros(N_ELEMENTS)
+_IS_RE[[element_index(e) for e in _RARE_EARTHS]] = 1.0
 
 
 def _check_replace(replace: Mapping[str, str]) -> dict[str, str]:
@@ -171,38 +198,51 @@ def substituted_block(featurizer: SubstitutedPreset, block: Any) -> np.ndarray:
     return np.column_stack(parts) if parts else np.zeros((block.m, 0))
 
 
-def _split(fe: np.ndarray, co: np.ndarray, ni: np.ndarray) -> np.ndarray:
+def _split(fe: np.ndarray, co: np.ndarray, ni: np.ndarray, re: np.ndarray) -> np.ndarray:
     total = fe + co + ni
     has = total > 0
     safe = np.where(has, total, 1.0)
     below = np.minimum(co, 0.5 * (fe + co))
+    fe_rich = np.where(has, below / safe, 0.0)
+    magnet = (re > 0) & (total >= RTM_MAGNET_MIN_TM_SHARE * (total + re))
     return np.column_stack(
-        [np.where(has, below / safe, 0.0), np.where(has, (co - below) / safe, 0.0)]
+        [
+            fe_rich,
+            np.where(has, (co - below) / safe, 0.0),
+            np.where(magnet, CO_FOR_FE_SLOPE_K * fe_rich, 0.0),
+        ]
     )
 
 
 class CoShareSplit(BaseFeaturizer):
-    """Co share of the Fe/Co/Ni sublattice, split at Co = Fe (see the module docstring).
+    """Co share of the Fe/Co/Ni sublattice, split at Co = Fe, and the Co-for-Fe Tc increment.
+
+    The third column is :data:`CO_FOR_FE_SLOPE_K` times the Fe-rich Co share in Fe-rich R-TM
+    magnets (a rare earth, Fe/Co/Ni at least :data:`RTM_MAGNET_MIN_TM_SHARE` of R + Fe/Co/Ni),
+    zero elsewhere: a physics term a model can add to its prediction (``offset`` of
+    :class:`~mi.models.RandomForestUncertaintyRegressor`), so that a small Co step raises the
+    predicted Tc even where the trees are flat.
 
     Examples
     --------
     >>> from pymatgen.core import Composition
     >>> f = CoShareSplit()
     >>> [round(x, 3) for x in f.featurize(Composition("Nd2Fe13CoB"))]
-    [0.071, 0.0]
+    [0.071, 0.0, 21.429]
     >>> [round(x, 3) for x in f.featurize(Composition("YCo2"))]
-    [0.5, 0.5]
+    [0.5, 0.5, 0.0]
     """
 
     def featurize(self, comp: Any) -> list[float]:
         """Two shares of one composition (pymatgen ``Composition``)."""
         amt = comp.get_el_amt_dict()
-        row = _split(*(np.array([float(amt.get(el, 0.0))]) for el in ("Fe", "Co", "Ni")))
-        return [float(x) for x in row[0]]
+        fe, co, ni = (np.array([float(amt.get(el, 0.0))]) for el in ("Fe", "Co", "Ni"))
+        re = np.array([sum(float(a) for el, a in amt.items() if el in _RARE_EARTHS)])
+        return [float(x) for x in _split(fe, co, ni, re)[0]]
 
     def feature_labels(self) -> list[str]:
         """Column labels."""
-        return [CO_SHARE_FE_RICH, CO_SHARE_CO_RICH]
+        return [CO_SHARE_FE_RICH, CO_SHARE_CO_RICH, CO_FOR_FE_INCREMENT]
 
     def citations(self) -> list[str]:
         """Co for Fe in R2(Fe,Co)14B."""
@@ -216,5 +256,5 @@ class CoShareSplit(BaseFeaturizer):
 def co_share_block(featurizer: CoShareSplit, block: Any) -> np.ndarray:
     """Array version of :class:`CoShareSplit`."""
     idx, amt = block.indices, block.amounts
-    sums = [block.rowsum(np.where(idx == j, amt, 0.0)) for j in (_FE, _CO, _NI)]
-    return _split(*sums)
+    fe, co, ni = (block.rowsum(np.where(idx == j, amt, 0.0)) for j in (_FE, _CO, _NI))
+    return _split(fe, co, ni, block.rowsum(_IS_RE[idx] * amt))
