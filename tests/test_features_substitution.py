@@ -155,3 +155,25 @@ def test_recalibrated_monotone_model_gets_named_columns():
     model = CalibratedRegressor(inner, cv=3, random_state=0).fit(X, y)
     mean, std = model.predict(X, return_std=True)
     assert np.diff(mean[:4]).min() >= 0 and np.all(std >= 0)
+
+
+def test_forest_offset_adds_the_physics_term_and_survives_saving(tmp_path):
+    from mi.models import RandomForestUncertaintyRegressor, load_model, save_model
+
+    X = featurize(
+        [f"Nd2(Fe{1 - x:.2f}Co{x:.2f})14B" for x in (0.2, 0.3, 0.4)] * 4, "curie_co_as_fe"
+    )
+    y = np.full(len(X), 600.0)
+    model = RandomForestUncertaintyRegressor(
+        n_estimators=10, point="median", n_jobs=1, random_state=0, offset=CO_FOR_FE_INCREMENT,
+        monotone_increasing=f"{CO_SHARE_FE_RICH}; {CO_FOR_FE_INCREMENT}",
+    ).fit(X, y)  # fmt: skip
+    series = featurize(["Nd2Fe14B", "Nd2(Fe0.95Co0.05)14B", "Nd2(Fe0.9Co0.1)14B"], "curie_co_as_fe")
+    pred = model.predict(series)
+    # trees learn y - offset; the 5 % and 10 % steps rise by the increment (300 K x share)
+    np.testing.assert_allclose(np.diff(pred), [15.0, 15.0], atol=1e-3)
+    save_model(model, tmp_path / "m")
+    back = load_model(tmp_path / "m")
+    np.testing.assert_allclose(back.predict(series), pred)
+    with pytest.raises(ValueError, match="exactly one"):
+        RandomForestUncertaintyRegressor(n_estimators=2, offset="Co share").fit(X, y)
