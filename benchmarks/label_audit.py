@@ -15,14 +15,27 @@ both, with compositions as groups (no composition in two folds), and prints:
   two or more): how much of the remaining error sits on labels no second paper confirms;
 - the R2(Fe,Co)14B series predicted by the model fitted on all rows of each label set (the
   reference: Nd2Fe14B 585 K, ``../shared/magnets/REFERENCE.md``). Compounds in a training set are
-  predicted in sample, so this shows what the labels teach, not an accuracy.
+  predicted in sample, so this shows what the labels teach, not an accuracy;
+- before/after on the audited labels: the flagship's previous Curie setting (xgb_ensemble on
+  preset ``curie_rare_earth``) beside the current one (random forest with the median of its
+  trees on preset ``curie_co_as_fe``: Co counted as Fe plus the Co share, constrained to raise
+  Tc), on the same folds, with the first 5 % Co step of Nd2Fe14B each predicts;
+- the label-noise floor of the audited labels (``benchmarks/label_noise.py``): what a perfect
+  model would score against them.
 
 The audit uses only the values mined for each compound and the rules in the manifest, never a
 model's prediction, so scoring on audited labels is not circular.
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # about 3 min on one core
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # about 4 min on one core
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py --select   # + ~6 min
+
+``--select`` also runs the nested model selection behind the flagship's Curie setting: for each
+reported fold, the candidates of :data:`CANDIDATES` are scored by a 3-fold grouped
+cross-validation *inside that fold's training rows* (seed 1), the best is refitted on the
+training rows and scored once on the fold's test rows. It prints the nested MAE and the choice
+of every fold.
 
 Prints a table and one JSON line per label set.
 """
@@ -52,7 +65,22 @@ from mi.runner.workflow import _make_model  # noqa: E402
 
 WORKFLOW = _ROOT / "workflows" / "ndfeb_hree_reduction.toml"
 #: R2(Fe,Co)14B compounds predicted by the fitted models (Nd2Fe14B: 585 K, REFERENCE.md).
-PROBE = ["Nd2Fe14B", "Pr2Fe14B", "Dy2Fe14B", "Tb2Fe14B", "Ce2Fe14B", "PrNdFe14B", "Nd2Fe12Co2B"]
+PROBE = [
+    "Nd2Fe14B",
+    "Nd2(Fe0.95Co0.05)14B",
+    "Pr2Fe14B",
+    "Dy2Fe14B",
+    "Tb2Fe14B",
+    "Ce2Fe14B",
+    "PrNdFe14B",
+    "Nd2Fe12Co2B",
+]
+#: The flagship's Curie setting before this round (the "before" of the before/after rows).
+PREVIOUS: dict[str, Any] = {
+    "preset": "curie_rare_earth",
+    "model": "xgb_ensemble",
+    "model_params": {"n_members": 6, "n_estimators": 300, "max_depth": 6, "learning_rate": 0.05},
+}
 
 
 def labels(audit: bool, target: Any) -> pd.DataFrame:
@@ -94,6 +122,9 @@ def cross_validate(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any
         for name, key, m, sd in zip(PROBE, _clean_formulas(PROBE), mean, std, strict=True)
     }
     return {
+        "preset": target.preset,
+        "model": target.model,
+        "model_params": dict(target.model_params),
         "n": len(table),
         "mae": float(err.mean()),
         "rmse": float(np.sqrt(((oof["mean"] - oof["y"]) ** 2).mean())),
@@ -106,6 +137,61 @@ def cross_validate(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any
         "oof": oof[["composition", "y", "mean"]],
         "probe": probe,
     }
+
+
+#: Candidates of the nested selection (``--select``), on the flagship's preset.
+CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "xgb_ensemble 6x300 d6": (
+        "xgb_ensemble",
+        {"n_members": 6, "n_estimators": 300, "max_depth": 6, "learning_rate": 0.05},
+    ),
+    "forest median mf0.33": (
+        "random_forest",
+        {"n_estimators": 150, "max_features": 0.33, "point": "median"},
+    ),
+    "forest median mf0.5": (
+        "random_forest",
+        {"n_estimators": 150, "max_features": 0.5, "point": "median"},
+    ),
+    "forest mean mf0.33": ("random_forest", {"n_estimators": 150, "max_features": 0.33}),
+}
+
+
+def nested_selection(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any]:
+    """Nested CV: choose among :data:`CANDIDATES` inside each reported fold's training rows."""
+    from mi.models.splits import GroupedKFold
+
+    X = featurize(table["composition"].tolist(), preset=target.preset)
+    y = table["y"].to_numpy(float)
+    groups = table["composition"].to_numpy()
+    keep = {k: v for k, v in target.model_params.items() if k == "monotone_increasing"}
+    offset = {k: v for k, v in target.model_params.items() if k == "offset"}
+
+    def make(name: str) -> Any:
+        model_name, params = CANDIDATES[name]
+        extra = keep | (offset if model_name == "random_forest" else {})
+        spec = target.model_copy(update={"model": model_name, "model_params": params | extra})
+        model = _make_model(spec, seed)
+        if "n_jobs" in model.get_params():
+            model.set_params(n_jobs=1)
+        return model
+
+    outer = GroupedKFold(target.cv.n_splits, random_state=seed).split(X, y, groups)
+    pred = np.full(len(y), np.nan)
+    choices = []
+    for train, test in outer:
+        inner = list(GroupedKFold(3, random_state=1).split(train, y[train], groups[train]))
+        scores = {}
+        for name in CANDIDATES:
+            oof = np.empty(len(train))
+            for a, b in inner:
+                model = make(name).fit(X.iloc[train[a]], y[train[a]])
+                oof[b] = model.predict(X.iloc[train[b]])
+            scores[name] = float(np.abs(oof - y[train]).mean())
+        best = min(scores, key=scores.__getitem__)
+        pred[test] = make(best).fit(X.iloc[train], y[train]).predict(X.iloc[test])
+        choices.append({"chosen": best, "inner_mae": scores})
+    return {"nested_mae": float(np.abs(pred - y).mean()), "folds": choices}
 
 
 def consensus_papers(compositions: list[str]) -> np.ndarray:
@@ -140,6 +226,8 @@ def main() -> int:
     runs = {}
     for name, audit in (("raw", False), ("audited", True)):
         runs[name] = cross_validate(labels(audit, target), target, spec.seed)
+    previous = target.model_copy(update=PREVIOUS)
+    before = cross_validate(labels(True, target), previous, spec.seed)
     raw, aud = runs["raw"]["oof"], runs["audited"]["oof"]
     common = raw.merge(aud, on="composition", suffixes=("_raw", "_aud"))
     cross = {
@@ -188,13 +276,50 @@ def main() -> int:
             star = "*" if p["in_training"] else " "
             cells.append(f"{name} {p['mean']:6.0f} +- {p['std']:4.0f} K{star}")
         print(f"  {compound:<12} " + "   ".join(cells))
+    print("before/after on the audited labels (same folds):")
+    co = {}
+    for name, r in (("before", before), ("after", runs["audited"])):
+        p = r["probe"]
+        co[name] = p["Nd2(Fe0.95Co0.05)14B"]["mean"] - p["Nd2Fe14B"]["mean"]
+        print(
+            f"  {name:<6} {r['model']:<13} preset {r['preset']:<18} MAE {r['mae']:6.1f} K  "
+            f"RMSE {r['rmse']:6.1f} K  "
+            f"cov95 (recalibrated) {r['coverage_95_recalibrated']:.3f}  first 5 % Co step of "
+            f"Nd2Fe14B {co[name]:+6.1f} K"
+        )
+    floor = noise_floor()
+    print(
+        f"label-noise floor of the audited labels: perfect-model MAE >= "
+        f"{floor['perfect_model_mae_lower_bound']:.0f} K (every multi-paper label exact), about "
+        f"{floor['perfect_model_mae_gaussian_single_paper_only']:.0f} K for Gaussian errors"
+    )
+    if "--select" in sys.argv[1:]:
+        nested = nested_selection(labels(True, target), target, spec.seed)
+        print(f"nested selection on the audited labels: MAE {nested['nested_mae']:.1f} K")
+        for k, fold in enumerate(nested["folds"]):
+            inner = ", ".join(f"{n} {v:.1f}" for n, v in fold["inner_mae"].items())
+            print(f"  fold {k}: chose {fold['chosen']} (inner MAE K: {inner})")
+        print(json.dumps({"benchmark": "label_audit", "nested_selection": nested}))
     for name, r in runs.items():
         line = {"benchmark": "label_audit", "labels": name}
         line.update({k: v for k, v in r.items() if k != "oof"})
         if name == "audited":
             line.update(cross)
+            line["noise_floor"] = floor
         print(json.dumps(line))
+    line = {"benchmark": "label_audit", "labels": "audited", "setting": "before"}
+    line.update({k: v for k, v in before.items() if k != "oof"})
+    line["co_step_5pct"] = co
+    print(json.dumps(line))
     return 0
+
+
+def noise_floor() -> dict[str, Any]:
+    """Label-noise floor of the flagship's audited Curie labels (benchmarks/label_noise.py)."""
+    from label_noise import flagship_floors  # same directory
+
+    floor = next(f for f in flagship_floors() if f["labels"] == "audited")
+    return {k: v for k, v in floor.items() if k != "noise_2_papers"}
 
 
 if __name__ == "__main__":

@@ -230,3 +230,44 @@ def test_workflow_target_switches_the_audit(shared_datasets):
     assert {r["rule"] for r in extra_on["record"]["label_audit"]} >= {"r2fe14b_floor"}
     assert extra_off["record"]["label_audit"] == [] and extra_off["audit"].empty
     assert len(extra_on["audit"]) > 500
+
+
+def _manifest_audit() -> LabelAuditSpec:
+    from mi.data.registry import get_manifest
+
+    spec = next(t.audit for t in get_manifest("curie_tc").table.targets if t.name == "Tc")
+    assert spec is not None
+    return spec
+
+
+@pytest.mark.parametrize(
+    "fractions, values, label, rule",
+    [
+        # a ferroelectric Curie temperature of a Ti-only oxide (BaTiO3 393 K) is not magnetic
+        ({"Ba": 0.2, "Ti": 0.2, "O": 0.6}, [393.0, 393.0], None, "ti_v_oxide_ceiling"),
+        # 4f-only magnets order below 400 K: Gd's melting-range value goes, 293 K stays
+        ({"Gd": 1.0}, [293.0, 295.0, 665.0], 294.0, "four_f_only_ceiling"),
+        # Fe-rich metals order far above 100 K: a 5 K value is another transition
+        ({"Fe": 0.8, "B": 0.2}, [5.0, 650.0], 650.0, "fe_rich_metal_floor"),
+        ({"Co": 1.0}, [4.0, 1388.0], 1388.0, "co_rich_metal_floor"),
+    ],
+)
+def test_curie_manifest_physical_rules(fractions, values, label, rule):
+    spec = _manifest_audit()
+    out = audit_values(np.array(values), [f"p{i}" for i in range(len(values))], fractions, spec)
+    assert out.record is not None and rule in str(out.record["rule"])
+    assert out.value == (pytest.approx(label) if label is not None else None)
+
+
+@pytest.mark.parametrize(
+    "fractions, value",
+    [
+        ({"Fe": 0.7, "Cr": 0.18, "Ni": 0.12}, 40.0),  # stainless steel: antiferromagnet near 40 K
+        ({"La": 0.2, "Ti": 0.2, "O": 0.6}, 146.0),  # LaTiO3
+        ({"Gd": 5 / 9, "Si": 4 / 9}, 336.0),  # Gd5Si4
+        ({"Co": 0.75, "Ti": 0.25}, 40.0),  # Co3Ti, outside the Co-rich floor
+    ],
+)
+def test_curie_manifest_rules_keep_real_low_values(fractions, value):
+    out = audit_values(np.array([value]), ["p0"], fractions, _manifest_audit())
+    assert out.value == pytest.approx(value) and out.record is None

@@ -304,10 +304,6 @@ class Campaign:
         return pd.read_parquet(self.directory / FEATURES_FILE)
 
     @cached_property
-    def _features(self) -> np.ndarray:
-        return self._feature_table.to_numpy(np.float64)
-
-    @cached_property
     def _fractions(self) -> np.ndarray:
         from mi.chem import parse_formulas
 
@@ -425,9 +421,9 @@ class Campaign:
             warnings.simplefilter("ignore", category=UserWarning)
             proposal = propose(
                 model,
-                self._features[obs_rows],
+                self._feature_table.iloc[obs_rows],  # named columns: a model may constrain one
                 y_obs,
-                self._features[avail_idx],
+                self._feature_table.iloc[avail_idx],
                 acq,
                 n,
                 fractions=self._fractions[avail_idx],
@@ -539,7 +535,7 @@ class Campaign:
         from mi.models import predict_distribution
 
         spec = self.spec
-        X = self._features
+        X = self._feature_table  # named columns: a model may constrain a named feature
         observed = self._objective_values(obs_rows, state.observations)
         mean = self._objective_values(avail_idx)
         std = np.zeros_like(mean)
@@ -547,8 +543,8 @@ class Campaign:
             if objective.target is None:
                 continue
             model = spec.model.build(random_state=model_seed + j, n_observations=len(obs_rows))
-            model.fit(X[obs_rows], observed[:, j])
-            prediction = predict_distribution(model, X[avail_idx], members=False)
+            model.fit(X.iloc[obs_rows], observed[:, j])
+            prediction = predict_distribution(model, X.iloc[avail_idx], members=False)
             mean[:, j] = prediction.mean
             std[:, j] = prediction.std
         feasible_obs = self.pool["feasible"].to_numpy(bool)[obs_rows]

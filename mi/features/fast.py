@@ -442,6 +442,20 @@ def _rare_earth_block(featurizer: Any, block: Block) -> np.ndarray:
     return rare_earth_block(featurizer, block)
 
 
+def _substituted_block(featurizer: Any, block: Block) -> np.ndarray:
+    """:class:`mi.features.substitution.SubstitutedPreset` (imported on first use)."""
+    from mi.features.substitution import substituted_block
+
+    return substituted_block(featurizer, block)
+
+
+def _co_share_block(featurizer: Any, block: Block) -> np.ndarray:
+    """:class:`mi.features.substitution.CoShareSplit` (imported on first use)."""
+    from mi.features.substitution import co_share_block
+
+    return co_share_block(featurizer, block)
+
+
 #: matminer class name -> (array implementation, predicate "this instance is supported").
 FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[Any], bool]]] = {
     "ElementProperty": (element_property, _element_property_ok),
@@ -452,6 +466,8 @@ FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[
     "BandCenter": (band_center, lambda f: True),
     "IonProperty": (ion_property, lambda f: bool(f.fast)),
     "RareEarthPhysics": (_rare_earth_block, lambda f: True),
+    "SubstitutedPreset": (_substituted_block, lambda f: True),
+    "CoShareSplit": (_co_share_block, lambda f: True),
 }
 
 

@@ -131,9 +131,14 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         """
         get_calibrator(self.method)
         check_number(self, "cv", self.cv, kind=numbers.Integral, low=2)
+        table = X if hasattr(X, "iloc") else None  # hand the wrapped model a table as given
         X, y = validate_data(
             self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite=self._finite()
         )
+
+        def rows(index: Any) -> Any:
+            return table.iloc[index] if table is not None else X[index]
+
         n = X.shape[0]
         n_splits = min(self.cv, len(np.unique(groups)) if groups is not None else n)
         if n_splits < 2:
@@ -150,11 +155,11 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
                 k: (v[train] if hasattr(v, "__len__") and len(v) == n else v)
                 for k, v in fit_params.items()
             }
-            model = clone(base).fit(X[train], y[train], **params)
-            mean[test], std[test] = model.predict(X[test], return_std=True)
+            model = clone(base).fit(rows(train), y[train], **params)
+            mean[test], std[test] = model.predict(rows(test), return_std=True)
         self.calibration_before_ = calibration_report(y, mean, std)
         self.calibrator_ = get_calibrator(self.method).fit(y, mean, std)
-        self.estimator_ = clone(base).fit(X, y, **fit_params)
+        self.estimator_ = clone(base).fit(table if table is not None else X, y, **fit_params)
         return self
 
     @classmethod

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from mi.models._monotone import column_names, monotone_constraints
 from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
 from mi.models._threads import xgb_threads
 from mi.models._validation import check_choice, check_number
@@ -76,6 +77,16 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         Seed of the bootstrap draws and trees.
     n_jobs : int or None
         Threads for fitting and predicting (``None``: the CPU quota).
+    monotone_increasing : str or None, default None
+        Features every tree's prediction may only rise with (scikit-learn's ``monotonic_cst``),
+        as the starts of column names separated by ``";"``; each must match exactly one column
+        of the DataFrame given to ``fit``. The mean and the median of such trees keep the trend.
+    offset : str or None, default None
+        A feature column (the start of its name, matching exactly one column of the DataFrame
+        given to ``fit``) holding a physics term in the target's unit: the trees learn
+        ``y - offset`` and every prediction (and tree) adds it back, so a trend the term carries
+        survives where the trees are flat (e.g. the Co-for-Fe increment of
+        :class:`mi.features.substitution.CoShareSplit`).
 
     Attributes
     ----------
@@ -110,6 +121,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         point: str = "mean",
         random_state: int | None = None,
         n_jobs: int | None = None,
+        monotone_increasing: str | None = None,
+        offset: str | None = None,
     ) -> None:
         self.n_estimators = n_estimators
         self.max_features = max_features
@@ -122,6 +135,8 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
         self.point = point
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.monotone_increasing = monotone_increasing
+        self.offset = offset
 
     def _tree_params(self) -> dict[str, Any]:
         return {
@@ -170,8 +185,11 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
                 "The 'max_features' parameter of RandomForestUncertaintyRegressor must be a "
                 f"positive int or float, 'sqrt', 'log2' or None. Got {self.max_features!r} instead."
             )
+        names = column_names(X)
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
+        if self.offset:
+            y = y - self._offset(X, names)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         n = X.shape[0]
         rng = np.random.RandomState(self.random_state)
@@ -184,6 +202,10 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             else:
                 inbag[b] = 1
         params = self._tree_params()
+        if self.monotone_increasing:
+            params["monotonic_cst"] = list(
+                monotone_constraints(self.monotone_increasing, names, X.shape[1])
+            )
         self.estimators_ = Parallel(n_jobs=xgb_threads(self.n_jobs), prefer="threads")(
             delayed(_fit_tree)(params, X, y, sw * inbag[b], int(seeds[b]))
             for b in range(self.n_estimators)
@@ -215,9 +237,27 @@ class RandomForestUncertaintyRegressor(RegressorMixin, BaseEstimator):
             center=self.point,
         )
 
+    def _offset(self, X: np.ndarray, names: list[str]) -> np.ndarray:
+        """Return the ``offset`` column of ``X`` (float64)."""
+        assert self.offset is not None
+        if len(names) != X.shape[1]:
+            raise ValueError("offset names a feature column: fit needs a DataFrame with names.")
+        hits = [i for i, c in enumerate(names) if c.startswith(self.offset)]
+        if len(hits) != 1:
+            raise ValueError(
+                f"offset: {self.offset!r} must match exactly one feature column by its start; "
+                f"matched {len(hits)} of {X.shape[1]}."
+            )
+        return np.nan_to_num(np.asarray(X[:, hits[0]], dtype=np.float64))
+
     def _raw_members(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimators_")
-        return self._trees(validate_data(self, X, reset=False, dtype=np.float32))
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        trees = self._trees(X)
+        if self.offset:
+            names = [str(c) for c in getattr(self, "feature_names_in_", [])]
+            trees = trees + self._offset(X, names)[None, :]
+        return trees
 
     def _trees(self, X: np.ndarray) -> np.ndarray:
         preds = Parallel(n_jobs=xgb_threads(self.n_jobs), prefer="threads")(

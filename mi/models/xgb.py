@@ -15,6 +15,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from mi.models._monotone import column_names, monotone_constraints
 from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
 from mi.models._threads import set_passive_omp_default, xgb_threads
 from mi.models._validation import check_choice, check_number
@@ -145,6 +146,11 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     objective : {"reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror"}
         Loss of every member (default squared error). The absolute and pseudo-Huber losses are
         robust to wrong labels (e.g. text-mined values) and aim at the median / MAE.
+    monotone_increasing : str or None, default None
+        Features the prediction may only rise with (xgboost monotone constraints), as the
+        starts of column names separated by ``";"``; each must match exactly one column of the
+        DataFrame given to ``fit``. Used for a known physical trend, e.g. Co for Fe raising the
+        Curie temperature (:mod:`mi.features.substitution`).
     calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
         Calibrator fitted on the out-of-bag predictions at ``fit`` (see
         :func:`mi.models.list_calibrators`); ``"none"`` returns the raw member spread.
@@ -194,6 +200,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         calibration: str = "linear",
         random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
+        monotone_increasing: str | None = None,
     ) -> None:
         self.n_members = n_members
         self.n_estimators = n_estimators
@@ -207,6 +214,7 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         self.bootstrap = bootstrap
         self.max_samples = max_samples
         self.objective = objective
+        self.monotone_increasing = monotone_increasing
         self.calibration = calibration
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -240,10 +248,16 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         check_number(
             self, "max_samples", self.max_samples, low=0.0, high=1.0, low_open=True, allow_none=True
         )
+        names = column_names(X)
         X, y = validate_data(
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64, y_numeric=True
         )
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        extra: dict[str, Any] = {}
+        if self.monotone_increasing:
+            extra["monotone_constraints"] = monotone_constraints(
+                self.monotone_increasing, names, X.shape[1]
+            )
         n = X.shape[0]
         rng = (
             np.random.RandomState(self.random_state)
@@ -258,7 +272,9 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
             if not np.any(weights > 0):  # all drawn rows had zero weight: use every row
                 weights = sw
             keep = weights > 0
-            member = xgb.XGBRegressor(objective=self.objective, **self._booster_kwargs(int(seed)))
+            member = xgb.XGBRegressor(
+                objective=self.objective, **self._booster_kwargs(int(seed)), **extra
+            )
             member.fit(X[keep], y[keep], sample_weight=weights[keep])
             self.members_.append(member)
         self._fit_calibration(X, y, counts > 0)
