@@ -32,10 +32,6 @@ __all__ = ["Checkpoint", "atomic_write_bytes", "atomic_write_text", "STATE_VERSI
 STATE_VERSION = 1
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 class Checkpoint:
     """Resumable state of one run in its output folder.
 
@@ -175,11 +171,16 @@ class Checkpoint:
             self._save()
         return len(self.done_chunks())
 
+    def write_frame(self, df: pd.DataFrame, *parts: str) -> Path:
+        """Write ``df`` atomically to ``out_dir / parts``: CSV for ``.csv``, else Parquet."""
+        path = self.path(*parts)
+        if path.suffix == ".csv":
+            return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+        return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
     def write_table(self, step: str, name: str, df: pd.DataFrame) -> Path:
         """Write a DataFrame as Parquet under the step's folder (atomically)."""
-        path = self.step_dir(step) / f"{name}.parquet"
-        _atomic_parquet(df, path)
-        return path
+        return self.write_frame(df, "steps", step, f"{name}.parquet")
 
     def read_table(self, step: str, name: str) -> pd.DataFrame:
         """Read back a table written by :meth:`write_table`."""
@@ -215,7 +216,7 @@ class Checkpoint:
     def write_chunk(self, index: int, df: pd.DataFrame, meta: dict[str, Any]) -> None:
         """Store one chunk's rows, then its sidecar (which marks it done)."""
         base = self._chunk_base(index)
-        _atomic_parquet(df, base.with_suffix(".parquet"))
+        atomic_write(base.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
         atomic_write_text(
             base.with_suffix(".json"), json.dumps(meta, indent=2, default=_json_default)
         )
