@@ -113,15 +113,17 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
     int
         Number of chunks the screen has.
     """
-    from mi.runner.workflow import _criticality_as_of, _train_target, screen_key
+    from mi.runner.keys import screen_key
+    from mi.runner.screening import criticality_as_of
+    from mi.runner.training import train_target
 
     out = Path(out)
     spec = load_frozen_spec(out)
     progress = progress or Progress()
     cp = _checkpoint(spec, out)
     for target in spec.targets:
-        _train_target(spec, target, cp, progress)
-    _criticality_as_of(spec, cp)  # the run's date, fixed once before the tasks read it
+        train_target(spec, target, cp, progress)
+    criticality_as_of(spec, cp)  # the run's date, fixed once before the tasks read it
     cp.use_chunk_key(screen_key(spec))
     n = _chunk_count(spec)
     progress.log(f"prepared {spec.name!r} in {out}: {len(spec.targets)} surrogate(s), {n} chunks")
@@ -130,7 +132,9 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
 
 def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
     """Build the screen's :class:`~mi.runner.screen.ScreenContext` from the checkpoints."""
-    from mi.runner.workflow import screen_context, target_keys, trained_targets
+    from mi.runner.keys import target_keys
+    from mi.runner.screening import screen_context
+    from mi.runner.training import trained_targets
 
     for target in spec.targets:
         if not cp.is_done(f"model_{target.name}", target_keys(spec, target)["model"]):
@@ -164,8 +168,8 @@ def screen_shard(
         ``screened`` (chunks screened now), ``skipped`` (already on disk), ``candidates``.
     """
     from mi.runner.candidates import iter_candidate_chunks
+    from mi.runner.keys import screen_key
     from mi.runner.screen import ChunkTask, screen_chunk
-    from mi.runner.workflow import screen_key
 
     if not 0 <= task < n_tasks:
         raise SpecError(f"array task {task} is outside 0..{n_tasks - 1}")
@@ -203,7 +207,7 @@ def missing_chunks(out: str | Path, n_tasks: int | None = None) -> dict[int, lis
     done = set()
     if (out / "state.json").is_file():
         state = json.loads((out / "state.json").read_text())
-        from mi.runner.workflow import screen_key
+        from mi.runner.keys import screen_key
 
         if state.get("chunk_key") == screen_key(spec):
             done = _checkpoint_done(out)
@@ -498,7 +502,7 @@ def unfinished_jobs(out: str | Path) -> list[dict[str, str]]:
 
 def _trained(spec: RunSpec, out: Path) -> bool:
     """Whether every surrogate of ``spec`` is trained in ``out`` and the chunks use its key."""
-    from mi.runner.workflow import screen_key, target_keys
+    from mi.runner.keys import screen_key, target_keys
 
     if not (out / "state.json").is_file():
         return False
