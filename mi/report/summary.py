@@ -157,21 +157,21 @@ class CandidateColumns(_Record):
 class OutputPaths(_Record):
     """The run's files, relative to its folder (None: not written by this run)."""
 
-    results: str | None
-    top: str | None
-    batch: str | None
-    dytb_tradeoff: str | None
-    cv: str
-    models: str
-    report: str
-    campaign: str | None
+    results: str | None = None
+    top: str | None = None
+    batch: str | None = None
+    dytb_tradeoff: str | None = None
+    cv: str = "cv/"
+    models: str = "models/"
+    report: str = "report.html"
+    campaign: str | None = None
 
 
 class RunSummary(_Record):
     """The content of ``summary.json``.
 
-    A train-only run (no ``[candidates]``) has ``train_only`` True and no counts, acquisition,
-    criticality or candidate columns.
+    A train-only run (no ``[candidates]``) has ``train_only`` True and none of the screen's
+    fields (their defaults). The writer always writes every field.
     """
 
     version: int
@@ -180,18 +180,18 @@ class RunSummary(_Record):
     spec_hash: str
     created: str | None
     finished: str
-    executor: str | None
-    train_only: bool
-    counts: CandidateCounts | None
-    constraints: list[ConstraintCount]
-    acquisition: AcquisitionRecord | None
-    coercivity: dict[str, Any] | None
+    executor: str | None = None
+    train_only: bool = False
+    counts: CandidateCounts | None = None
+    constraints: list[ConstraintCount] = []
+    acquisition: AcquisitionRecord | None = None
+    coercivity: dict[str, Any] | None = None
     targets: list[TargetSummary]
     datasets: list[DatasetRecord]
-    criticality: CriticalityRecord | None
-    candidate_columns: CandidateColumns | None
-    worker_seconds: dict[str, float]
-    workers_memory_peak_bytes: int | None
+    criticality: CriticalityRecord | None = None
+    candidate_columns: CandidateColumns | None = None
+    worker_seconds: dict[str, float] = {}
+    workers_memory_peak_bytes: int | None = None
     versions: dict[str, str]
     paths: OutputPaths
     timings: dict[str, float]
@@ -257,21 +257,8 @@ def _newer(version: Any) -> bool:
 
 
 #: Keys that earlier versions did not write yet, with the value that was then true (no
-#: conditions, no row filters, no label audit, no dated supply-risk record, no coercivity).
-_UNVERSIONED_DEFAULTS: dict[str, Any] = {
-    "train_only": False,
-    "coercivity": None,
-    "criticality": None,
-}
-_UNVERSIONED_TRAIN_ONLY: dict[str, Any] = {
-    "executor": None,
-    "acquisition": None,
-    "candidate_columns": None,
-    "worker_seconds": {},
-    "workers_memory_peak_bytes": None,
-}
+#: conditions, no row filters, no label audit).
 _UNVERSIONED_PARTS: dict[str, dict[str, Any]] = {
-    "paths": {"results": None, "top": None, "batch": None, "dytb_tradeoff": None, "campaign": None},
     "targets": {"conditions": {}, "transform": None},
     "datasets": {"n_filtered": 0, "n_merged_groups": 0, "label_audit": [], "audit_file": None},
 }
@@ -280,20 +267,15 @@ _UNVERSIONED_PARTS: dict[str, dict[str, Any]] = {
 def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
     """Convert a summary of mi before the typed record (no ``version`` key).
 
-    The layout is the same; train-only runs wrote ``counts = {}`` and left out the screen's
-    keys, and keys added later are filled with what was true before they existed.
+    The layout is the same; train-only runs wrote ``counts = {}``, and keys added later are
+    filled with what was true before they existed.
     """
-    data = {**_UNVERSIONED_DEFAULTS, **data, "version": SUMMARY_VERSION}
+    data = {**data, "version": SUMMARY_VERSION}
     if data.get("counts") == {}:
         data["counts"] = None
     elif isinstance(data.get("counts"), dict):
         data["counts"] = {"conditions_per_composition": 1, **data["counts"]}
-    if data["train_only"]:
-        data = {**_UNVERSIONED_TRAIN_ONLY, **data}
     for key, defaults in _UNVERSIONED_PARTS.items():
-        part = data.get(key)
-        if isinstance(part, dict):
-            data[key] = {**defaults, **part}
-        elif isinstance(part, list):
-            data[key] = [{**defaults, **p} if isinstance(p, dict) else p for p in part]
+        if isinstance(data.get(key), list):
+            data[key] = [{**defaults, **p} if isinstance(p, dict) else p for p in data[key]]
     return data

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mi.exceptions import SchedulerError, SpecError
-from mi.runner.checkpoint import Checkpoint, atomic_write_text
+from mi.runner.checkpoint import Checkpoint, atomic_write_text, chunks_on_disk, read_state
 from mi.runner.progress import Progress
 from mi.runner.spec import RunSpec, parse_spec
 
@@ -204,28 +204,15 @@ def missing_chunks(out: str | Path, n_tasks: int | None = None) -> dict[int, lis
     """Chunks not on disk yet, by array task (all under task 0 when ``n_tasks`` is None)."""
     out = Path(out)
     spec = load_frozen_spec(out)
-    done = set()
-    if (out / "state.json").is_file():
-        state = json.loads((out / "state.json").read_text())
-        from mi.runner.keys import screen_key
+    from mi.runner.keys import screen_key
 
-        if state.get("chunk_key") == screen_key(spec):
-            done = _checkpoint_done(out)
+    current = read_state(out).get("chunk_key") == screen_key(spec)
+    done = chunks_on_disk(out) if current else set()
     missing: dict[int, list[int]] = {}
     for k in range(_chunk_count(spec)):
         if k not in done:
             missing.setdefault(chunk_shard(k, n_tasks) if n_tasks else 0, []).append(k)
     return missing
-
-
-def _checkpoint_done(out: Path) -> set[int]:
-    done = set()
-    for meta in (out / "chunks").glob("chunk_*.json"):
-        try:
-            done.add(int(meta.stem.split("_")[1]))
-        except (IndexError, ValueError):
-            continue
-    return done
 
 
 def merge_shards(
@@ -504,9 +491,7 @@ def _trained(spec: RunSpec, out: Path) -> bool:
     """Whether every surrogate of ``spec`` is trained in ``out`` and the chunks use its key."""
     from mi.runner.keys import screen_key, target_keys
 
-    if not (out / "state.json").is_file():
-        return False
-    state = json.loads((out / "state.json").read_text())
+    state = read_state(out)
     steps = state.get("steps", {})
     return all(
         steps.get(f"model_{t.name}", {}).get("key") == target_keys(spec, t)["model"]

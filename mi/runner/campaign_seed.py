@@ -15,6 +15,7 @@ import pandas as pd
 from mi._atomic import atomic_write, atomic_write_text
 from mi.active import Campaign
 from mi.chem import parse_formulas
+from mi.runner.screening import primary_index
 from mi.runner.spec import RunSpec
 
 __all__ = ["seed_campaign", "merge_known"]
@@ -58,8 +59,7 @@ def seed_campaign(
         classification target).
     """
     n = spec.outputs.campaign_pool
-    names = [t.name for t in spec.targets]
-    target = spec.targets[names.index(spec.acquisition.target) if spec.acquisition.target else 0]
+    target = spec.targets[primary_index(spec)]
     if not n or target.task != "regression" or len(pool) == 0:
         return None
     folder.mkdir(parents=True, exist_ok=True)

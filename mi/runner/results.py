@@ -19,7 +19,7 @@ from mi.runner.checkpoint import Checkpoint
 from mi.runner.domain import domain_notes, training_domain
 from mi.runner.magnets import add_coercivity
 from mi.runner.ranking import pareto_ranks
-from mi.runner.screen import ScreenContext, TargetModel, describe_constraint
+from mi.runner.screen import ScreenContext, TargetModel
 from mi.runner.spec import RunSpec
 
 __all__ = ["RankedPool", "rank_chunks", "select_batch_order", "with_domain", "write_results"]
@@ -49,10 +49,7 @@ class RankedPool:
 
     def constraint_counts(self, spec: RunSpec) -> list[tuple[str, int]]:
         """Each constraint's description and the candidates it removed."""
-        return [
-            (describe_constraint(c.model_dump()), int(r))
-            for c, r in zip(spec.constraints, self.removed, strict=True)
-        ]
+        return [(c.describe(), int(r)) for c, r in zip(spec.constraints, self.removed, strict=True)]
 
 
 def select_batch_order(spec: RunSpec, pool: pd.DataFrame, ctx: ScreenContext) -> np.ndarray:

@@ -78,7 +78,7 @@ def screen_context(
     needed = list(dict.fromkeys(c for t in trained for c in t.conditions))
     ctx = ScreenContext(
         targets=trained,
-        constraints=[c.model_dump() for c in spec.constraints],
+        constraints=list(spec.constraints),
         weights=spec.criticality.weights,
         hree_convention=spec.criticality.hree_convention,
         risk_column=spec.criticality.objective,
