@@ -229,6 +229,6 @@ def test_workflow_target_switches_the_audit(shared_datasets):
     table_on, table_off = data_on.table, data_off.table
     assert "BDy2Fe14" in set(table_off["composition"])
     assert "BDy2Fe14" not in set(table_on["composition"])
-    assert {r["rule"] for r in data_on.record["label_audit"]} >= {"r2fe14b_floor"}
-    assert data_off.record["label_audit"] == [] and data_off.audit.empty
+    assert {r["rule"] for r in data_on.record.dataset.label_audit} >= {"r2fe14b_floor"}
+    assert data_off.record.dataset.label_audit == [] and data_off.audit.empty
     assert len(data_on.audit) > 500

@@ -494,6 +494,44 @@ def test_load_result_and_report_refuse_a_corrupt_summary(tiny_run: Path, tmp_pat
         write_report(run)
 
 
+def test_data_step_record_of_the_previous_layout_redoes_only_that_step(
+    tmp_path: Path, shared_datasets: Path, monkeypatch
+):
+    """A checkpointed training record in the flat layout of earlier mi: the data step is
+    redone on resume, the features, CV and model are read back, the summary is the same."""
+    import json
+
+    from mi.config import get_settings
+    from mi.report.summary import RunSummary
+    from mi.runner import parse_spec, run_workflow
+    from mi.runner.progress import Progress
+
+    monkeypatch.setenv("MI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MI_OFFLINE", "true")
+    monkeypatch.setenv("MI_DATA_DIR", str(shared_datasets))
+    get_settings(refresh=True)
+    out = tmp_path / "run"
+    spec = parse_spec(_TINY_SPEC)
+    run_workflow(spec, out, progress=Progress(stream=io.StringIO(), tty=False))
+    first = RunSummary.read(out / "summary.json")
+    path = out / "steps" / "data_Ms" / "record.json"
+    record = json.loads(path.read_text())
+    flat = {k: v for k, v in record.items() if k != "dataset"} | record["dataset"]
+    path.write_text(json.dumps(flat))
+    log = io.StringIO()
+    run_workflow(spec, out, progress=Progress(stream=log, tty=False))
+    get_settings(refresh=True)
+    lines = log.getvalue().splitlines()
+    load = next(line for line in lines if "load Ms" in line and "finished" in line)
+    assert "from checkpoint" not in load
+    for stage in ("featurize Ms", "cross-validate Ms", "train Ms"):
+        line = next(line for line in lines if stage in line and "finished" in line)
+        assert "from checkpoint" in line, line
+    again = RunSummary.read(out / "summary.json")
+    assert again.targets == first.targets and again.datasets == first.datasets
+    assert json.loads(path.read_text())["dataset"]["name"] == "novamag"
+
+
 def test_write_report_on_missing_run(tmp_path: Path):
     from mi.exceptions import DataError
 

@@ -26,6 +26,7 @@ from mi.report.summary import (
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.own_data import dataset_label
 from mi.runner.spec import RunSpec, TargetSpec
+from mi.runner.training import TrainingRecord
 
 __all__ = ["ScreenOutcome", "screen_summary", "training_summary", "package_versions"]
 
@@ -42,7 +43,7 @@ _PACKAGES = (
     "pymatgen",
 )
 
-TrainingRecords = list[tuple[TargetSpec, dict[str, Any]]]
+TrainingRecords = list[tuple[TargetSpec, TrainingRecord]]
 
 
 def package_versions() -> dict[str, str]:
@@ -57,47 +58,32 @@ def package_versions() -> dict[str, str]:
 
 
 def _target_summaries(records: TrainingRecords) -> list[TargetSummary]:
-    out = []
-    for t, r in records:
-        cv = r.get("cv", {})
-        out.append(
-            TargetSummary(
-                name=t.name,
-                dataset=dataset_label(t),
-                column=r["column"],
-                units=r["units"],
-                task=t.task,
-                model=t.model,
-                preset=t.preset,
-                objective=t.objective,
-                conditions=r["conditions"],
-                transform=r["transform"],
-                n_train=r["n_train"],
-                excluded_from_training=r["excluded_from_training"],
-                cv_method=cv.get("protocol"),
-                metrics=cv.get("metrics", {}),
-                pooled=cv.get("pooled", {}),
-                calibration=cv.get("calibration") or cv.get("calibration_raw"),
-            )
+    return [
+        TargetSummary(
+            name=t.name,
+            dataset=dataset_label(t),
+            column=r.column,
+            units=r.units,
+            task=t.task,
+            model=t.model,
+            preset=t.preset,
+            objective=t.objective,
+            conditions=r.conditions,
+            transform=r.transform,
+            n_train=r.n_train,
+            excluded_from_training=r.excluded_from_training,
+            cv_method=r.cv.get("protocol"),
+            metrics=r.cv.get("metrics", {}),
+            pooled=r.cv.get("pooled", {}),
+            calibration=r.cv.get("calibration") or r.cv.get("calibration_raw"),
         )
-    return out
+        for t, r in records
+    ]
 
 
 def _dataset_records(records: TrainingRecords) -> list[DatasetRecord]:
-    seen: dict[str, DatasetRecord] = {}
-    for _, r in records:
-        name = r["name"]
-        if name not in seen:  # the data step's record holds every field but the file names
-            seen[name] = DatasetRecord.model_validate(
-                {k: r.get(k) for k in DatasetRecord.model_fields}
-                | {
-                    "rejected_file": f"datasets/{name}_rejected.parquet"
-                    if r["n_rejected"]
-                    else None,
-                    "audit_file": f"datasets/{name}_audit.parquet" if r["label_audit"] else None,
-                }
-            )
-    return list(seen.values())
+    """Each dataset once, in the order of the targets."""
+    return list({r.dataset.name: r.dataset for _, r in records[::-1]}.values())[::-1]
 
 
 def _header(spec: RunSpec, cp: Checkpoint) -> dict[str, Any]:

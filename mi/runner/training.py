@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mi.data.targets import target_rows
 from mi.exceptions import MIError, SpecError, closest_names
 from mi.features import featurize
 from mi.models import CalibratedRegressor, evaluate, load_model, save_model
 from mi.models.applicability import ApplicabilityDomain
+from mi.report.summary import DatasetRecord
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.domain import training_domain
 from mi.runner.keys import calibrates, target_keys
@@ -32,6 +34,7 @@ from mi.runner.validate import model_class
 
 __all__ = [
     "TrainingData",
+    "TrainingRecord",
     "load_training",
     "make_model",
     "set_threads",
@@ -40,26 +43,45 @@ __all__ = [
 ]
 
 
+class TrainingRecord(BaseModel):
+    """What the data step records about one target (checkpointed; feeds ``summary.json``).
+
+    ``cv`` is the cross-validation's result (:meth:`mi.models.CVResult.to_dict` plus
+    ``protocol``), empty until step 3 ran or when it is disabled.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: DatasetRecord
+    column: str
+    units: str
+    transform: str | None
+    conditions: dict[str, str]
+    n_dataset_rows: int
+    n_train: int
+    excluded_from_training: dict[str, int]
+    cv: dict[str, Any] = {}
+
+
 @dataclass
 class TrainingData:
-    """The training table of one target and what the data step records about it.
+    """The training table of one target, its record and the rows set aside.
 
     Attributes
     ----------
     table : pandas.DataFrame
         ``composition``, the dataset's condition columns, ``y``.
-    record : dict
-        The dataset's provenance and row counts (checkpointed; feeds ``summary.json``).
-    rejected : pandas.DataFrame or None
-        Rows the data cleaning rejected.
-    audit : pandas.DataFrame or None
-        Labels the label audit changed or dropped.
+    record : TrainingRecord
+    rejected : pandas.DataFrame
+        Rows the data cleaning rejected (written to the record's ``rejected_file``).
+    audit : pandas.DataFrame
+        Labels the label audit changed or dropped (written to its ``audit_file``).
     """
 
     table: pd.DataFrame
-    record: dict[str, Any]
-    rejected: pd.DataFrame | None
-    audit: pd.DataFrame | None
+    record: TrainingRecord
+    rejected: pd.DataFrame
+    audit: pd.DataFrame
 
 
 def load_training(target: TargetSpec, seed: int) -> TrainingData:
@@ -92,27 +114,32 @@ def load_training(target: TargetSpec, seed: int) -> TrainingData:
         dropped["random subset (max_rows)"] = len(table) - target.max_rows
         table = table.sample(n=target.max_rows, random_state=seed).sort_index()
         table = table.reset_index(drop=True)
-    report = ds.report
-    record = {
-        "name": ds.meta.name,
-        "column": column,
-        "units": ds.meta.units.get(column, ""),
-        "source": ds.meta.source,
-        "licence": ds.meta.licence,
-        "citation": ds.meta.citation,
-        "sha256": dict(ds.meta.sha256),
-        "n_input": int(report.n_input),
-        "n_accepted": int(report.n_accepted),
-        "n_rejected": int(len(report.rejected)),
-        "n_dataset_rows": len(df),
-        "n_train": len(table),
-        "excluded_from_training": dropped,
-        "conditions": {c: ds.meta.conditions[c] for c in ds.conditions},
-        "transform": ds.meta.transforms.get(column),
-        "n_filtered": int(report.n_filtered),
-        "n_merged_groups": int(report.n_merged_groups),
-        "label_audit": report.audit_summary(),
-    }
+    report, label = ds.report, dataset_label(target)
+    dataset = DatasetRecord(
+        name=ds.meta.name,
+        source=ds.meta.source,
+        licence=ds.meta.licence,
+        citation=ds.meta.citation,
+        sha256=dict(ds.meta.sha256),
+        n_input=report.n_input,
+        n_accepted=report.n_accepted,
+        n_rejected=len(report.rejected),
+        n_filtered=report.n_filtered,
+        n_merged_groups=report.n_merged_groups,
+        rejected_file=f"datasets/{label}_rejected.parquet" if len(report.rejected) else None,
+        label_audit=report.audit_summary(),
+        audit_file=f"datasets/{label}_audit.parquet" if len(report.audit) else None,
+    )
+    record = TrainingRecord(
+        dataset=dataset,
+        column=column,
+        units=ds.meta.units.get(column, ""),
+        transform=ds.meta.transforms.get(column),
+        conditions={c: ds.meta.conditions[c] for c in ds.conditions},
+        n_dataset_rows=len(df),
+        n_train=len(table),
+        excluded_from_training=dropped,
+    )
     return TrainingData(table, record, report.rejected, report.audit)
 
 
@@ -169,31 +196,44 @@ def _calibrated(model: Any, target: TargetSpec, cp: Checkpoint) -> Any:
     )
 
 
+def _checkpointed_record(cp: Checkpoint, step: str, key: str) -> TrainingRecord | None:
+    """Return the data step's record if it is done under ``key``, else None.
+
+    A record this version cannot read (an earlier layout) redoes the data step only: the later
+    steps' keys are unchanged, so their checkpoints are kept.
+    """
+    if not cp.is_done(step, key):
+        return None
+    try:
+        return TrainingRecord.model_validate(cp.read_json(step, "record"))
+    except (ValidationError, OSError, ValueError):
+        return None
+
+
 def _data_step(
     spec: RunSpec, target: TargetSpec, cp: Checkpoint, progress: Progress, key: str
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, TrainingRecord]:
     """Step 1: the training table and its record (rejected and audited rows written aside)."""
     step = f"data_{target.name}"
-    label = dataset_label(target)
-    with progress.stage(f"load {target.name} ({label})") as st:
-        if cp.is_done(step, key):
+    with progress.stage(f"load {target.name} ({dataset_label(target)})") as st:
+        record = _checkpointed_record(cp, step, key)
+        if record is not None:
             table = cp.read_table(step, "train")
-            record = cp.read_json(step, "record")
             st.set_note("from checkpoint")
         else:
             t0 = time.perf_counter()
             data = load_training(target, spec.seed)
             table, record = data.table, data.record
-            if data.rejected is not None and len(data.rejected):
+            if record.dataset.rejected_file:
                 rejected = data.rejected.copy()
                 for col in rejected.columns:
                     if rejected[col].dtype == object:
                         rejected[col] = rejected[col].astype(str)
-                cp.write_frame(rejected, "datasets", f"{label}_rejected.parquet")
-            if data.audit is not None and len(data.audit):
-                cp.write_frame(data.audit, "datasets", f"{label}_audit.parquet")
+                cp.write_frame(rejected, record.dataset.rejected_file)
+            if record.dataset.audit_file:
+                cp.write_frame(data.audit, record.dataset.audit_file)
             cp.write_table(step, "train", table)
-            cp.write_json(step, "record", record)
+            cp.write_json(step, "record", record.model_dump(mode="json"))
             cp.mark_done(step, time.perf_counter() - t0, key, rows=len(table))
         st.done = len(table)
         st.unit = "rows"
@@ -287,7 +327,7 @@ def _model_step(
     target: TargetSpec,
     table: pd.DataFrame,
     X: pd.DataFrame,
-    record: dict[str, Any],
+    record: TrainingRecord,
     cv: dict[str, Any],
     cp: Checkpoint,
     progress: Progress,
@@ -297,7 +337,7 @@ def _model_step(
     step = f"model_{target.name}"
     model_path = cp.path("models", target.name)
     y = table["y"].to_numpy()
-    conditions = list(record.get("conditions", {}))
+    conditions = list(record.conditions)
     with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
         model = _load_model(model_path) if cp.is_done(step, key) else None
         if model is not None:
@@ -312,13 +352,13 @@ def _model_step(
                 "task": target.task,
                 "dataset": {
                     "name": dataset_label(target),
-                    "column": record.get("column"),
-                    "units": record.get("units"),
-                    "sha256": record.get("sha256", {}),
+                    "column": record.column,
+                    "units": record.units,
+                    "sha256": record.dataset.sha256,
                     "n_train": len(y),
                 },
-                "conditions": record.get("conditions", {}),
-                "transform": record.get("transform"),
+                "conditions": record.conditions,
+                "transform": record.transform,
                 "domain": training_domain(table["composition"].tolist(), table, conditions),
                 "preset": target.preset,
                 "feature_names": list(X.columns),
@@ -346,18 +386,17 @@ def _model_step(
 
 def train_target(
     spec: RunSpec, target: TargetSpec, cp: Checkpoint, progress: Progress
-) -> tuple[Any, list[str], pd.DataFrame, dict[str, Any]]:
+) -> tuple[Any, list[str], pd.DataFrame, TrainingRecord]:
     """Run steps 1-4 for one target; return model, feature columns, training table, record.
 
-    The record is the data step's, with the cross-validation's result under ``"cv"``.
+    The record is the data step's, with the cross-validation's result as ``cv``.
     """
     keys = target_keys(spec, target)
     table, record = _data_step(spec, target, cp, progress, keys["data"])
-    conditions = list(record.get("conditions", {}))
-    X = _features_step(target, table, conditions, cp, progress, keys["features"])
+    X = _features_step(target, table, list(record.conditions), cp, progress, keys["features"])
     cv = _cv_step(spec, target, table, X, cp, progress, keys["cv"])
     model = _model_step(spec, target, table, X, record, cv, cp, progress, keys["model"])
-    return model, list(X.columns), table, {**record, "cv": cv}
+    return model, list(X.columns), table, record.model_copy(update={"cv": cv})
 
 
 def _fit_domain(
@@ -365,7 +404,7 @@ def _fit_domain(
     table: pd.DataFrame,
     columns: list[str],
     cp: Checkpoint,
-    record: dict[str, Any],
+    record: TrainingRecord,
 ) -> ApplicabilityDomain:
     """Applicability domain of one target: its training compositions and features.
 
@@ -373,17 +412,16 @@ def _fit_domain(
     """
     X = cp.read_table(f"features_{target.name}", "X")[columns]
     known: list[str] = []
-    audit_path = cp.path("datasets", f"{dataset_label(target)}_audit.parquet")
-    if audit_path.is_file():
-        audit = pd.read_parquet(audit_path)
-        dropped = (audit["action"] == "dropped") & (audit["target"] == record.get("column"))
+    if record.dataset.audit_file:
+        audit = pd.read_parquet(cp.path(record.dataset.audit_file))
+        dropped = (audit["action"] == "dropped") & (audit["target"] == record.column)
         known = audit.loc[dropped, "composition"].astype(str).tolist()
     return ApplicabilityDomain().fit(table["composition"].tolist(), X.to_numpy(), known=known)
 
 
 def trained_targets(
     spec: RunSpec, cp: Checkpoint, progress: Progress, *, one_thread: bool = False
-) -> tuple[list[TargetModel], list[tuple[TargetSpec, dict[str, Any]]], list[pd.DataFrame]]:
+) -> tuple[list[TargetModel], list[tuple[TargetSpec, TrainingRecord]], list[pd.DataFrame]]:
     """Train (or read from the checkpoints) every target's surrogate for the screen.
 
     Returns the :class:`~mi.runner.screen.TargetModel` of each target, its training record and
@@ -402,8 +440,8 @@ def trained_targets(
                 preset=target.preset,
                 columns=columns,
                 model=model,
-                conditions=list(record.get("conditions", {})),
-                transform=record.get("transform"),
+                conditions=list(record.conditions),
+                transform=record.transform,
                 domain=_fit_domain(target, table, columns, cp, record),
             )
         )
