@@ -23,12 +23,12 @@ Invalid preset file p.toml: unknown key 'presett'. Allowed keys here: preset. Di
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mi.exceptions import SpecError, closest_names
+from mi.exceptions import SpecError, did_you_mean
 
 __all__ = ["StrictSpec", "spec_error", "choice_message"]
 
@@ -39,11 +39,36 @@ class StrictSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-def choice_message(key: str, value: Any, choices: list[str]) -> str:
-    """Return ``key = 'value' is not one of: a, b. Did you mean 'a'?``."""
-    close = closest_names(str(value), choices)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"{key} = {value!r} is not one of: {', '.join(map(str, choices))}.{hint}"
+def choice_message(key: str, value: Any, choices: Iterable[Any], what: str = "") -> str:
+    """Return the one-line message for a value that is not one of the choices.
+
+    Parameters
+    ----------
+    key : str
+        Where the value was written (``"targets[0].preset"``).
+    value : object
+        The value given.
+    choices : iterable
+        The allowed values (listed in the given order).
+    what : str, optional
+        What the choices are (``"featurizer preset"``); changes the wording to
+        ``... is not a known featurizer preset. Choices: ...``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> choice_message("acquisition.name", "ie", ["ei", "ucb"])
+    "acquisition.name = 'ie' is not one of: ei, ucb. Did you mean 'ei'?"
+    >>> choice_message("targets[0].preset", "magpi", ["magpie"], "preset")
+    "targets[0].preset = 'magpi' is not a known preset. Choices: magpie. Did you mean 'magpie'?"
+    """
+    names = [str(c) for c in choices]
+    listed = ", ".join(names) or "(none)"
+    head = f"is not a known {what}. Choices:" if what else "is not one of:"
+    return f"{key} = {value!r} {head} {listed}.{did_you_mean(value, names)}"
 
 
 def _tagged_members(annotation: Any) -> dict[str, type[BaseModel]]:
@@ -119,8 +144,7 @@ def _format(err: Mapping[str, Any], schema: _Schema) -> str:
     if kind == "extra_forbidden":
         owner = schema.owner(loc)
         allowed = sorted(owner.model_fields) if owner else []
-        close = closest_names(str(loc[-1]), allowed)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(loc[-1]), allowed)
         return f"unknown key {key!r}. Allowed keys here: {', '.join(allowed)}.{hint}"
     if kind == "missing":
         return f"missing required key {key!r}."

@@ -37,6 +37,7 @@ __all__ = [
     "DataWarning",
     "FallbackWarning",
     "closest_names",
+    "did_you_mean",
 ]
 
 
@@ -93,10 +94,9 @@ class RegistryKeyError(MIError, KeyError):
         self.kind = kind
         self.name = name
         self.choices = sorted(choices)
-        close = closest_names(name, self.choices)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         message = (
-            f"Unknown {kind} {name!r}. Available: {', '.join(self.choices) or '(none)'}.{hint}"
+            f"Unknown {kind} {name!r}. Available: {', '.join(self.choices) or '(none)'}."
+            f"{did_you_mean(name, self.choices)}"
         )
         super().__init__(message)
 
@@ -179,3 +179,32 @@ def closest_names(name: str, choices: Iterable[str], n: int = 1) -> list[str]:
     ['magpie']
     """
     return difflib.get_close_matches(name, list(choices), n=n, cutoff=0.5)
+
+
+def did_you_mean(name: object, choices: Iterable[object]) -> str:
+    """Return the hint ``" Did you mean 'x'?"`` for the closest choice, or ``""``.
+
+    Every "did you mean" in ``mi`` is written by this function, so the hints read the same
+    everywhere: appended to a message that ends in a full stop.
+
+    Parameters
+    ----------
+    name : object
+        The misspelt name (compared as text).
+    choices : iterable
+        Valid names (compared as text).
+
+    Returns
+    -------
+    str
+        ``" Did you mean 'x'?"`` (with the leading space), or ``""`` when nothing is close.
+
+    Examples
+    --------
+    >>> "Unknown preset 'magpi'." + did_you_mean("magpi", ["magpie", "magnet"])
+    "Unknown preset 'magpi'. Did you mean 'magpie'?"
+    >>> did_you_mean("zzz", ["magpie"])
+    ''
+    """
+    close = closest_names(str(name), [str(c) for c in choices])
+    return f" Did you mean {close[0]!r}?" if close else ""

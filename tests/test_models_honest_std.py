@@ -134,11 +134,12 @@ def test_hard_two_stage_std_reflects_classifier_doubt():
 
 
 def test_two_stage_gap_model_by_name(tmp_path):
-    from mi.active.campaign import make_model
-    from mi.runner.validate import model_class
+    from mi.active.spec import SurrogateSpec
+    from mi.models.registry import get_model_spec
 
-    assert model_class("two_stage_gap") is TwoStageGapRegressor
-    model = make_model("two_stage_gap", {"combine": "hard"}, random_state=3)
+    assert get_model_spec("two_stage_gap").cls is TwoStageGapRegressor
+    spec = SurrogateSpec(name="two_stage_gap", params={"combine": "hard"})
+    model = spec.build(random_state=3, n_observations=0)
     assert isinstance(model, TwoStageGapRegressor) and model.random_state == 3
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 3))

@@ -186,12 +186,14 @@ def test_what_to_make_next_leads_with_the_batch_and_its_flags():
         assert formula in section
     assert "A<b>&" not in section  # escaped
     assert "1.600 ± 0.040" in section and "1.30 ± 0.20" in section  # prediction ± std per pick
-    assert "1.30 ± 0.20 (outside domain: a guess)" in section  # not shown as a confident number
-    assert "1.600 ± 0.040 (outside" not in section
+    assert "1.30 ± 0.20 †" in section  # not shown as a confident number
+    assert "1.600 ± 0.040 †" not in section
+    assert "† outside the model's applicability domain" in section
     assert "on the Pareto front" in section and "acquisition 1.66" in section  # why chosen
     # adjacent predictions 0.033 apart with std 0.04 each: the order is noise, and it says so
     assert "Ranking not resolved" in section and "9 of 9 adjacent pairs" in section
-    assert "Nd2Fe14B (L1 0.000) KNOWN" in section and "Known compounds:</b> 1 of 3" in section
+    assert "Ms: Nd2Fe14B (L1 0.000) KNOWN" in section and "Known compounds:</b> 1 of 3" in section
+    assert "KNOWN (Ms data)" in section  # the at-a-glance table says it too
     assert "OUTSIDE: unseen Ga" in section and "feature distance 1.70 × the training" in section
     assert "Outside the applicability domain:</b> 2 of 3" in section
     # the label audit in the data section

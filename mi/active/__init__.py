@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mi.active.analytic import (
     ExpectedImprovement,
@@ -43,6 +43,13 @@ from mi.active.pareto import (
 )
 from mi.active.registry import get_acquisition, list_acquisitions, register_acquisition
 from mi.active.sampling import RandomSearch, ThompsonSampling
+
+if TYPE_CHECKING:  # imported lazily at run time (see __getattr__), typed for checkers
+    from mi.active.campaign import Campaign, run_loop
+    from mi.active.cases import DISCOVERY_CASES, run_discovery_case
+    from mi.active.oracles import CallableOracle, LookupOracle, get_oracle
+    from mi.active.retrospective import BenchmarkResult, benchmark
+    from mi.active.spec import CampaignSpec
 
 __all__ = [
     "Acquisition",
@@ -79,23 +86,28 @@ __all__ = [
     "run_discovery_case",
 ]
 
-_LAZY = {
-    "Campaign": "mi.active.campaign",
-    "CampaignSpec": "mi.active.spec",
-    "run_loop": "mi.active.campaign",
-    "LookupOracle": "mi.active.oracles",
-    "CallableOracle": "mi.active.oracles",
-    "get_oracle": "mi.active.oracles",
-    "benchmark": "mi.active.retrospective",
-    "BenchmarkResult": "mi.active.retrospective",
-    "DISCOVERY_CASES": "mi.active.cases",
-    "run_discovery_case": "mi.active.cases",
-}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    # Campaigns, oracles and the benchmarks pull in mi.candidates, mi.features and pydantic:
+    # import them on first use, so that scoring with an acquisition stays light.
+    if name in {"Campaign", "run_loop"}:
+        from mi.active import campaign
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(campaign, name)
+    if name == "CampaignSpec":
+        from mi.active import spec
+
+        return spec.CampaignSpec
+    if name in {"LookupOracle", "CallableOracle", "get_oracle"}:
+        from mi.active import oracles
+
+        return getattr(oracles, name)
+    if name in {"benchmark", "BenchmarkResult"}:
+        from mi.active import retrospective
+
+        return getattr(retrospective, name)
+    if name in {"DISCOVERY_CASES", "run_discovery_case"}:
+        from mi.active import cases
+
+        return getattr(cases, name)
     raise AttributeError(f"module 'mi.active' has no attribute {name!r}")

@@ -53,7 +53,7 @@ from mi.exceptions import (
     StateVersionError,
 )
 
-__all__ = ["Campaign", "run_loop", "MODELS", "make_model", "CRITICALITY_COLUMNS"]
+__all__ = ["Campaign", "run_loop", "CRITICALITY_COLUMNS"]
 
 CAMPAIGN_FILE = "campaign.json"
 POOL_FILE = "pool.parquet"
@@ -68,14 +68,6 @@ CRITICALITY_COLUMNS = (
     "hhi_production_mass",
     "cost_per_kg",
 )
-
-#: Surrogates a spec can name (classes of :mod:`mi.models`).
-MODELS = {
-    "xgb_ensemble": "XGBEnsembleRegressor",
-    "random_forest": "RandomForestUncertaintyRegressor",
-    "gp": "GPRegressor",
-    "two_stage_gap": "TwoStageGapRegressor",
-}
 
 _MAX_LISTED = 10
 
@@ -124,19 +116,6 @@ def _shortfall_reason(
         f"min_distance = {min_distance:g} of a chosen one, or scored -inf{phase}; lower "
         "min_distance in the spec for a larger batch."
     )
-
-
-def make_model(name: str, params: dict[str, Any], random_state: int) -> Any:
-    """Build an unfitted surrogate from :mod:`mi.models` by its spec name."""
-    from mi import models
-    from mi.exceptions import RegistryKeyError
-
-    if name not in MODELS:
-        raise RegistryKeyError("model", name, MODELS)
-    cls = getattr(models, MODELS[name])
-    kwargs = dict(params)
-    kwargs.setdefault("random_state", random_state)
-    return cls(**kwargs)
 
 
 def _rows(rows: Any, offset: int) -> str:
@@ -217,6 +196,7 @@ class Campaign:
             Invalid spec, candidate formulas or initial results (rows named).
         """
         spec = load_spec(spec)
+        spec.model.check()
         formulas = _candidate_formulas(spec)
         initial = _read_initial(spec)
         pool, fractions, elements = _build_pool(spec, formulas, initial)
@@ -518,7 +498,7 @@ class Campaign:
             table = self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
             return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
         else:
-            model = self._surrogate(model_seed, len(obs_rows))
+            model = spec.model.build(random_state=model_seed, n_observations=len(obs_rows))
             acq = get_acquisition(
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
             )
@@ -606,19 +586,6 @@ class Campaign:
             warnings.warn(note, MIWarning, stacklevel=4)
         return table
 
-    def _surrogate(self, seed: int, n_observations: int) -> Any:
-        """Return the unfitted surrogate, recalibrated when asked and enough results exist."""
-        spec = self.spec
-        model = make_model(spec.model.name, spec.model.params, seed)
-        folds = spec.model.calibration_folds
-        if spec.model.calibration != "none" and n_observations >= 2 * folds:
-            from mi.models import CalibratedRegressor
-
-            model = CalibratedRegressor(
-                model, method=spec.model.calibration, cv=folds, random_state=seed
-            )
-        return model
-
     def _objective_values(self, rows: np.ndarray) -> np.ndarray:
         """Known objective columns of pool ``rows`` (NaN for measured objectives)."""
         pool = self.pool
@@ -652,7 +619,7 @@ class Campaign:
             if objective.target is None:
                 continue
             y = obs[objective.target].to_numpy(np.float64)
-            model = self._surrogate(model_seed + j, len(obs_rows))
+            model = spec.model.build(random_state=model_seed + j, n_observations=len(obs_rows))
             model.fit(X[obs_rows], y)
             prediction = predict_distribution(model, X[avail_idx], members=False)
             mean[:, j] = prediction.mean

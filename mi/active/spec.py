@@ -26,7 +26,7 @@ Example file (paths are relative to the spec file)::
     preset = "magpie"             # any mi.features preset, or "fractions" (atomic fractions)
 
     [model]
-    name = "xgb_ensemble"         # xgb_ensemble | random_forest | gp
+    name = "xgb_ensemble"         # a regressor of mi.models.list_models()
     params = { n_members = 8, n_estimators = 200 }
 
     [acquisition]
@@ -68,13 +68,20 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
-from mi._spec import StrictSpec, spec_error
+from mi._spec import StrictSpec, choice_message, spec_error
 from mi._toml import load_json, load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.candidates.template_spec import TemplateSpec
 from mi.exceptions import SpecError
 
-__all__ = ["CampaignSpec", "ObjectiveSpec", "load_spec", "spec_hash", "SPEC_VERSION"]
+__all__ = [
+    "CampaignSpec",
+    "ObjectiveSpec",
+    "SurrogateSpec",
+    "load_spec",
+    "spec_hash",
+    "SPEC_VERSION",
+]
 
 SPEC_VERSION = 1
 
@@ -187,12 +194,10 @@ class FeaturesSpec(_Strict):
     backend: str = Field(default="fast", description="mi.features backend.")
 
 
-class ModelSpec(_Strict):
-    """Surrogate model from mi.models."""
+class SurrogateSpec(_Strict):
+    """The campaign's surrogate: a regressor of :mod:`mi.models.registry` and its parameters."""
 
-    name: str = Field(
-        default="xgb_ensemble", description="xgb_ensemble | random_forest | gp | two_stage_gap."
-    )
+    name: str = Field(default="xgb_ensemble", description="A regressor of mi.models.list_models().")
     params: dict[str, Any] = Field(default_factory=dict)
     calibration: Literal["none", "linear", "isotonic", "scale"] = Field(
         default="none",
@@ -205,6 +210,42 @@ class ModelSpec(_Strict):
         ),
     )
     calibration_folds: int = Field(default=5, ge=2, le=20)
+
+    def check(self) -> None:
+        """Check the name (a registered regressor) and the parameters without fitting.
+
+        Raises
+        ------
+        SpecError
+            ``model.name`` or ``model.params.<key>`` named, with the choices and the closest.
+        """
+        from mi.models.registry import MODELS  # here: reading a campaign needs no scikit-learn
+
+        regressors = [n for n, m in MODELS.items() if m.kind == "regressor"]
+        if self.name not in regressors:
+            raise SpecError(choice_message("model.name", self.name, regressors, "regressor"))
+        MODELS[self.name].validate_params(self.params, key="model.params")
+
+    def build(self, *, random_state: int, n_observations: int) -> Any:
+        """Return the unfitted surrogate, recalibrated when asked and enough results exist.
+
+        Parameters
+        ----------
+        random_state : int
+            Seed used when ``params`` sets none.
+        n_observations : int
+            Results the surrogate will be fitted on.
+        """
+        from mi.models import CalibratedRegressor
+        from mi.models.registry import get_model_spec
+
+        model = get_model_spec(self.name).build(self.params, random_state=random_state)
+        folds = self.calibration_folds
+        if self.calibration != "none" and n_observations >= 2 * folds:
+            model = CalibratedRegressor(
+                model, method=self.calibration, cv=folds, random_state=random_state
+            )
+        return model
 
 
 class AcquisitionSpec(_Strict):
@@ -285,7 +326,7 @@ class CampaignSpec(_Strict):
     candidates: CandidatesSpec
     initial: InitialSpec | None = None
     features: FeaturesSpec = Field(default_factory=lambda: FeaturesSpec())
-    model: ModelSpec = Field(default_factory=lambda: ModelSpec())
+    model: SurrogateSpec = Field(default_factory=lambda: SurrogateSpec())
     acquisition: AcquisitionSpec = Field(default_factory=lambda: AcquisitionSpec())
     batch: BatchSpec = Field(default_factory=lambda: BatchSpec())
     constraints: ConstraintsSpec = Field(default_factory=lambda: ConstraintsSpec())

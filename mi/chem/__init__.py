@@ -12,7 +12,14 @@ Examples
 
 from __future__ import annotations
 
-from mi.chem.elements import ATOMIC_MASSES, ELEMENTS, N_ELEMENTS, element_index
+from mi.chem.elements import (
+    ATOMIC_MASSES,
+    ELEMENTS,
+    LANTHANIDES,
+    N_ELEMENTS,
+    RARE_EARTHS,
+    element_index,
+)
 from mi.chem.matrix import DENSE_MAX_ROWS, CompositionMatrix
 from mi.chem.parse import AMOUNT_TOLERANCE, ParseResult, parse_formula, parse_formulas
 
@@ -20,6 +27,8 @@ __all__ = [
     "ELEMENTS",
     "ATOMIC_MASSES",
     "N_ELEMENTS",
+    "LANTHANIDES",
+    "RARE_EARTHS",
     "AMOUNT_TOLERANCE",
     "DENSE_MAX_ROWS",
     "element_index",

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from mi.exceptions import FormulaError
 
-__all__ = ["ELEMENTS", "ATOMIC_MASSES", "ISOTOPE_ALIASES", "element_index", "N_ELEMENTS"]
+__all__ = [
+    "ELEMENTS",
+    "ATOMIC_MASSES",
+    "ISOTOPE_ALIASES",
+    "LANTHANIDES",
+    "RARE_EARTHS",
+    "element_index",
+    "N_ELEMENTS",
+]
 
 ELEMENTS: tuple[str, ...] = (
     "H",
@@ -224,6 +232,12 @@ ATOMIC_MASSES: tuple[float, ...] = (
 
 #: Number of element columns.
 N_ELEMENTS = len(ELEMENTS)
+
+#: La..Lu (Z = 57-71).
+LANTHANIDES: tuple[str, ...] = ELEMENTS[56:71]
+
+#: The rare-earth elements (IUPAC): Sc, Y and the lanthanides.
+RARE_EARTHS: tuple[str, ...] = ("Sc", "Y", *LANTHANIDES)
 
 #: Symbols pymatgen accepts for isotopes of hydrogen; they are counted as H (as pymatgen does).
 ISOTOPE_ALIASES: dict[str, str] = {"D": "H", "T": "H"}

@@ -27,21 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Modules under ``mi.cli`` that each expose ``register(app)``; one job per module.
-_COMMAND_MODULES: tuple[str, ...] = (
-    "criticality",
-    "datasets",
-    "ingest",
-    "demo",
-    "run",
-    "submit",
-    "campaign",
-    "benchmark",
-    "features",
-    "report",
-    "predict",
-)
-
 _state = {"debug": False}
 
 
@@ -61,8 +46,36 @@ def _version() -> None:
     mi.show_versions()
 
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"mi.cli.{_name}").register(app)
+# Each command module imports only typer at import time and exposes ``register(app)``; the
+# order here is the order of ``mi --help``.
+from mi.cli import (  # noqa: E402
+    benchmark,
+    campaign,
+    criticality,
+    datasets,
+    demo,
+    features,
+    ingest,
+    predict,
+    report,
+    run,
+    submit,
+)
+
+for _module in (
+    criticality,
+    datasets,
+    ingest,
+    demo,
+    run,
+    submit,
+    campaign,
+    benchmark,
+    features,
+    report,
+    predict,
+):
+    _module.register(app)
 
 
 _ExceptionTypes = tuple[type[BaseException], ...]

@@ -289,12 +289,11 @@ def _print_elements(symbols: list[str], as_of: str | None, model: str | None, ou
     from mi.chem import ELEMENTS
     from mi.cli._console import make_console
     from mi.criticality import element_risk
-    from mi.exceptions import FormulaError, closest_names
+    from mi.exceptions import FormulaError, did_you_mean
 
     for symbol in symbols:
         if symbol not in ELEMENTS:
-            close = closest_names(symbol, ELEMENTS)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(symbol, ELEMENTS)
             raise FormulaError(f"--elements: {symbol!r} is not an element symbol.{hint}")
     risk = element_risk(as_of, model)
     frame = risk.frame.loc[symbols]

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from mi.cli._workflow import (
+    ChunkSizeOpt,
+    MaxCandidatesOpt,
+    QuickOpt,
+    WorkflowArg,
+    load_checked,
+)
 
 if TYPE_CHECKING:  # the CLI imports the runner only inside the command (fast `mi --help`)
     from mi.report.summary import TargetSummary
@@ -16,9 +24,7 @@ __all__ = ["register"]
 
 
 def run(
-    workflow: Annotated[
-        str, typer.Argument(help="Workflow file (workflows/*.toml) or a built-in workflow's name.")
-    ],
+    workflow: WorkflowArg,
     out: Annotated[
         Path,
         typer.Option("--out", "-o", help="Output folder; rerunning with the same folder resumes."),
@@ -47,13 +53,8 @@ def run(
             "process pool sized to the CPU quota). Default: the workflow's execution.executor.",
         ),
     ] = None,
-    max_candidates: Annotated[
-        int | None,
-        typer.Option("--max-candidates", help="Screen at most this many candidates (quick runs)."),
-    ] = None,
-    chunk_size: Annotated[
-        int | None, typer.Option("--chunk-size", help="Candidates per chunk.")
-    ] = None,
+    max_candidates: MaxCandidatesOpt = None,
+    chunk_size: ChunkSizeOpt = None,
     max_grid_points: Annotated[
         int | None,
         typer.Option(
@@ -73,38 +74,21 @@ def run(
         bool,
         typer.Option("--check", help="Only validate the workflow (and the scheduler), then exit."),
     ] = False,
-    quick: Annotated[
-        bool,
-        typer.Option(
-            "--quick", help="Small sizes (few training rows, small models, 5000 candidates)."
-        ),
-    ] = False,
+    quick: QuickOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Run a workflow: load, featurize, train (+CV), screen candidates in chunks, rank, report."""
     from mi.runner.executors import make_executor
     from mi.runner.progress import Progress
-    from mi.runner.spec import load_spec
-    from mi.runner.validate import check_spec
     from mi.runner.workflow import run_workflow
 
-    spec = load_spec(workflow)
-    if quick:
-        from mi.runner.quick import quick_spec
-
-        spec = quick_spec(spec)
-    overrides: dict[str, Any] = {}
-    if max_candidates is not None:
-        overrides["candidates.max_candidates"] = max_candidates
-    if chunk_size is not None:
-        overrides["execution.chunk_size"] = chunk_size
-    if max_grid_points is not None:
-        overrides["execution.max_grid_points"] = max_grid_points
-    if executor is not None:
-        overrides["execution.executor"] = executor
-    if overrides:
-        spec = spec.with_overrides(**overrides)
-    check_spec(spec)
+    overrides = {
+        "candidates.max_candidates": max_candidates,
+        "execution.chunk_size": chunk_size,
+        "execution.max_grid_points": max_grid_points,
+        "execution.executor": executor,
+    }
+    spec = load_checked(workflow, quick=quick, overrides=overrides)
     if scheduler is None and cluster is None and executor is None:
         from mi.config import get_settings
 

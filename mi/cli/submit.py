@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from mi.cli._workflow import (
+    ChunkSizeOpt,
+    MaxCandidatesOpt,
+    QuickOpt,
+    WorkflowArg,
+    load_checked,
+)
 
 __all__ = ["register"]
 
@@ -16,9 +24,7 @@ array_app = typer.Typer(
 
 
 def submit(
-    workflow: Annotated[
-        str, typer.Argument(help="Workflow file (workflows/*.toml) or a built-in workflow's name.")
-    ],
+    workflow: WorkflowArg,
     out: Annotated[
         Path,
         typer.Option("--out", "-o", help="Output folder on a file system the compute nodes share."),
@@ -47,16 +53,9 @@ def submit(
         list[str] | None,
         typer.Option("--env", help="NAME=VALUE exported in each job (repeatable)."),
     ] = None,
-    max_candidates: Annotated[
-        int | None,
-        typer.Option("--max-candidates", help="Screen at most this many candidates."),
-    ] = None,
-    chunk_size: Annotated[
-        int | None, typer.Option("--chunk-size", help="Candidates per chunk.")
-    ] = None,
-    quick: Annotated[
-        bool, typer.Option("--quick", help="Small sizes, as `mi run --quick`.")
-    ] = False,
+    max_candidates: MaxCandidatesOpt = None,
+    chunk_size: ChunkSizeOpt = None,
+    quick: QuickOpt = False,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Only write the job scripts (OUT/slurm)."),
@@ -67,18 +66,7 @@ def submit(
     After a cancelled or failed task, rerun it on the same --out: only what is missing runs.
     """
     from mi.runner.array import submit_array, write_array_scripts
-    from mi.runner.quick import quick_spec
-    from mi.runner.spec import load_spec
-    from mi.runner.validate import check_spec
 
-    spec = load_spec(workflow)
-    if quick:
-        spec = quick_spec(spec)
-    overrides: dict[str, Any] = {}
-    if max_candidates is not None:
-        overrides["candidates.max_candidates"] = max_candidates
-    if chunk_size is not None:
-        overrides["execution.chunk_size"] = chunk_size
     cluster = {
         "queue": partition,
         "account": account,
@@ -88,10 +76,12 @@ def submit(
         "modules": module or None,
         "env": _parse_env(env) if env else None,
     }
-    overrides.update({f"execution.cluster.{k}": v for k, v in cluster.items() if v is not None})
-    if overrides:
-        spec = spec.with_overrides(**overrides)
-    check_spec(spec)
+    overrides = {
+        "candidates.max_candidates": max_candidates,
+        "execution.chunk_size": chunk_size,
+        **{f"execution.cluster.{k}": v for k, v in cluster.items()},
+    }
+    spec = load_checked(workflow, quick=quick, overrides=overrides)
     if dry_run:
         scripts = write_array_scripts(spec, out, array)
         for role, path in scripts.items():

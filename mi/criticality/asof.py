@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi.chem import ELEMENTS
+from mi.chem import ELEMENTS, RARE_EARTHS
 from mi.criticality.riskmodel import RiskModel, load_risk_model
 from mi.criticality.tables import CriticalityTable, get_table
 from mi.exceptions import DataError, TableError
@@ -61,7 +61,7 @@ _LIFTED_RE = re.compile(r"lifted (\d{4}-\d{2}-\d{2})")
 _COUNTRY = {"CN": "China", "CD": "DR Congo", "MY": "Malaysia", "EU": "EU"}
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _TO_USD_PER_KG = {"USD/kg": 1.0, "USD/t": 1e-3, "USD/lb": 1 / 0.45359237}
-_REE = frozenset(["Sc", "Y", *ELEMENTS[56:71]])
+_REE = frozenset(RARE_EARTHS)
 
 
 def today() -> dt.date:

@@ -25,7 +25,7 @@ from scipy import sparse
 
 from mi.chem import ATOMIC_MASSES, ELEMENTS, CompositionMatrix
 from mi.criticality.scoring import as_composition_matrix, supply_risk
-from mi.exceptions import DataError, FormulaError, closest_names
+from mi.exceptions import DataError, FormulaError, did_you_mean
 
 __all__ = [
     "Constraint",
@@ -63,8 +63,7 @@ def _symbols(elements: str | Iterable[str], what: str) -> tuple[str, ...]:
         raise DataError(f"{what} needs at least one element symbol; got none.")
     for sym in items:
         if sym not in _INDEX:
-            close = closest_names(str(sym), ELEMENTS)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(sym), ELEMENTS)
             raise FormulaError(f"{what}: {sym!r} is not an element symbol.{hint}")
     return tuple(sorted(set(items), key=_INDEX.__getitem__))
 

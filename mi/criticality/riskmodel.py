@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mi.criticality.tables import data_dir
-from mi.exceptions import ConfigError
+from mi.exceptions import ConfigError, did_you_mean
 
 __all__ = [
     "COMPONENTS",
@@ -208,7 +208,8 @@ def _load(path: Path) -> RiskModel:
     for i, ed in enumerate(data.get("editions", [])):
         w = f"{where} [[editions]] #{i + 1}"
         if not isinstance(ed, Mapping) or ed.get("role") not in _ROLES:
-            raise ConfigError(f"{w}: role must be one of {', '.join(_ROLES)}.")
+            hint = did_you_mean(ed.get("role"), _ROLES) if isinstance(ed, Mapping) else ""
+            raise ConfigError(f"{w}: role must be one of {', '.join(_ROLES)}.{hint}")
         if not isinstance(ed.get("from"), dt.date) or isinstance(ed.get("from"), dt.datetime):
             raise ConfigError(f"{w}: 'from' must be a TOML date (YYYY-MM-DD).")
         editions.append(

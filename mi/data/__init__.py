@@ -36,22 +36,21 @@ __all__ = [
 ]
 
 
-_LAZY = {
-    "Dataset": "dataset",
-    "DatasetMeta": "dataset",
-    "ValidationReport": "report",
-    "read_table": "tables",
-    "read_raw_table": "tables",
-}
-
-
 def __getattr__(name: str) -> object:
     # Tables pull in pandas, structures pymatgen, the registry the sources: import on first use
     # (so that listing the catalogue, mi.data.catalog, stays light).
-    if name in _LAZY:
-        import importlib
+    if name in {"Dataset", "DatasetMeta"}:
+        from mi.data import dataset
 
-        return getattr(importlib.import_module(f"mi.data.{_LAZY[name]}"), name)
+        return getattr(dataset, name)
+    if name == "ValidationReport":
+        from mi.data import report
+
+        return report.ValidationReport
+    if name in {"read_table", "read_raw_table"}:
+        from mi.data import tables
+
+        return getattr(tables, name)
     if name in {"read_structures", "StructureCollection"}:
         from mi.data import structures
 

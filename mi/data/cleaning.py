@@ -42,7 +42,7 @@ from mi.data.report import RejectLog, ValidationReport
 from mi.data.spec import TableSpec, TargetSpec
 from mi.data.values import ParsedValue, TransformDomainError, parse_target_cell
 from mi.data.where import parse_where
-from mi.exceptions import TableError, closest_names
+from mi.exceptions import TableError, did_you_mean
 
 __all__ = ["SourceFrame", "clean_frames"]
 
@@ -87,8 +87,7 @@ def _require_columns(frame: SourceFrame, spec: TableSpec) -> None:
     columns = [str(c) for c in frame.df.columns]
     for col in needed:
         if col is not None and col not in frame.df.columns:
-            close = closest_names(col, columns)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(col, columns)
             raise TableError(
                 f"Column {col!r} is not in {frame.file} (columns: {columns}).{hint} "
                 "Name the right column."

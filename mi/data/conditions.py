@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mi.data.spec import ConditionSpec
-from mi.exceptions import TableError
+from mi.exceptions import TableError, did_you_mean
 
 __all__ = ["ConditionValues", "read_conditions", "header_unit", "TRUE_WORDS", "FALSE_WORDS"]
 
@@ -131,10 +131,7 @@ def read_conditions(df: pd.DataFrame, specs: Sequence[ConditionSpec], file: str)
     columns = [str(c) for c in df.columns]
     for spec in specs:
         if spec.source not in columns:
-            from mi.exceptions import closest_names
-
-            close = closest_names(spec.source, columns)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(spec.source, columns)
             raise TableError(
                 f"{file}: condition column {spec.source!r} is not in the table "
                 f"(columns: {columns}).{hint}"

@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 #: Element groups a label-audit rule can name besides element symbols (``"Fe+Co"`` sums).
+#: Written out rather than taken from :data:`mi.chem.RARE_EARTHS`: importing mi.chem would pull
+#: numpy and scipy into ``mi datasets list`` (tests/test_element_groups.py keeps them equal).
 ELEMENT_GROUPS: dict[str, tuple[str, ...]] = {
     "R": (
         "Y",

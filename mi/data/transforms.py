@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mi.exceptions import DataError
+from mi.exceptions import DataError, did_you_mean
 
 __all__ = ["Transform", "TRANSFORMS", "get_transform", "forward", "inverse", "interval"]
 
@@ -77,7 +77,10 @@ def get_transform(name: str) -> Transform:
         Unknown name (listing the known ones).
     """
     if name not in TRANSFORMS:
-        raise DataError(f"Unknown transform {name!r}; use one of {', '.join(TRANSFORMS)}.")
+        raise DataError(
+            f"Unknown transform {name!r}; use one of {', '.join(TRANSFORMS)}."
+            f"{did_you_mean(name, TRANSFORMS)}"
+        )
     return TRANSFORMS[name]
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi.exceptions import TableError, closest_names
+from mi.exceptions import TableError, did_you_mean
 
 __all__ = ["Where", "parse_where"]
 
@@ -199,8 +199,7 @@ class Where:
         names = [str(c) for c in available]
         for col in sorted(self.columns):
             if col not in names:
-                close = closest_names(col, names)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(col, names)
                 raise TableError(
                     f"{file}: where = {self.text!r} names column {col!r}, which is not in the "
                     f"table (columns: {names}).{hint} Write names with spaces in backquotes."

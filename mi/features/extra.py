@@ -6,17 +6,16 @@ from typing import Any
 
 from matminer.featurizers.base import BaseFeaturizer
 
+from mi.chem import LANTHANIDES, RARE_EARTHS
 from mi.features.rare_earth import RareEarthPhysics
 
 __all__ = ["ElementGroupFraction", "DEFAULT_GROUPS", "RareEarthPhysics"]
 
-_LANTHANIDES = ("La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm",
-                "Yb", "Lu")  # fmt: skip
 
 #: Default groups: label -> element symbols.
 DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
-    "rare earth fraction": ("Sc", "Y", *_LANTHANIDES),  # IUPAC rare-earth elements
-    "lanthanide fraction": _LANTHANIDES,
+    "rare earth fraction": RARE_EARTHS,  # IUPAC rare-earth elements
+    "lanthanide fraction": LANTHANIDES,
     "Fe Co Ni fraction": ("Fe", "Co", "Ni"),
 }
 

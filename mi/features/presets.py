@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mi._toml import load_toml
-from mi.exceptions import RegistryKeyError, SpecError
+from mi.exceptions import RegistryKeyError, SpecError, did_you_mean
 
 __all__ = [
     "FeaturizerSpec",
@@ -311,12 +311,17 @@ def _load(name: str, files: dict[str, Path], stack: tuple[str, ...] = ()) -> Pre
     allowed = {"name", "version", "kind", "description", "citation", "include", "featurizer"}
     unknown = set(raw) - allowed
     if unknown:
-        raise SpecError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
+        hint = did_you_mean(sorted(unknown)[0], sorted(allowed))
+        raise SpecError(
+            f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}.{hint}"
+        )
     if raw.get("name", path.stem) != path.stem:
         raise SpecError(f"{path}: name {raw['name']!r} must equal the file name {path.stem!r}.")
     kind = raw.get("kind", "composition")
     if kind not in _KINDS:
-        raise SpecError(f"{path}: kind must be one of {_KINDS}, got {kind!r}.")
+        raise SpecError(
+            f"{path}: kind must be one of {_KINDS}, got {kind!r}.{did_you_mean(kind, _KINDS)}"
+        )
     specs: list[FeaturizerSpec] = []
     for inc in raw.get("include", []):
         parent = _load(inc, files, (*stack, name))

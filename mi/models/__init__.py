@@ -19,6 +19,8 @@ wrapper; ``calibration="none"`` gives the raw spread.
 - :class:`CalibratedRegressor`: std recalibrated on out-of-fold predictions;
 - :class:`PhysicsResidualRegressor`: a physics baseline feature plus a learned correction.
 
+:func:`get_model` builds a surrogate by the name spec files use (:func:`list_models`, one
+:class:`ModelSpec` line each in :mod:`mi.models.registry`).
 :func:`evaluate` cross-validates with grouped k-fold or leave-one-cluster-out splits;
 :func:`save_model` / :func:`load_model` store models without pickle, with a :class:`ModelCard`.
 :func:`replicate_noise` / :func:`near_duplicate_noise` measure the label noise, the error floor
@@ -56,11 +58,16 @@ from mi.models.noise import NoiseEstimate, near_duplicate_noise, replicate_noise
 from mi.models.persistence import load_card, load_model, save_model  # noqa: E402
 from mi.models.physics import PhysicsResidualRegressor  # noqa: E402
 from mi.models.prediction import Prediction, predict_distribution  # noqa: E402
+from mi.models.registry import ModelSpec, get_model, get_model_spec, list_models  # noqa: E402
 from mi.models.splits import GroupedKFold, LeaveOneClusterOut  # noqa: E402
 from mi.models.two_stage import TwoStageGapRegressor, TwoStageRegressor  # noqa: E402
 from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor  # noqa: E402
 
 __all__ = [
+    "ModelSpec",
+    "get_model",
+    "get_model_spec",
+    "list_models",
     "Prediction",
     "predict_distribution",
     "XGBEnsembleRegressor",

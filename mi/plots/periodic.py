@@ -14,7 +14,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from mi.exceptions import DataError, closest_names
+from mi.exceptions import DataError, did_you_mean
 from mi.plots._base import new_axes, require_columns
 
 __all__ = [
@@ -135,9 +135,8 @@ def periodic_table_heatmap(
     for key, val in dict(values).items():
         sym = str(key).strip()
         if sym not in z_of:
-            hint = closest_names(sym, ELEMENTS)
-            extra = f" Did you mean {hint[0]!r}?" if hint else ""
-            raise DataError(f"{sym!r} is not an element symbol (Z 1-103).{extra}")
+            hint = did_you_mean(sym, ELEMENTS)
+            raise DataError(f"{sym!r} is not an element symbol (Z 1-103).{hint}")
         try:
             data[sym] = float(val)
         except (TypeError, ValueError) as exc:

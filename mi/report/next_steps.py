@@ -9,9 +9,11 @@ Pure table work on the run's results (no HTML here; :mod:`mi.report.render` draw
   combined std.
 - :func:`pick_reasons`: why each pick was chosen: its acquisition value, Pareto rank, and the
   objectives in which it stands out among the ranked candidates (percentile per objective).
-- :func:`picks_table`: one display row per pick: prediction ± std per target, the reasons, the
-  nearest training composition with its distance (``known`` when it nearly duplicates one) and
-  the applicability-domain flag per target (:mod:`mi.models.applicability`).
+- :func:`picks_table`: one display row per pick: prediction ± std per target (marked when outside
+  the model's applicability domain, :mod:`mi.models.applicability`), derived magnet columns,
+  supply risk, known or new.
+- :func:`picks_detail_table`: why each pick was chosen, its nearest training composition per
+  target with the distance (``KNOWN`` when it nearly duplicates one) and the domain flag per target.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-__all__ = ["Objective", "rank_resolution", "pick_reasons", "picks_table", "novelty_text"]
+__all__ = [
+    "OUTSIDE_MARK",
+    "Objective",
+    "novelty_text",
+    "pick_reasons",
+    "picks_detail_table",
+    "picks_table",
+    "rank_resolution",
+]
 
 
 @dataclass(frozen=True)
@@ -170,12 +180,16 @@ def novelty_text(row: pd.Series, target: str) -> str:
     nearest = row.get(f"{target}_nearest")
     if nearest is None or (isinstance(nearest, float) and math.isnan(nearest)):
         return "–"
+    from mi.chem.display import display_formula
+
     dist = float(row.get(f"{target}_nearest_l1", math.nan))
+    nearest = display_formula(str(nearest))
     text = f"{nearest} (L1 {dist:.3f})"
     if bool(row.get(f"{target}_known", False)):
         known_as = row.get(f"{target}_known_as")
         other = isinstance(known_as, str) and known_as and known_as != nearest
-        text += f" KNOWN as {known_as} (no training label)" if other else " KNOWN"
+        shown = display_formula(str(known_as)) if other else ""
+        text += f" KNOWN as {shown} (no training label)" if other else " KNOWN"
     return text
 
 
@@ -207,14 +221,32 @@ def _pm(mean: Any, std: Any) -> str:
     return f"{m:.{min(decimals, 6)}f} ± {s:.{min(decimals, 6)}f}"
 
 
+#: Mark of a prediction outside its model's applicability domain (explained under the table).
+OUTSIDE_MARK = "†"
+
+#: Derived magnet columns shown beside the targets when a run has them: (prefix, shown name).
+DERIVED = (("Ha", "μ0Ha [T]"), ("Hc", "μ0Hc [T]"))
+
+
+def _known_text(row: pd.Series, targets: list[Objective]) -> str:
+    """``"KNOWN (Tc data)"`` or ``"new"``: whether a pick nearly duplicates a training compound."""
+    known = [t.name for t in targets if bool(row.get(f"{t.name}_known", False))]
+    if known:
+        return f"KNOWN ({', '.join(known)} data)"
+    if any(f"{t.name}_known" in row.index for t in targets):
+        return "new"
+    return "–"
+
+
 def picks_table(
     picks: pd.DataFrame,
     targets: list[Objective],
-    reasons: list[str],
     formula: str = "formula",
     risk: str = "supply_risk",
 ) -> pd.DataFrame:
-    """Display table of the picks (text columns, in pick order).
+    """Show the picks at a glance: prediction ± std per target, supply risk, known or new.
+
+    A prediction outside its model's applicability domain carries :data:`OUTSIDE_MARK`.
 
     Parameters
     ----------
@@ -222,14 +254,13 @@ def picks_table(
         The picks.
     targets : list of Objective
         The surrogate targets (mean and std columns).
-    reasons : list of str
-        From :func:`pick_reasons`.
     formula, risk : str
         Formula and supply-risk columns.
 
     Returns
     -------
     pandas.DataFrame
+        Text columns, one row per pick in pick order.
     """
     out = pd.DataFrame(index=range(len(picks)))
     rows = picks.reset_index(drop=True)
@@ -240,24 +271,63 @@ def picks_table(
     out["formula"] = rows[formula].astype(str).to_numpy() if formula in rows else "–"
     if "family" in rows.columns:
         out["family"] = rows["family"].astype(str).to_numpy()
+    nan = pd.Series([math.nan] * len(rows))
     for t in targets:
         unit = f" [{t.units}]" if t.units else ""
         inside = rows.get(f"{t.name}_in_domain", pd.Series([True] * len(rows)))
-        out[f"{t.name}{unit} (± std)"] = [
-            _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else " (outside domain: a guess)")
-            for m, s, ok in zip(
-                rows.get(t.column, pd.Series([math.nan] * len(rows))),
-                rows.get(t.std, pd.Series([math.nan] * len(rows))),
-                inside,
-                strict=True,
-            )
+        out[f"{t.name}{unit}"] = [
+            _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else f" {OUTSIDE_MARK}")
+            for m, s, ok in zip(rows.get(t.column, nan), rows.get(t.std, nan), inside, strict=True)
         ]
+    for prefix, shown in DERIVED:
+        if f"{prefix}_mean" in rows.columns:
+            out[shown] = [
+                _pm(m, s)
+                for m, s in zip(rows[f"{prefix}_mean"], rows.get(f"{prefix}_std", nan), strict=True)
+            ]
     if risk in rows.columns:
-        out[risk.replace("_", " ")] = rows[risk].astype(float).round(4).to_numpy()
+        out[risk.replace("_", " ")] = rows[risk].astype(float).round(3).to_numpy()
+    out["known?"] = [_known_text(row, targets) for _, row in rows.iterrows()]
+    return out
+
+
+def picks_detail_table(
+    picks: pd.DataFrame,
+    targets: list[Objective],
+    reasons: list[str],
+    formula: str = "formula",
+) -> pd.DataFrame:
+    """Tell why each pick was chosen, how new it is and whether each model knows it.
+
+    Parameters
+    ----------
+    picks : pandas.DataFrame
+        The picks.
+    targets : list of Objective
+        The surrogate targets.
+    reasons : list of str
+        From :func:`pick_reasons`.
+    formula : str
+        Formula column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pick``, ``formula``, ``why chosen``, ``nearest training compound`` and ``domain``
+        (one line per target in each of the last two).
+    """
+    rows = picks.reset_index(drop=True)
+    out = pd.DataFrame(index=range(len(rows)))
+    if "batch" in rows.columns:
+        out["pick"] = rows["batch"].astype(int).to_numpy()
+    out["formula"] = rows[formula].astype(str).to_numpy() if formula in rows else "–"
     out["why chosen"] = reasons
-    for t in targets:
-        out[f"nearest {t.name} training compound"] = [
-            novelty_text(row, t.name) for _, row in rows.iterrows()
-        ]
-        out[f"{t.name} domain"] = [domain_text(row, t.name) for _, row in rows.iterrows()]
+    out["nearest training compound"] = [
+        "\n".join(f"{t.name}: {novelty_text(row, t.name)}" for t in targets)
+        for _, row in rows.iterrows()
+    ]
+    out["domain"] = [
+        "\n".join(f"{t.name}: {domain_text(row, t.name)}" for t in targets)
+        for _, row in rows.iterrows()
+    ]
     return out

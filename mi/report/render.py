@@ -118,7 +118,8 @@ def _table(df: pd.DataFrame, max_rows: int = 50, index: bool = False) -> str:
             )
             plus_minus = isinstance(v, str) and " ± " in v
             cls = "" if numeric or plus_minus else " class='l'"
-            out.append(f"<td{cls}>{_e(_fmt_num(v))}</td>")
+            cell = _e(_fmt_num(v)).replace("\n", "<br>")
+            out.append(f"<td{cls}>{cell}</td>")
         out.append("</tr>")
     out.append("</tbody></table></div>")
     if len(df) > max_rows:
@@ -269,7 +270,13 @@ def _objectives(data: ReportData) -> tuple[list[Any], list[Any]]:
 
 def _next_section(data: ReportData) -> str:
     """Render what to make next: the picks, why, how sure, how new, in or out of domain."""
-    from mi.report.next_steps import pick_reasons, picks_table, rank_resolution
+    from mi.report.next_steps import (
+        OUTSIDE_MARK,
+        pick_reasons,
+        picks_detail_table,
+        picks_table,
+        rank_resolution,
+    )
 
     parts = ["<section id='next'><h2>What to make next</h2>"]
     picks = data.picks
@@ -319,7 +326,8 @@ def _next_section(data: ReportData) -> str:
     reasons = pick_reasons(picks, pool, objectives, acq_text)
     formula = data.candidate_columns.get("formula", "formula")
     risk = data.candidate_columns.get("risk", "supply_risk")
-    table = picks_table(picks, targets, reasons, formula=formula, risk=risk)
+    table = picks_table(picks, targets, formula=formula, risk=risk)
+    detail = picks_detail_table(picks, targets, reasons, formula=formula)
     outside = [
         i
         for i in range(len(picks))
@@ -337,8 +345,9 @@ def _next_section(data: ReportData) -> str:
     if outside:
         parts.append(
             f"<p class='note'><b>Outside the applicability domain:</b> "
-            f"{len(set(outside))} of {len(picks)} picks for at least one target (column "
-            "'domain'): the model has not seen such compositions, so its number is a guess.</p>"
+            f"{len(set(outside))} of {len(picks)} picks for at least one target (marked "
+            f"{OUTSIDE_MARK}; reasons in the second table): the model has not seen such "
+            "compositions, so its number is a guess.</p>"
         )
     if known:
         parts.append(
@@ -346,6 +355,13 @@ def _next_section(data: ReportData) -> str:
             "duplicate a training composition (marked KNOWN): measuring them adds little.</p>"
         )
     parts.append(_table(table, max_rows=len(table)))
+    parts.append(
+        f"<p class='muted'>{OUTSIDE_MARK} outside the model's applicability domain: the number "
+        "is a guess. known?: KNOWN when the pick nearly duplicates a composition of that "
+        "target's training data.</p>"
+    )
+    parts.append("<h3>Why each pick, how new, and what the models know</h3>")
+    parts.append(_table(detail, max_rows=len(detail)))
     std_kind = (
         "recalibrated on the cross-validation"
         if any(t.std_recalibrated for t in data.targets)

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mi.exceptions import MissingDependencyError, SchedulerError, SpecError, closest_names
+from mi._spec import choice_message
+from mi.exceptions import MissingDependencyError, SchedulerError, SpecError, did_you_mean
 
 __all__ = [
     "SerialExecutor",
@@ -196,8 +197,7 @@ def check_scheduler_address(address: str) -> str:
         )
     scheme, rest = address.split("://", 1)
     if scheme not in _SCHEMES:
-        close = closest_names(scheme, _SCHEMES)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(scheme, _SCHEMES)
         raise SchedulerError(
             f"Scheduler address {address!r}: scheme {scheme!r} is not one of "
             f"{', '.join(_SCHEMES)}.{hint}"
@@ -283,8 +283,7 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         env = { MI_DATA_DIR = "/scratch/me/mi-data" }
     """
     if kind not in CLUSTER_KINDS:
-        close = closest_names(kind, CLUSTER_KINDS)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(kind, CLUSTER_KINDS)
         raise SpecError(f"--cluster {kind!r} is not one of: {', '.join(CLUSTER_KINDS)}.{hint}")
     try:
         import dask_jobqueue
@@ -421,9 +420,7 @@ def make_executor(
             initializer=_limit_threads,
         )
         return ExecutorHandle(pool, "process", f"process pool ({n} workers)", n)
-    close = closest_names(kind, ("local", "process"))
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise SpecError(f"execution.executor = {kind!r} is not one of: local, process.{hint}")
+    raise SpecError(choice_message("execution.executor", kind, ["local", "process"]))
 
 
 def run_chunks(

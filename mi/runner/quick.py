@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mi.models.registry import get_model_spec
 from mi.runner.bounds import template_grid_bound
 from mi.runner.spec import RunSpec
 
@@ -35,11 +36,10 @@ def quick_spec(
     over: dict[str, Any] = {}
     for i, t in enumerate(spec.targets):
         params = dict(t.model_params)
-        params["n_estimators"] = min(int(params.get("n_estimators", n_estimators)), n_estimators)
-        if t.model in ("xgb_ensemble", "physics_residual"):
-            params["n_members"] = min(int(params.get("n_members", 3)), 3)
-        if t.model in ("xgb_ensemble", "xgb_classifier", "random_forest", "physics_residual"):
-            over[f"targets.{i}.model_params"] = params
+        for key, limit in (("n_estimators", n_estimators), ("n_members", 3)):
+            if key in get_model_spec(t.model).params:
+                params[key] = min(int(params.get(key, limit)), limit)
+        over[f"targets.{i}.model_params"] = params
         over[f"targets.{i}.max_rows"] = min(t.max_rows or max_rows, max_rows)
         over[f"targets.{i}.cv"] = {**t.cv.model_dump(), "n_splits": 3}
     if spec.candidates is None:

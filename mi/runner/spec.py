@@ -49,7 +49,8 @@ from mi._toml import load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
 from mi.candidates.template_spec import RangeValue, TemplateSpec
 from mi.data.table_file import TableFile
-from mi.exceptions import SpecError, closest_names
+from mi.exceptions import SpecError, did_you_mean
+from mi.models.registry import MODELS, ModelName, get_model_spec
 
 __all__ = [
     "SPEC_VERSION",
@@ -77,15 +78,6 @@ SPEC_VERSION = 1
 
 #: Default limit on a screen's candidate grid points (``[execution] max_grid_points``).
 DEFAULT_MAX_GRID_POINTS = 100_000_000
-
-MODEL_KINDS = (
-    "xgb_ensemble",
-    "random_forest",
-    "gp",
-    "xgb_classifier",
-    "physics_residual",
-    "two_stage_gap",
-)
 
 
 class _Strict(StrictSpec):
@@ -137,9 +129,9 @@ class TargetSpec(_Strict):
         ),
     )
     preset: str = Field("magpie", description="Featurizer preset name.")
-    model: Literal[
-        "xgb_ensemble", "random_forest", "gp", "xgb_classifier", "physics_residual", "two_stage_gap"
-    ] = "xgb_ensemble"
+    model: ModelName = Field(
+        "xgb_ensemble", description="Surrogate from mi.models.registry (mi.models.list_models())."
+    )
     model_params: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments for the model's constructor."
     )
@@ -191,12 +183,15 @@ class TargetSpec(_Strict):
     def _task_consistency(self) -> TargetSpec:
         if (self.dataset is None) == (self.table is None):
             raise ValueError("give either 'dataset' (a registered name) or 'table' (a file)")
-        if self.task == "classification" and self.model != "xgb_classifier":
+        classifier = get_model_spec(self.model).kind == "classifier"
+        if self.task == "classification" and not classifier:
+            names = [n for n, m in MODELS.items() if m.kind == "classifier"]
             raise ValueError(
-                f"task 'classification' needs model 'xgb_classifier', got {self.model!r}"
+                f"task 'classification' needs a classifier model ({', '.join(names)}), "
+                f"got {self.model!r}"
             )
-        if self.task == "regression" and self.model == "xgb_classifier":
-            raise ValueError("model 'xgb_classifier' needs task = 'classification'")
+        if self.task == "regression" and classifier:
+            raise ValueError(f"model {self.model!r} needs task = 'classification'")
         if self.positive is not None and self.task != "classification":
             raise ValueError("'positive' is only used with task = 'classification'")
         return self
@@ -562,8 +557,7 @@ def resolve_workflow_path(name_or_path: str | Path) -> Path:
         if candidate.is_file():
             return candidate
         known += sorted(p.stem for p in folder.glob("*.toml"))
-    close = closest_names(stem, known)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(stem, known)
     raise SpecError(
         f"Workflow file {str(name_or_path)!r} not found. Built-in workflows: "
         f"{', '.join(known) or '(none)'}.{hint}"

@@ -7,7 +7,6 @@ the same for the local run, Dask and the SLURM array tasks.
 
 from __future__ import annotations
 
-import inspect
 import shutil
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from mi.exceptions import MIError, SpecError, closest_names
 from mi.features import featurize
 from mi.models import CalibratedRegressor, evaluate, load_model, save_model
 from mi.models.applicability import ApplicabilityDomain
+from mi.models.registry import get_model_spec
 from mi.report.summary import DatasetRecord
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.domain import training_domain
@@ -30,7 +30,6 @@ from mi.runner.own_data import dataset_label, target_dataset, with_conditions
 from mi.runner.progress import Progress
 from mi.runner.screen import TargetModel
 from mi.runner.spec import RunSpec, TargetSpec
-from mi.runner.validate import model_class
 
 __all__ = [
     "TrainingData",
@@ -145,16 +144,13 @@ def load_training(target: TargetSpec, seed: int) -> TrainingData:
 
 def make_model(target: TargetSpec, seed: int) -> Any:
     """Return the unfitted surrogate of one target (its ``random_state`` set to ``seed``)."""
-    cls = model_class(target.model)
+    model = get_model_spec(target.model)
     params = dict(target.model_params)
-    accepted = inspect.signature(cls).parameters
-    if "random_state" in accepted and "random_state" not in params:
-        params["random_state"] = seed
-    if calibrates(target) and "calibration" in accepted and "calibration" not in params:
+    if calibrates(target) and "calibration" in model.params:
         # the std is calibrated once, on this workflow's grouped cross-validation (not also
         # out-of-bag inside the model)
-        params["calibration"] = "none"
-    return cls(**params)
+        params.setdefault("calibration", "none")
+    return model.build(params, random_state=seed)
 
 
 def set_threads(model: Any, n_jobs: int) -> None:

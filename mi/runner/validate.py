@@ -9,86 +9,36 @@ key, the bad value, the allowed choices and the closest match.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import inspect
+import numbers
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mi._paths import is_safe_name, unsafe_name_message
-from mi.exceptions import MIError, RegistryKeyError, SpecError, closest_names
+from mi._spec import choice_message
+from mi.active import get_acquisition, list_acquisitions
+from mi.chem import ELEMENTS
+from mi.criticality import score
+from mi.data import list_datasets
+from mi.data.tables import TABLE_FORMATS
+from mi.exceptions import MIError, SpecError
+from mi.features import get_preset, list_presets
+from mi.models import Prediction
+from mi.models.registry import get_model_spec
+from mi.runner.bounds import check_work_bounds
+from mi.runner.candidates import build_template
+from mi.runner.own_data import condition_grid, target_dataset
 from mi.runner.spec import RunSpec
 
-__all__ = ["check_spec", "require", "model_class"]
+__all__ = ["check_spec"]
 
 
-def _choices(key: str, value: Any, choices: Iterable[str], what: str = "") -> SpecError:
-    choices = sorted(map(str, choices))
-    close = closest_names(str(value), choices)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    what = f" {what}" if what else ""
-    return SpecError(
-        f"{key} = {value!r} is not a known{what}. Choices: {', '.join(choices) or '(none)'}.{hint}"
-    )
-
-
-def require(module: str, feature: str) -> Any:
-    """Import a library module the workflow needs, or fail with a clear :class:`SpecError`.
-
-    Parameters
-    ----------
-    module : str
-        e.g. ``"mi.candidates"``.
-    feature : str
-        What the workflow wanted from it (quoted in the error).
-
-    Returns
-    -------
-    module
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise SpecError(
-            f"This workflow needs {feature} from {module}, which is not available in this "
-            f"installation ({exc}). Install a complete mi, or remove that part of the workflow."
-        ) from None
-
-
-def _names(table: Any) -> list[str]:
-    """Names from a registry listing (a DataFrame with a 'name' column, or a list)."""
-    if hasattr(table, "columns") and "name" in table.columns:
-        return [str(n) for n in table["name"].tolist()]
-    if hasattr(table, "index") and hasattr(table, "columns"):
-        return [str(n) for n in table.index.tolist()]
-    if isinstance(table, dict):
-        return [str(n) for n in table]
-    return [str(n) for n in table]
-
-
-def model_class(kind: str) -> type:
-    """Return the estimator class for a workflow's ``model`` value."""
-    models = require("mi.models", f"the model {kind!r}")
-    names = {
-        "xgb_ensemble": "XGBEnsembleRegressor",
-        "random_forest": "RandomForestUncertaintyRegressor",
-        "gp": "GPRegressor",
-        "xgb_classifier": "XGBClassifierModel",
-        "physics_residual": "PhysicsResidualRegressor",
-        "two_stage_gap": "TwoStageGapRegressor",
-    }
-    cls = getattr(models, names[kind], None)
-    if cls is None:
-        raise SpecError(
-            f"model = {kind!r} needs mi.models.{names[kind]}, which this installation lacks."
-        )
-    return cls
-
-
-def _check_params(key: str, params: dict[str, Any], allowed: Iterable[str]) -> None:
-    allowed = sorted(allowed)
-    for name in params:
-        if name not in allowed:
-            raise _choices(f"{key}.{name}", name, allowed, "parameter")
+def _choices(key: str, value: Any, choices: Iterable[str], what: str) -> SpecError:
+    return SpecError(choice_message(key, value, sorted(map(str, choices)), what))
 
 
 def check_spec(spec: RunSpec) -> None:
@@ -104,10 +54,8 @@ def check_spec(spec: RunSpec) -> None:
     SpecError
         Naming the key, the value, the choices and the closest match.
     """
-    data = require("mi.data", "datasets")
-    datasets = _names(data.list_datasets())
-    features = require("mi.features", "featurizer presets")
-    presets = _names(features.list_presets())
+    datasets = list(list_datasets()["name"])
+    presets = list(list_presets()["name"])
     needed: list[str] = []
     for i, target in enumerate(spec.targets):
         key = f"targets[{i}]"
@@ -119,10 +67,6 @@ def check_spec(spec: RunSpec) -> None:
                 what = "target name" if field == "name" else f"{field} name"
                 raise SpecError(f"{key}.{field} = {value!r}: {unsafe_name_message(what)}.")
         if target.table is None and target.dataset not in datasets:
-            from pathlib import Path
-
-            from mi.data.tables import TABLE_FORMATS
-
             if Path(str(target.dataset)).suffix.lower() in TABLE_FORMATS:
                 raise SpecError(
                     f"{key}.dataset = {target.dataset!r} is a file, not a registered dataset. "
@@ -133,55 +77,21 @@ def check_spec(spec: RunSpec) -> None:
             raise _choices(f"{key}.dataset", target.dataset, datasets, "dataset")
         if target.preset not in presets:
             raise _choices(f"{key}.preset", target.preset, presets, "featurizer preset")
-        needed += [c for c in _check_columns(data, key, target) if c not in needed]
-        cls = model_class(target.model)
-        allowed = list(inspect.signature(cls).parameters)
-        _check_params(f"{key}.model_params", target.model_params, allowed)
-        _check_model_values(f"{key}.model_params", cls, target.model_params)
+        needed += [c for c in _check_columns(key, target) if c not in needed]
+        get_model_spec(target.model).validate_params(target.model_params, key=f"{key}.model_params")
 
-    from mi.runner.bounds import check_work_bounds
-
-    n_features = max((features.get_preset(t.preset).n_features for t in spec.targets), default=200)
+    n_features = max((get_preset(t.preset).n_features for t in spec.targets), default=200)
     check_work_bounds(spec, n_features)  # O(spec): before any template is built
     _check_acquisition(spec)
     _check_constraints(spec)
     _check_criticality(spec)
     _check_templates(spec)
     if spec.candidates is not None:
-        from mi.runner.own_data import condition_grid
-
         condition_grid(dict(spec.candidates.conditions), needed)
-
-
-def _check_model_values(key: str, cls: type, params: dict[str, Any]) -> None:
-    """Check parameter values with the model's own checks, without fitting anything.
-
-    mi.models check their parameters first thing in ``fit`` (scikit-learn's convention), so
-    ``fit`` on an empty table raises the parameter error when there is one, and a data error
-    (no rows) otherwise.
-    """
-    import numpy as np
-
-    try:
-        model = cls(**params)
-        model.fit(np.empty((0, 2)), np.empty(0))
-    except (ValueError, TypeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "parameter of" in message or isinstance(exc, TypeError):
-            raise SpecError(f"{key}: {message}") from None
-    except MIError as exc:
-        message = str(exc).strip().splitlines()[0]
-        if "parameter of" in message:
-            raise SpecError(f"{key}: {message}") from None
 
 
 def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> None:
     """Check acquisition parameter types and ranges on a two-row prediction."""
-    import dataclasses
-    import numbers
-
-    import numpy as np
-
     if dataclasses.is_dataclass(acq):
         defaults = {f.name: f.default for f in dataclasses.fields(acq)}
         for pname, value in params.items():
@@ -197,8 +107,6 @@ def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> No
                     f"acquisition.params.{pname} = {value!r}: the {pname!r} parameter of {name} "
                     "must be true or false."
                 )
-    from mi.models import Prediction
-
     pred = Prediction(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
     ctx = {
         "y_best": 1.0,
@@ -216,13 +124,11 @@ def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> No
         return
 
 
-def _check_columns(data: Any, key: str, target: Any) -> list[str]:
+def _check_columns(key: str, target: Any) -> list[str]:
     """Target column and classification rule against the dataset's real columns.
 
     Returns the dataset's condition columns (inputs the candidates must set).
     """
-    from mi.runner.own_data import target_dataset
-
     ds = target_dataset(target)  # memoised by mi.data: the run reuses it
     if target.column is not None and target.column not in ds.targets:
         raise _choices(f"{key}.column", target.column, ds.targets, f"target of {target.dataset}")
@@ -250,8 +156,7 @@ def _check_columns(data: Any, key: str, target: Any) -> list[str]:
 
 
 def _check_acquisition(spec: RunSpec) -> None:
-    active = require("mi.active", f"the acquisition {spec.acquisition.name!r}")
-    names = _names(active.list_acquisitions())
+    names = list(list_acquisitions()["name"])
     if spec.acquisition.name not in names:
         raise _choices("acquisition.name", spec.acquisition.name, names, "acquisition")
     params = dict(spec.acquisition.params)
@@ -260,11 +165,9 @@ def _check_acquisition(spec: RunSpec) -> None:
             "acquisition.params.maximize is set from the target's 'objective'; remove it."
         )
     try:
-        active.get_acquisition(spec.acquisition.name, maximize=True, **params)
+        get_acquisition(spec.acquisition.name, maximize=True, **params)
     except TypeError:
-        import dataclasses
-
-        cls = type(active.get_acquisition(spec.acquisition.name))
+        cls = type(get_acquisition(spec.acquisition.name))
         if dataclasses.is_dataclass(cls):
             allowed = [f.name for f in dataclasses.fields(cls) if f.init and f.name != "maximize"]
         else:
@@ -277,30 +180,26 @@ def _check_acquisition(spec: RunSpec) -> None:
         raise SpecError(f"acquisition: {exc}") from None
     _check_acquisition_values(
         spec.acquisition.name,
-        active.get_acquisition(spec.acquisition.name, maximize=True, **params),
+        get_acquisition(spec.acquisition.name, maximize=True, **params),
         params,
     )
 
 
 def _check_constraints(spec: RunSpec) -> None:
-    chem = require("mi.chem", "element symbols")
     for i, con in enumerate(spec.constraints):
         for sym in getattr(con, "elements", []) or []:
-            if sym not in chem.ELEMENTS:
-                raise _choices(f"constraints[{i}].elements", sym, chem.ELEMENTS, "element symbol")
+            if sym not in ELEMENTS:
+                raise _choices(f"constraints[{i}].elements", sym, ELEMENTS, "element symbol")
 
 
 def _check_criticality(spec: RunSpec) -> None:
-    crit = require("mi.criticality", "supply-risk scores")
     try:
-        scores = crit.score(
+        scores = score(
             ["Fe2O3"],
             weights=spec.criticality.weights,
             hree_convention=spec.criticality.hree_convention,
             as_of=spec.criticality.as_of,
         )
-    except RegistryKeyError as exc:
-        raise SpecError(f"criticality: {exc}") from None
     except (MIError, ValueError, TypeError) as exc:
         raise SpecError(f"criticality: {exc}") from None
     numeric = [c for c in scores.columns if str(scores[c].dtype).startswith(("float", "int"))]
@@ -309,8 +208,6 @@ def _check_criticality(spec: RunSpec) -> None:
 
 
 def _check_templates(spec: RunSpec) -> None:
-    from mi.runner.candidates import build_template
-
     for i, tpl in enumerate(spec.candidates.templates if spec.candidates else []):
         try:
             template = build_template(tpl)
