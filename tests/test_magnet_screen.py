@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -67,17 +69,27 @@ def _small(spec):
 
 def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_datasets) -> None:
     spec = _small(load_spec(REPO / "workflows" / "ndfeb_hree_reduction.toml"))
+    # the 2:14:1 template down to Ce-rich rows (soft: the Fe sublattice alone, Ha about 2-3 T),
+    # every row kept
+    ranges = {"p": [0.0, 0.5, 0.1], "c": [0.0, 1.0, 0.1], "d": [0.0, 0.04, 0.01],
+              "z": [0.0, 0.3, 0.1]}  # fmt: skip
+    spec = spec.with_overrides(
+        **{"candidates.templates.0.ranges": ranges, "outputs.keep_per_chunk": 1500}
+    )
     assert spec.coercivity is not None and spec.outputs.front_order == "families"
     result = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
     pool = result.candidates
     for col in ("Ha_mean", "Ha_std", "Hc_mean", "Hc_std"):
         assert np.isfinite(pool[col]).all()
+    two_14_one = pool["family"].str.startswith("R2(Fe,Co)14B")
+    assert (pool.loc[two_14_one, "K1_physics"] == "2:14:1, calibrated").all()
     np.testing.assert_allclose(
         pool["Hc_mean"], 0.4 * pool["Ha_mean"] - 1.0 * pool["Js_mean"], rtol=1e-9, atol=1e-9
     )
     # predicted Hc < min_hc = 0: ranked after every candidate that could be a permanent magnet
     soft = pool["Hc_mean"] < 0
     assert soft.any() and (~soft).any()  # Ce-rich 2:14:1 rows are predicted soft
+    assert pool.loc[soft, "formula"].str.contains("Ce|La|Y").all()  # no 4f anisotropy
     assert not pool.loc[soft, "on_front"].any()
     assert pool.loc[soft, "rank"].min() > pool.loc[~soft & pool["on_front"], "rank"].max()
     assert (pool.loc[pool["batch"] > 0, "Hc_mean"] >= 0).all()  # no batch pick is soft
@@ -106,6 +118,15 @@ def test_report_shows_the_tradeoff(tmp_path, shared_datasets) -> None:
     run_workflow(spec, tmp_path, progress=Progress(quiet=True))
     page = (tmp_path / "report.html").read_text()
     assert "What Dy and Tb buy" in page and "Dy/Tb-free neighbour" in page
+    # the K1 correction's fate on its cross-validated skill is stated, kept or dropped
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    k1 = next(t for t in summary["targets"] if t["name"] == "K1")
+    assert k1["correction"]["oof_r2"] == pytest.approx(k1["metrics"]["r2"]["mean"])
+    assert k1["correction"]["correction"] == (k1["metrics"]["r2"]["mean"] > 0.0)
+    assert f"K1: {html.escape(k1['correction']['reason'])}" in page
+    assert "How far to trust the Ha and Hc gains" in page
+    if not k1["correction"]["correction"]:
+        assert "K1 is physics alone." in page  # said in 'What to make next' too
     table = pd.read_csv(tmp_path / "dytb_tradeoff.csv")
     assert table["free_formula"].iloc[0] in page
     (tmp_path / "dytb_tradeoff.csv").write_text("")  # an empty file: the section is left out

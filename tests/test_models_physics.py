@@ -74,3 +74,51 @@ def test_save_load_round_trip(tmp_path) -> None:
                     strict=True):  # fmt: skip
         np.testing.assert_allclose(a, b, rtol=1e-6)
     np.testing.assert_allclose(model.predict_members(probe), loaded.predict_members(probe))
+
+
+def test_correction_off_is_the_physics_with_the_prior_std() -> None:
+    X, y = _data()
+    on = PhysicsResidualRegressor(baseline="physics estimate", scale=2.0, **_SMALL).fit(X, y)
+    off = PhysicsResidualRegressor(
+        baseline="physics estimate", scale=2.0, correction=False, **_SMALL
+    ).fit(X, y)
+    inside = pd.DataFrame([[0.5, 0.5, 0.5], [0.2, 0.3, 0.9]], columns=X.columns)
+    mean, std = off.predict(inside, return_std=True)
+    np.testing.assert_allclose(mean, 2.0 * inside["physics estimate (T)"].to_numpy())
+    np.testing.assert_allclose(std, off.prior_std_)
+    assert off.prior_std_ == pytest.approx(np.std(y - 2.0 * X["physics estimate (T)"]))
+    assert np.all(off.domain_weight(inside) == 0.0)
+    assert not np.allclose(on.predict(inside), mean)  # with the correction: something learned
+    # members spread around the physics with the prior std, the same offsets on every row
+    members = off.predict_members(inside)
+    np.testing.assert_allclose(members.mean(axis=0), mean, atol=1e-12)
+    np.testing.assert_allclose(members.std(axis=0), off.prior_std_, rtol=1e-9)
+
+
+def test_correction_off_survives_save_and_load(tmp_path) -> None:
+    X, y = _data()
+    off = PhysicsResidualRegressor(baseline=1, correction=False, **_SMALL).fit(X, y)
+    loaded = load_model(save_model(off, tmp_path / "m"))
+    assert loaded.correction is False
+    for a, b in zip(off.predict(X, return_std=True), loaded.predict(X, return_std=True),
+                    strict=True):  # fmt: skip
+        np.testing.assert_allclose(a, b)
+
+
+def test_gate_drops_a_correction_without_skill() -> None:
+    from mi.runner.magnets import gate_correction
+
+    def cv(r2: float) -> dict:
+        return {"metrics": {"r2": {"mean": r2, "std": 0.1, "n_folds": 5}}}
+
+    model, note = gate_correction(PhysicsResidualRegressor(min_skill=0.0), cv(-0.31))
+    assert model.correction is False and note is not None
+    assert note["correction"] is False and note["oof_r2"] == -0.31
+    assert "no skill" in note["reason"]
+    model, note = gate_correction(PhysicsResidualRegressor(min_skill=0.0), cv(0.4))
+    assert model.correction is True and note is not None and note["correction"] is True
+    # no rule, or no cross-validation: nothing decided, the correction stays
+    for unruled, record in ((PhysicsResidualRegressor(), cv(-1.0)),
+                            (PhysicsResidualRegressor(min_skill=0.0), {})):  # fmt: skip
+        model, note = gate_correction(unruled, record)
+        assert note is None and model.correction is True

@@ -13,6 +13,12 @@ training rows' own nearest-neighbour distances): there the prediction falls back
 and the std to the spread of the training corrections.
 :meth:`PhysicsResidualRegressor.domain_weight` returns that weight (1 inside the data, 0 far
 outside), usable as an applicability flag.
+
+A correction without skill is worse than none: it adds noise to the physics and an std that
+looks informed. ``correction=False`` drops it (predictions are the baseline, the std is the
+prior: the spread of the training residuals), and ``min_skill`` states the rule a workflow
+applies with its own cross-validation (:func:`mi.runner.magnets.gate_correction`): the
+correction is dropped when its out-of-fold R^2 is at or below ``min_skill``.
 """
 
 from __future__ import annotations
@@ -60,6 +66,13 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
     calibration : str, default "linear"
         The default correction's own std calibration at ``fit`` (out-of-bag); ``"none"`` for
         the raw spread (a workflow sets it and calibrates once on its cross-validation).
+    correction : bool, default True
+        Use the learned correction. False: the physics baseline alone, with the prior std
+        (the std of the training residuals) everywhere; the correction is still fitted (the
+        model keeps one shape), and :meth:`domain_weight` is 0 everywhere.
+    min_skill : float or None, default None
+        Out-of-fold R^2 at or below which a cross-validating caller drops the correction
+        (sets ``correction=False``); None: never. The model itself does not cross-validate.
 
     Attributes
     ----------
@@ -95,6 +108,8 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         n_jobs: int | None = None,
         random_state: int | None = 0,
         calibration: str = "linear",
+        correction: bool = True,
+        min_skill: float | None = None,
     ) -> None:
         self.baseline = baseline
         self.estimator = estimator
@@ -110,6 +125,8 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.calibration = calibration
+        self.correction = correction
+        self.min_skill = min_skill
 
     def __sklearn_tags__(self):  # noqa: D401
         """Tags: NaN allowed (xgboost handles it)."""
@@ -216,6 +233,8 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         return self._weight(X)
 
     def _weight(self, X: np.ndarray) -> np.ndarray:
+        if not self.correction:
+            return np.zeros(X.shape[0])
         if not self.shrink_outside:
             return np.ones(X.shape[0])
         d = self._nearest(self._scaled(X))
@@ -262,7 +281,26 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         return mean, np.sqrt(w * sd**2 + (1.0 - w) * self.prior_std_**2)
 
     def predict_members(self, X: Any) -> np.ndarray:
-        """Baseline plus each member's (faded) correction, shape (n_members, n)."""
+        """Baseline plus each member's (faded) correction, shape (n_members, n).
+
+        Where the correction is faded out (weight 0, or ``correction=False``) the members
+        spread around the baseline with the prior std (fixed normal quantiles, the same for
+        every row: a systematic error of the physics), so that sampling them agrees with
+        :meth:`predict`'s std.
+        """
         X = self._validate_predict(X)
         w = self._weight(X)
-        return self._clip(self._base(X)[None, :] + w[None, :] * self.estimator_.predict_members(X))
+        members = self.estimator_.predict_members(X)
+        prior = self.prior_std_ * _unit_quantiles(members.shape[0])[:, None]
+        faded = w[None, :] * members + (1.0 - w[None, :]) * prior
+        return self._clip(self._base(X)[None, :] + faded)
+
+
+def _unit_quantiles(n: int) -> np.ndarray:
+    """``n`` normal quantiles at (i + 0.5) / n scaled to mean 0 and std 1 (zeros for n < 2)."""
+    from scipy.stats import norm
+
+    if n < 2:
+        return np.zeros(n)
+    z = norm.ppf((np.arange(n) + 0.5) / n)
+    return (z - z.mean()) / z.std()

@@ -238,6 +238,7 @@ def _target_report(out: Path, t: TargetSummary, notes: list[str]) -> TargetRepor
         task=t.task,
         objective=t.objective,
         std_recalibrated=bool(cv is not None and "y_std_calibrated" in cv.columns),
+        correction=None if t.correction is None else t.correction.reason,
     )
 
 

@@ -52,6 +52,9 @@ class TargetReport:
         ``maximize`` or ``minimize``.
     std_recalibrated : bool
         Whether the screened std was recalibrated on the cross-validation.
+    correction : str or None
+        For a physics model with a learned correction: whether the correction was kept or
+        dropped on its cross-validated skill, and why (:func:`mi.runner.magnets.gate_correction`).
     """
 
     name: str
@@ -69,6 +72,7 @@ class TargetReport:
     task: str = "regression"
     objective: str = "maximize"
     std_recalibrated: bool = False
+    correction: str | None = None
 
 
 @dataclass

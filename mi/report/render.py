@@ -184,7 +184,7 @@ def render_html(data: ReportData, *, fmt: str = "png", dpi: int = 100) -> str:
         page.add("</section>")
     page.add(_candidates_section(page, data))
     if data.tradeoff is not None:
-        page.add(_tradeoff_section(data.tradeoff))
+        page.add(_tradeoff_section(data.tradeoff, data.targets))
     page.add(_models_section(page, data))
     if data.discovery is not None and len(data.discovery):
         page.add(_discovery_section(page, data))
@@ -354,6 +354,15 @@ def _next_section(data: ReportData) -> str:
             f"<p class='note'><b>Known compounds:</b> {len(known)} of {len(picks)} picks nearly "
             "duplicate a training composition (marked KNOWN): measuring them adds little.</p>"
         )
+    for t in data.targets:
+        if t.correction and "dropped" in t.correction:
+            parts.append(
+                f"<p class='note'><b>{_e(t.name)} is physics alone.</b> {_e(t.correction)}: its "
+                "predictions are the physics estimate with a flat std, and its domain flags "
+                "refer to the training data of the dropped correction, not to where the physics "
+                f"holds (column <code>{_e(t.name)}_physics</code> of the results, where "
+                "present).</p>"
+            )
     parts.append(_table(table, max_rows=len(table)))
     parts.append(
         f"<p class='muted'>{OUTSIDE_MARK} outside the model's applicability domain: the number "
@@ -407,7 +416,7 @@ def _candidates_section(page: _Page, data: ReportData) -> str:
     return "".join(parts)
 
 
-def _tradeoff_section(table: pd.DataFrame) -> str:
+def _tradeoff_section(table: pd.DataFrame, targets: list[TargetReport] | None = None) -> str:
     """Dy/Tb-holding front members beside their Dy/Tb-free neighbours (magnet screens)."""
     parts = [
         "<section id='tradeoff'><h2>What Dy and Tb buy: the trade-off on the Pareto front</h2>",
@@ -417,7 +426,18 @@ def _tradeoff_section(table: pd.DataFrame) -> str:
         "field Ha and the coercivity proxy Hc and lower Js, at a higher supply risk. The ± is "
         "the member's own uncertainty (not that of the change, which the member and its neighbour "
         "largely share).</p>",
+        "<p class='note'><b>How far to trust the Ha and Hc gains.</b> The rare-earth part of the "
+        "anisotropy is the textbook second-order single-ion term with one crystal-field "
+        "coefficient calibrated on Nd2Fe14B only (K1 = 4.2 MJ/m3), plus the Fe-sublattice "
+        "anisotropy of the 2:14:1 structure (Y2Fe14B). Checked against the cited anisotropy "
+        "fields, it over-states the heavy rare earths (Dy2Fe14B most; "
+        "<code>benchmarks/magnet_trends.py</code> prints predicted against cited values): read "
+        "the Ha and Hc gains below as upper bounds, and their order (Tb against Dy) as "
+        "unresolved.</p>",
     ]
+    for t in targets or []:
+        if t.correction:
+            parts.append(f"<p class='muted'>{_e(t.name)}: {_e(t.correction)}.</p>")
     if not len(table):
         parts.append("<p class='muted'>No Pareto-front member holds Dy or Tb.</p></section>")
         return "".join(parts)

@@ -32,6 +32,7 @@ __all__ = [
     "SUMMARY_VERSION",
     "RunSummary",
     "TargetSummary",
+    "CorrectionNote",
     "DatasetRecord",
     "CandidateCounts",
     "ConstraintCount",
@@ -60,6 +61,15 @@ class MetricStats(_Record):
     n_folds: int
 
 
+class CorrectionNote(_Record):
+    """A physics model's learned correction, kept or dropped on its cross-validated skill."""
+
+    correction: bool
+    oof_r2: float
+    min_skill: float
+    reason: str
+
+
 class TargetSummary(_Record):
     """A target's surrogate: data, settings and cross-validation."""
 
@@ -79,6 +89,7 @@ class TargetSummary(_Record):
     metrics: dict[str, MetricStats]
     pooled: dict[str, float]
     calibration: dict[str, float] | None
+    correction: CorrectionNote | None = None
 
 
 class DatasetRecord(_Record):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["add_coercivity", "dytb_tradeoff", "TRADEOFF_FILE"]
+__all__ = ["add_coercivity", "dytb_tradeoff", "gate_correction", "TRADEOFF_FILE"]
 
 TRADEOFF_FILE = "dytb_tradeoff.csv"
 _HEAVY = ("Dy", "Tb")
@@ -23,7 +23,11 @@ _REPLACEMENT = "Nd"
 
 
 def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
-    """Add ``Ha_mean/std`` and ``Hc_mean/std`` (tesla) from the two targets of ``spec``.
+    """Add ``Ha_mean/std``, ``Hc_mean/std`` (tesla) and ``<anisotropy>_physics``.
+
+    ``<anisotropy>_physics`` says which terms of the physics K1 estimate cover each candidate
+    (:func:`mi.features.rare_earth.anisotropy_basis`): where it is "none", a physics-only K1 is
+    0 by construction, not a prediction.
 
     Parameters
     ----------
@@ -52,7 +56,53 @@ def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
     )
     for name, values in out.items():
         pool[name] = values
+    if "formula" in pool.columns:
+        from mi.features.rare_earth import anisotropy_basis
+
+        pool[f"{k}_physics"] = anisotropy_basis(pool["formula"].astype(str).tolist())
     return pool
+
+
+def gate_correction(model: Any, cv: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """Drop a physics model's learned correction when cross-validation shows it has no skill.
+
+    For a :class:`mi.models.physics.PhysicsResidualRegressor` with ``min_skill`` set: when the
+    mean out-of-fold R^2 of the workflow's cross-validation (``cv["metrics"]["r2"]["mean"]``,
+    measured with the correction on) is at or below ``min_skill``, the model is switched to the
+    physics baseline alone (``correction=False``; std: the prior). Any other model, or a model
+    without a cross-validation, is returned unchanged.
+
+    Parameters
+    ----------
+    model : estimator
+        The unfitted model of the target.
+    cv : dict
+        The target's cross-validation record (``{}`` when it was not run).
+
+    Returns
+    -------
+    (model, note) : tuple
+        ``note`` is None when nothing was decided, else ``{"correction": bool, "oof_r2": float,
+        "min_skill": float, "reason": str}`` (kept in the run record and shown in the report).
+    """
+    from mi.models.physics import PhysicsResidualRegressor
+
+    if not isinstance(model, PhysicsResidualRegressor) or model.min_skill is None:
+        return model, None
+    r2 = cv.get("metrics", {}).get("r2", {}).get("mean") if cv else None
+    if r2 is None or not np.isfinite(r2):
+        return model, None
+    keep = bool(r2 > float(model.min_skill))
+    reason = (
+        f"learned correction kept: out-of-fold R^2 {r2:.2f} > {model.min_skill:g}"
+        if keep
+        else f"learned correction dropped, physics baseline alone: out-of-fold R^2 {r2:.2f} "
+        f"<= {model.min_skill:g} (no skill)"
+    )
+    if not keep:
+        model.set_params(correction=False)
+    note = {"correction": keep, "oof_r2": float(r2), "min_skill": float(model.min_skill)}
+    return model, note | {"reason": reason}
 
 
 def _neighbours(formulas: list[str]) -> tuple[Any, Any]:

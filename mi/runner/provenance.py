@@ -76,6 +76,7 @@ def _target_summaries(records: TrainingRecords) -> list[TargetSummary]:
             metrics=r.cv.get("metrics", {}),
             pooled=r.cv.get("pooled", {}),
             calibration=r.cv.get("calibration") or r.cv.get("calibration_raw"),
+            correction=r.cv.get("correction"),
         )
         for t, r in records
     ]

@@ -26,6 +26,7 @@ from mi.report.summary import DatasetRecord
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.domain import training_domain
 from mi.runner.keys import calibrates, target_keys
+from mi.runner.magnets import gate_correction
 from mi.runner.own_data import dataset_label, target_dataset, with_conditions
 from mi.runner.progress import Progress
 from mi.runner.screen import TargetModel
@@ -320,6 +321,7 @@ def _cv_step(
 
 def _model_step(
     spec: RunSpec,
+    model: Any,
     target: TargetSpec,
     table: pd.DataFrame,
     X: pd.DataFrame,
@@ -329,18 +331,18 @@ def _model_step(
     progress: Progress,
     key: str,
 ) -> Any:
-    """Step 4: the surrogate fitted on every row, saved with its card (no pickle)."""
+    """Step 4: ``model`` fitted on every row, saved with its card (no pickle)."""
     step = f"model_{target.name}"
     model_path = cp.path("models", target.name)
     y = table["y"].to_numpy()
     conditions = list(record.conditions)
     with progress.stage(f"train {target.name} ({target.model})", unit="rows") as st:
-        model = _load_model(model_path) if cp.is_done(step, key) else None
-        if model is not None:
+        saved = _load_model(model_path) if cp.is_done(step, key) else None
+        if saved is not None:
+            model = saved
             st.set_note("from checkpoint")
         else:
             t0 = time.perf_counter()
-            model = make_model(target, spec.seed)
             model.fit(X, y)
             model = _calibrated(model, target, cp)
             card = {
@@ -391,7 +393,12 @@ def train_target(
     table, record = _data_step(spec, target, cp, progress, keys["data"])
     X = _features_step(target, table, list(record.conditions), cp, progress, keys["features"])
     cv = _cv_step(spec, target, table, X, cp, progress, keys["cv"])
-    model = _model_step(spec, target, table, X, record, cv, cp, progress, keys["model"])
+    # a physics model's learned correction is kept or dropped on its cross-validated skill
+    model, note = gate_correction(make_model(target, spec.seed), cv)
+    if note is not None:
+        cv = dict(cv, correction=note)
+        progress.log(f"{target.name}: {note['reason']}")
+    model = _model_step(spec, model, target, table, X, record, cv, cp, progress, keys["model"])
     return model, list(X.columns), table, record.model_copy(update={"cv": cv})
 
 
