@@ -28,7 +28,7 @@ import pandas as pd
 
 from mi._csv import csv_source
 from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
-from mi.active.base import Acquisition
+from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.loop import propose
 from mi.active.oracles import Oracle
 from mi.active.registry import get_acquisition
@@ -491,7 +491,7 @@ class Campaign:
         X = self._feature_matrix()
         model: Any = None
         acq: Acquisition
-        ctx: dict[str, Any] = {}
+        ctx = AcquisitionContext()
         if len(obs_rows) < max(spec.min_observations, 2):
             acq = RandomSearch()
         elif spec.objectives:
@@ -503,14 +503,14 @@ class Campaign:
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
             )
             feas_obs = feasible[obs_rows]
-            ctx = {
-                "y_observed": y_obs[feas_obs] if feas_obs.any() else y_obs,
-                "risk": risk_all[avail_idx],
-                "risk_observed": (
+            ctx = AcquisitionContext(
+                y_observed=y_obs[feas_obs] if feas_obs.any() else y_obs,
+                risk=risk_all[avail_idx],
+                risk_observed=(
                     risk_all[obs_rows][feas_obs] if feas_obs.any() else risk_all[obs_rows]
                 ),
-                "feasible": np.ones(len(avail_idx), bool),
-            }
+                feasible=np.ones(len(avail_idx), bool),
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             proposal = propose(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mi.active.base import Acquisition, as_arrays
+from mi.active.base import Acquisition, AcquisitionContext, as_arrays
 from mi.active.registry import register_acquisition
 
 __all__ = ["LowerConfidenceBound"]
@@ -41,7 +41,7 @@ class LowerConfidenceBound(Acquisition):
     beta: float = 2.0
     name = "lcb"
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.beta < 0:
             raise ValueError(f"The 'beta' parameter of lcb must be >= 0. Got {self.beta} instead.")

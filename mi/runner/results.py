@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mi.active import get_acquisition, select_batch
+from mi.active import AcquisitionContext, get_acquisition, select_batch
 from mi.chem import parse_formulas
 from mi.models import Prediction
 from mi.runner.checkpoint import Checkpoint
@@ -79,9 +79,11 @@ def select_batch_order(spec: RunSpec, pool: pd.DataFrame, ctx: ScreenContext) ->
         fractions=parse_formulas(head["key"].tolist()).fractions(),
         method=spec.outputs.batch_method,
         min_distance=spec.outputs.min_distance,
-        risk=head[ctx.risk_column].to_numpy(dtype=np.float64),
-        y_observed=ctx.y_observed,
-        risk_observed=ctx.risk_observed,
+        context=AcquisitionContext(
+            risk=head[ctx.risk_column].to_numpy(dtype=np.float64),
+            y_observed=ctx.y_observed,
+            risk_observed=ctx.risk_observed,
+        ),
         rng=spec.seed,
     )
     picked = positions[np.asarray(chosen.indices, dtype=np.int64)]
