@@ -4,8 +4,8 @@
   max_std, thompson, random, lcb; criticality-aware constrained, penalized and ehvi (closed-form
   expected hypervolume improvement for property vs known supply risk) with :func:`pareto_front`;
 - :func:`select_batch`: ``q`` diverse candidates (no near-duplicate compositions);
-- :class:`Campaign`: directory-backed loop, ``suggest(n)`` / ``observe(df)`` / ``status()``,
-  state written atomically after every step;
+- :class:`Campaign`: ``suggest(n)`` / ``observe(df)`` / ``status()``, DataFrames in and out, in
+  memory (JSON round trip) or in a folder committed atomically after every step;
 - oracles (:class:`LookupOracle`, :class:`CallableOracle`) and the retrospective
   :func:`benchmark` with Rohr / Liang / Borg discovery metrics (:mod:`mi.active.metrics`).
 

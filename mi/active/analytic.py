@@ -85,13 +85,17 @@ class UpperConfidenceBound(Acquisition):
 
     beta: float = 2.0
     name = "ucb"
+    #: +1: the bound above the mean (optimism); a subclass with -1 scores the bound below it.
+    side = 1.0
 
     def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.beta < 0:
-            raise ValueError(f"The 'beta' parameter of ucb must be >= 0. Got {self.beta} instead.")
+            raise ValueError(
+                f"The 'beta' parameter of {self.name} must be >= 0. Got {self.beta} instead."
+            )
         mean, std, _ = as_arrays(prediction)
-        return self.sign * mean + self.beta * std
+        return self.sign * mean + self.side * self.beta * std
 
 
 @register_acquisition

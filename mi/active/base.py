@@ -28,21 +28,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
 from mi.exceptions import CampaignError
 
-__all__ = ["Acquisition", "AcquisitionContext", "PredictionLike", "as_arrays"]
-
-
-@runtime_checkable
-class PredictionLike(Protocol):
-    """What an acquisition reads: ``mean`` and ``std`` (n,), optional ``members`` (m, n)."""
-
-    mean: Any
-    std: Any
+__all__ = ["Acquisition", "AcquisitionContext", "as_arrays"]
 
 
 def as_arrays(prediction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

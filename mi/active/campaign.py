@@ -1,15 +1,17 @@
-"""``Campaign``: a directory-backed active-learning loop that survives being killed.
+"""``Campaign``: an active-learning loop, DataFrames in and out, in memory or in a folder.
 
 >>> campaign = Campaign.init("runs/ndfeb", "ndfeb.toml")     # doctest: +SKIP
 >>> batch = campaign.suggest(8)                                # doctest: +SKIP
 >>> campaign.observe("lab_results.csv")                        # doctest: +SKIP
 >>> campaign.status()                                          # doctest: +SKIP
 
-Every mutating step takes an exclusive lock on the folder, computes, then commits atomically
-(see :mod:`mi.active.state`). Suggestions are recorded as *pending* in the same commit, so a
-resumed campaign never suggests them again; :func:`run_loop` first evaluates what is pending.
-All randomness comes from the RNG state stored in ``state.json``: the same spec and the same
-results give the same suggestions, whether or not the process was interrupted.
+The pool and its features are built once from the spec (:mod:`mi.active.pool`); suggestions go
+through the one scoring path :func:`mi.active.loop.propose` (qParEGO for several objectives,
+:mod:`mi.active.multi`). In a folder every mutating step takes an exclusive lock, computes, then
+commits atomically (:mod:`mi.active.state`). Suggestions are recorded as *pending* in the same
+commit, so a resumed campaign never suggests them again; :func:`run_loop` first evaluates what
+is pending. All randomness comes from the RNG state stored with the state: the same spec and
+the same results give the same suggestions, whether or not the process was interrupted.
 """
 
 from __future__ import annotations
@@ -18,35 +20,49 @@ import copy
 import json
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mi._csv import csv_source
-from mi.active._io import atomic_write_json, atomic_write_parquet, dir_lock
 from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.loop import propose
+from mi.active.multi import pareto_mask
 from mi.active.oracles import Oracle
+from mi.active.pareto import ExpectedHypervolumeImprovement
+from mi.active.pool import (
+    build_pool,
+    candidate_formulas,
+    check_results,
+    featurize_pool,
+    read_csv_text,
+    read_initial,
+    row_list,
+)
 from mi.active.registry import get_acquisition
 from mi.active.sampling import RandomSearch
 from mi.active.spec import CampaignSpec, load_spec, spec_hash
 from mi.active.state import (
+    CAMPAIGN_FILE,
+    FEATURES_FILE,
+    POOL_FILE,
     STATE_FILE,
     STATE_VERSION,
     CampaignState,
+    dir_lock,
     empty_observations,
     read_state,
+    remove_orphans,
+    write_campaign,
     write_state,
 )
-from mi.candidates.constraint_spec import feasible_mask
 from mi.chem.display import display_formulas
 from mi.exceptions import (
     CampaignError,
-    DataWarning,
     MIWarning,
     ObservationError,
     SpecError,
@@ -54,10 +70,6 @@ from mi.exceptions import (
 )
 
 __all__ = ["Campaign", "run_loop", "CRITICALITY_COLUMNS"]
-
-CAMPAIGN_FILE = "campaign.json"
-POOL_FILE = "pool.parquet"
-FEATURES_FILE = "features.parquet"
 
 #: Criticality columns copied into every suggestion table.
 CRITICALITY_COLUMNS = (
@@ -68,64 +80,6 @@ CRITICALITY_COLUMNS = (
     "hhi_production_mass",
     "cost_per_kg",
 )
-
-_MAX_LISTED = 10
-
-
-def _shortfall_reason(
-    n: int,
-    n_chosen: int,
-    *,
-    n_available: int,
-    n_observed: int,
-    min_observations: int,
-    min_distance: float,
-) -> str:
-    """One line saying why a batch has fewer than ``n`` suggestions.
-
-    Parameters
-    ----------
-    n, n_chosen : int
-        Requested and chosen batch sizes.
-    n_available : int
-        Feasible candidates neither measured nor pending.
-    n_observed, min_observations : int
-        Results so far, and the count below which the batch is a random diverse draw.
-    min_distance : float
-        The spec's ``[batch] min_distance``.
-
-    Returns
-    -------
-    str
-    """
-    head = f"Only {n_chosen} of the {n} requested suggestions: "
-    if n_available <= n_chosen:
-        return head + (
-            f"only {n_available} feasible candidate{'s are' if n_available != 1 else ' is'} "
-            "neither measured nor pending; "
-            "widen the pool or relax [constraints]."
-        )
-    phase = (
-        f" (this batch is a random diverse draw: {n_observed} results, the surrogate takes over "
-        f"at {min_observations})"
-        if n_observed < min_observations
-        else ""
-    )
-    return head + (
-        f"the other {n_available - n_chosen} available candidates lie within [batch] "
-        f"min_distance = {min_distance:g} of a chosen one, or scored -inf{phase}; lower "
-        "min_distance in the spec for a larger batch."
-    )
-
-
-def _rows(rows: Any, offset: int) -> str:
-    shown = ", ".join(str(int(r) + offset) for r in list(rows)[:_MAX_LISTED])
-    more = f" (+{len(rows) - _MAX_LISTED} more)" if len(rows) > _MAX_LISTED else ""
-    return shown + more
-
-
-def _fractions_features(fractions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame(fractions, columns=[f"fraction {c}" for c in columns])
 
 
 class Campaign:
@@ -169,11 +123,6 @@ class Campaign:
         self.campaign_id: str = meta["campaign_id"]
         self.spec: CampaignSpec = load_spec(meta["spec"])
         self._meta = meta
-        self._pool: pd.DataFrame | None = None
-        self._feature_frame: pd.DataFrame | None = None
-        self._features: np.ndarray | None = None
-        self._fractions: np.ndarray | None = None
-        self._index: dict[str, int] | None = None
         self._memory_state: CampaignState | None = None
 
     # ------------------------------------------------------------------ creation
@@ -197,9 +146,9 @@ class Campaign:
         """
         spec = load_spec(spec)
         spec.model.check()
-        formulas = _candidate_formulas(spec)
-        initial = _read_initial(spec)
-        pool, fractions, elements = _build_pool(spec, formulas, initial)
+        formulas = candidate_formulas(spec)
+        initial = read_initial(spec)
+        pool, fractions, elements = build_pool(spec, formulas, initial)
         unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]
         if unknown:
             known = [c for c in pool.columns if c in CRITICALITY_COLUMNS]
@@ -207,7 +156,7 @@ class Campaign:
                 f"objectives name pool column(s) {unknown} that do not exist; known columns "
                 f"are {known}."
             )
-        features = _featurize(spec, pool, fractions, elements)
+        features = featurize_pool(spec, pool, fractions, elements)
         campaign_id = f"{spec.name}-{uuid.uuid4().hex[:8]}"
         meta = {
             "format": "mi-campaign",
@@ -219,15 +168,9 @@ class Campaign:
         }
         obs = empty_observations(*spec.targets)
         if initial is not None:
-            obs = pd.DataFrame(
-                {
-                    "key": initial["key"],
-                    "composition": initial["composition"],
-                    **{t: initial[t].astype(np.float64) for t in spec.targets},
-                    "iteration": np.zeros(len(initial), np.int64),
-                    "step": np.zeros(len(initial), np.int64),
-                    "source": "initial",
-                }
+            columns = ["key", "composition", *spec.targets]
+            obs = pd.DataFrame({c: initial[c] for c in columns}).assign(
+                iteration=np.int64(0), step=np.int64(0), source="initial"
             )
         state = CampaignState(
             campaign_id=campaign_id,
@@ -245,9 +188,8 @@ class Campaign:
         obj = cls.__new__(cls)
         obj.directory = None
         obj._setup(meta)
-        obj._pool = pool
-        obj._index = {k: i for i, k in enumerate(pool["key"])}
-        obj._feature_frame = features
+        obj.pool = pool
+        obj._feature_table = features
         obj._memory_state = state
         return obj
 
@@ -277,17 +219,8 @@ class Campaign:
             Invalid spec, candidate formulas or initial results (rows named).
         """
         spec = load_spec(spec)
-        directory = Path(directory)
-        if (directory / STATE_FILE).exists() and not overwrite:
-            raise CampaignError(
-                f"{str(directory)!r} already holds a campaign; open it, or pass overwrite=True "
-                "(CLI: --overwrite) to start again."
-            )
-        directory.mkdir(parents=True, exist_ok=True)
-        with dir_lock(directory):
-            (directory / STATE_FILE).unlink(missing_ok=True)  # uncommit first when overwriting
-            cls.create(spec)._write(directory)
-        return cls(directory)
+        _check_free(Path(directory), overwrite)  # before the (long) build of the pool
+        return cls.create(spec).save(directory, overwrite=True)
 
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Campaign:
         """Store this campaign in a folder and return it opened from there.
@@ -304,24 +237,11 @@ class Campaign:
             The folder-backed campaign (every later step is committed to the folder).
         """
         directory = Path(directory)
-        if (directory / STATE_FILE).exists() and not overwrite:
-            raise CampaignError(
-                f"{str(directory)!r} already holds a campaign; pass overwrite=True to replace it."
-            )
+        _check_free(directory, overwrite)
         directory.mkdir(parents=True, exist_ok=True)
         with dir_lock(directory):
-            (directory / STATE_FILE).unlink(missing_ok=True)
-            self._write(directory)
+            write_campaign(directory, self._meta, self.pool, self._feature_table, self.state)
         return type(self)(directory)
-
-    def _write(self, directory: Path) -> None:
-        """Write pool, features, metadata, then the state (the commit point)."""
-        atomic_write_parquet(directory / POOL_FILE, self.pool)
-        atomic_write_parquet(directory / FEATURES_FILE, self._feature_table())
-        atomic_write_json(directory / CAMPAIGN_FILE, self._meta)
-        state = self.state
-        state.observations_file = ""
-        write_state(directory, state, observations_changed=True)
 
     # ------------------------------------------------------------------ JSON round trip
     def to_json(self) -> dict[str, Any]:
@@ -337,7 +257,7 @@ class Campaign:
             "version": STATE_VERSION,
             "meta": self._meta,
             "pool": _frame_to_json(self.pool),
-            "features": _frame_to_json(self._feature_table()),
+            "features": _frame_to_json(self._feature_table),
             "state": state.to_json() | {"observations": _frame_to_json(state.observations)},
         }
 
@@ -367,37 +287,35 @@ class Campaign:
         return cls._in_memory(data["meta"], pool, _frame_from_json(data["features"]), state)
 
     # ------------------------------------------------------------------ data views
-    @property
+    @cached_property
     def pool(self) -> pd.DataFrame:
         """The candidates: key, composition, in_candidates, feasible, criticality columns."""
-        if self._pool is None:
-            assert self.directory is not None
-            self._pool = pd.read_parquet(self.directory / POOL_FILE)
-            self._index = {k: i for i, k in enumerate(self._pool["key"])}
-        return self._pool
+        assert self.directory is not None
+        return pd.read_parquet(self.directory / POOL_FILE)
 
-    def _pool_index(self) -> dict[str, int]:
-        _ = self.pool
-        assert self._index is not None
-        return self._index
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        """Canonical key -> row of the pool."""
+        return {k: i for i, k in enumerate(self.pool["key"])}
 
+    @cached_property
     def _feature_table(self) -> pd.DataFrame:
-        if self._feature_frame is None:
-            assert self.directory is not None
-            self._feature_frame = pd.read_parquet(self.directory / FEATURES_FILE)
-        return self._feature_frame
+        assert self.directory is not None
+        return pd.read_parquet(self.directory / FEATURES_FILE)
 
-    def _feature_matrix(self) -> np.ndarray:
-        if self._features is None:
-            self._features = self._feature_table().to_numpy(np.float64)
-        return self._features
+    @cached_property
+    def _features(self) -> np.ndarray:
+        return self._feature_table.to_numpy(np.float64)
 
-    def _fraction_matrix(self) -> np.ndarray:
-        if self._fractions is None:
-            from mi.chem import parse_formulas
+    @cached_property
+    def _fractions(self) -> np.ndarray:
+        from mi.chem import parse_formulas
 
-            self._fractions = _matrix(parse_formulas(self.pool["key"].tolist())).fractions()
-        return self._fractions
+        return parse_formulas(self.pool["key"].tolist()).fractions()
+
+    def _rows_of(self, keys: Any) -> np.ndarray:
+        """Pool rows of canonical ``keys``."""
+        return np.array([self._index[k] for k in keys], dtype=np.int64)
 
     @property
     def state(self) -> CampaignState:
@@ -420,6 +338,12 @@ class Campaign:
     def _lock(self) -> AbstractContextManager[Any]:
         """Exclusive lock on the folder for one step (nothing to lock in memory)."""
         return nullcontext() if self.directory is None else dir_lock(self.directory)
+
+    def _tidy(self) -> None:
+        """Remove files a step killed after its commit left behind (the next commit would)."""
+        if self.directory is not None:
+            with self._lock():
+                remove_orphans(self.directory, read_state(self.directory).observations_file)
 
     def _commit(self, state: CampaignState, *, observations_changed: bool) -> None:
         """Make ``state`` the committed state (atomically in a folder)."""
@@ -448,18 +372,9 @@ class Campaign:
         with self._lock():
             state = self.state
             table = self._suggest(state, n)
-            state.pending.extend(
-                {
-                    "key": r.key,
-                    "composition": r.composition,
-                    "iteration": int(r.iteration),
-                    "rank": int(r.rank),
-                    "predicted_mean": float(r.predicted_mean),
-                    "predicted_std": float(r.predicted_std),
-                    "acquisition": float(r.acquisition),
-                }
-                for r in table.itertuples()
-            )
+            pending = ["key", "composition", "iteration", "rank", "predicted_mean"]
+            pending += ["predicted_std", "acquisition"]
+            state.pending.extend(table[pending].to_dict("records"))
             state.step += 1
             state.iteration += 1
             state.add_history("suggest", keys=table["key"].tolist())
@@ -469,12 +384,11 @@ class Campaign:
     def _suggest(self, state: CampaignState, n: int) -> pd.DataFrame:
         spec = self.spec
         pool = self.pool
-        index = self._pool_index()
         rng = state.rng()
+        obs_rows = self._rows_of(state.observations["key"])
         taken = np.zeros(len(pool), bool)
-        obs_rows = np.array([index[k] for k in state.observations["key"]], dtype=np.int64)
         taken[obs_rows] = True
-        taken[[index[p["key"]] for p in state.pending]] = True
+        taken[self._rows_of(p["key"] for p in state.pending)] = True
         feasible = pool["feasible"].to_numpy(bool)
         available = feasible & ~taken & pool["in_candidates"].to_numpy(bool)
         if not available.any():
@@ -482,45 +396,41 @@ class Campaign:
                 "No candidate left to suggest: every feasible candidate is measured or pending."
             )
         avail_idx = np.flatnonzero(available)
-        fractions = self._fraction_matrix()[avail_idx]
-        risk_col = spec.constraints.risk
-        risk_all = pool[risk_col].to_numpy(np.float64) if risk_col in pool else np.zeros(len(pool))
-        risk_all = np.nan_to_num(risk_all, nan=1.0)
-        y_obs = state.observations[spec.target].to_numpy(np.float64)
         model_seed = int(rng.integers(2**31 - 1))
-        X = self._feature_matrix()
-        model: Any = None
-        acq: Acquisition
-        ctx = AcquisitionContext()
-        if len(obs_rows) < max(spec.min_observations, 2):
-            acq = RandomSearch()
-        elif spec.objectives:
+        random_phase = len(obs_rows) < max(spec.min_observations, 2)
+        if spec.objectives and not random_phase:
             table = self._suggest_pareto(state, n, rng, obs_rows, avail_idx, model_seed)
             return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
-        else:
+        model: Any = None
+        acq: Acquisition = RandomSearch()
+        ctx = AcquisitionContext()
+        y_obs = state.observations[spec.target].to_numpy(np.float64)
+        if not random_phase:
             model = spec.model.build(random_state=model_seed, n_observations=len(obs_rows))
             acq = get_acquisition(
                 spec.acquisition.name, maximize=spec.maximize, **spec.acquisition.params
             )
+            risk_col = spec.constraints.risk
+            risk = pool[risk_col].to_numpy(np.float64) if risk_col in pool else np.zeros(len(pool))
+            risk = np.nan_to_num(risk, nan=1.0)
             feas_obs = feasible[obs_rows]
+            known = feas_obs if feas_obs.any() else np.ones(len(obs_rows), bool)
             ctx = AcquisitionContext(
-                y_observed=y_obs[feas_obs] if feas_obs.any() else y_obs,
-                risk=risk_all[avail_idx],
-                risk_observed=(
-                    risk_all[obs_rows][feas_obs] if feas_obs.any() else risk_all[obs_rows]
-                ),
+                y_observed=y_obs[known],
+                risk=risk[avail_idx],
+                risk_observed=risk[obs_rows][known],
                 feasible=np.ones(len(avail_idx), bool),
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             proposal = propose(
                 model,
-                X[obs_rows],
+                self._features[obs_rows],
                 y_obs,
-                X[avail_idx],
+                self._features[avail_idx],
                 acq,
                 n,
-                fractions=fractions,
+                fractions=self._fractions[avail_idx],
                 method=spec.batch.method,
                 min_distance=spec.batch.min_distance,
                 length_scale=spec.batch.length_scale,
@@ -532,10 +442,10 @@ class Campaign:
         state.rng_state = dict(rng.bit_generator.state)
         if len(selection.indices) == 0:
             raise CampaignError("No candidate could be chosen (all scored -inf).")
-        rows = avail_idx[selection.indices]
-        mean = np.asarray(prediction.mean, float)[selection.indices]
-        std = np.asarray(prediction.std, float)[selection.indices]
-        table = self._suggestion_table(state, rows, mean, std, selection.values, {})
+        chosen = selection.indices
+        mean = np.asarray(prediction.mean, float)[chosen]
+        std = np.asarray(prediction.std, float)[chosen]
+        table = self._suggestion_table(state, avail_idx[chosen], mean, std, selection.values, {})
         return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
 
     def _suggestion_table(
@@ -572,27 +482,47 @@ class Campaign:
     def _with_shortfall(
         self, table: pd.DataFrame, n: int, n_available: int, n_observed: int
     ) -> pd.DataFrame:
-        """Say in one line (a warning and ``table.attrs['shortfall']``) why fewer than ``n``."""
-        if len(table) < n:
-            note = _shortfall_reason(
-                n,
-                len(table),
-                n_available=n_available,
-                n_observed=n_observed,
-                min_observations=max(self.spec.min_observations, 2),
-                min_distance=self.spec.batch.min_distance,
+        """Say in one line (a warning and ``table.attrs['shortfall']``) why fewer than ``n``.
+
+        ``n_available`` counts the feasible candidates neither measured nor pending.
+        """
+        n_chosen = len(table)
+        if n_chosen >= n:
+            return table
+        note = f"Only {n_chosen} of the {n} requested suggestions: "
+        min_observations = max(self.spec.min_observations, 2)
+        if n_available <= n_chosen:
+            note += (
+                f"only {n_available} feasible candidate{'s are' if n_available != 1 else ' is'} "
+                "neither measured nor pending; widen the pool or relax [constraints]."
             )
-            table.attrs["shortfall"] = note
-            warnings.warn(note, MIWarning, stacklevel=4)
+        else:
+            phase = (
+                f" (this batch is a random diverse draw: {n_observed} results, the surrogate "
+                f"takes over at {min_observations})"
+                if n_observed < min_observations
+                else ""
+            )
+            note += (
+                f"the other {n_available - n_chosen} available candidates lie within [batch] "
+                f"min_distance = {self.spec.batch.min_distance:g} of a chosen one, or scored "
+                f"-inf{phase}; lower min_distance in the spec for a larger batch."
+            )
+        table.attrs["shortfall"] = note
+        warnings.warn(note, MIWarning, stacklevel=4)
         return table
 
-    def _objective_values(self, rows: np.ndarray) -> np.ndarray:
-        """Known objective columns of pool ``rows`` (NaN for measured objectives)."""
-        pool = self.pool
+    def _objective_values(self, rows: np.ndarray, obs: pd.DataFrame | None = None) -> np.ndarray:
+        """Objective values of pool ``rows``: known columns, and the measured targets of ``obs``.
+
+        Without ``obs`` the measured objectives are NaN.
+        """
         out = np.full((len(rows), len(self.spec.objectives)), np.nan)
         for j, objective in enumerate(self.spec.objectives):
             if objective.column is not None:
-                out[:, j] = pool[objective.column].to_numpy(np.float64)[rows]
+                out[:, j] = self.pool[objective.column].to_numpy(np.float64)[rows]
+            elif obs is not None:
+                out[:, j] = obs[objective.target].to_numpy(np.float64)
         return out
 
     def _suggest_pareto(
@@ -609,38 +539,32 @@ class Campaign:
         from mi.models import predict_distribution
 
         spec = self.spec
-        pool = self.pool
-        X = self._feature_matrix()
-        obs = state.observations
+        X = self._features
+        observed = self._objective_values(obs_rows, state.observations)
         mean = self._objective_values(avail_idx)
         std = np.zeros_like(mean)
-        observed = self._objective_values(obs_rows)
         for j, objective in enumerate(spec.objectives):
             if objective.target is None:
                 continue
-            y = obs[objective.target].to_numpy(np.float64)
             model = spec.model.build(random_state=model_seed + j, n_observations=len(obs_rows))
-            model.fit(X[obs_rows], y)
+            model.fit(X[obs_rows], observed[:, j])
             prediction = predict_distribution(model, X[avail_idx], members=False)
             mean[:, j] = prediction.mean
             std[:, j] = prediction.std
-            observed[:, j] = y
-        feasible_obs = pool["feasible"].to_numpy(bool)[obs_rows]
-        reference = observed[feasible_obs] if feasible_obs.any() else observed
+        feasible_obs = self.pool["feasible"].to_numpy(bool)[obs_rows]
         chosen, values, weights = select_pareto_batch(
             mean,
             std,
-            reference,
+            observed[feasible_obs] if feasible_obs.any() else observed,
             [o.maximize for o in spec.objectives],
             n,
             rng,
-            fractions=self._fraction_matrix()[avail_idx],
+            fractions=self._fractions[avail_idx],
             min_distance=spec.batch.min_distance,
         )
         state.rng_state = dict(rng.bit_generator.state)
         if len(chosen) == 0:
             raise CampaignError("No candidate could be chosen (no finite objective values).")
-        rows = avail_idx[chosen]
         first = next(j for j, o in enumerate(spec.objectives) if o.target == spec.target)
         extra: dict[str, Any] = {
             "weights": [
@@ -653,30 +577,8 @@ class Campaign:
                 extra[f"{objective.target}_mean"] = mean[chosen, j]
                 extra[f"{objective.target}_std"] = std[chosen, j]
         return self._suggestion_table(
-            state, rows, mean[chosen, first], std[chosen, first], values, extra
+            state, avail_idx[chosen], mean[chosen, first], std[chosen, first], values, extra
         )
-
-    def _observed_front(self, obs: pd.DataFrame) -> list[dict[str, Any]]:
-        """Feasible observations that no other feasible observation dominates (all objectives)."""
-        from mi.active.multi import pareto_mask
-
-        spec = self.spec
-        index = self._pool_index()
-        rows = np.array([index[k] for k in obs["key"]], dtype=np.int64)
-        values = self._objective_values(rows)
-        for j, objective in enumerate(spec.objectives):
-            if objective.target is not None:
-                values[:, j] = obs[objective.target].to_numpy(np.float64)
-        feasible = self.pool["feasible"].to_numpy(bool)[rows]
-        mask = np.zeros(len(rows), bool)
-        mask[feasible] = pareto_mask(values[feasible], [o.maximize for o in spec.objectives])
-        return [
-            {
-                "composition": obs["composition"].iloc[i],
-                **{o.label: float(values[i, j]) for j, o in enumerate(spec.objectives)},
-            }
-            for i in np.flatnonzero(mask)
-        ]
 
     def observe(self, results: pd.DataFrame | str | Path) -> pd.DataFrame:
         """Record measured results; all-or-nothing.
@@ -707,7 +609,7 @@ class Campaign:
             if not path.is_file():
                 raise ObservationError(f"Results file {str(path)!r} does not exist.")
             try:
-                results = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
+                results = read_csv_text(path)
             except (ValueError, pd.errors.ParserError) as exc:
                 raise ObservationError(f"Cannot read results file {str(path)!r}: {exc}") from None
             source = path.name
@@ -735,84 +637,29 @@ class Campaign:
     def _validate(
         self, df: pd.DataFrame, state: CampaignState, *, where: str, offset: int
     ) -> pd.DataFrame:
-        from mi.chem import parse_formulas
-
-        targets = self.spec.targets
-        label = "line" if offset else "row"
         if len(df) == 0:
             raise ObservationError(f"{where}: no results in the table.")
-        comp_col = "composition" if "composition" in df else ("key" if "key" in df else None)
-        missing = [c for c in ("composition", *targets) if c not in df]
-        if comp_col is None or any(t not in df for t in targets):
-            expected = " and ".join(repr(c) for c in ("composition", *targets))
-            raise ObservationError(
-                f"{where}: missing column(s) {missing}; expected {expected} "
-                f"(found {list(df.columns)})."
-            )
-        problems: list[str] = []
         if "campaign_id" in df:
             ids = df["campaign_id"].astype(str).str.strip()
             foreign = np.flatnonzero((ids != self.campaign_id).to_numpy())
             if foreign.size:
                 other = sorted(set(ids.iloc[foreign]))[:3]
                 raise ObservationError(
-                    f"{where}: {label}s {_rows(foreign, offset)} belong to campaign(s) {other}, "
-                    f"not {self.campaign_id!r}; nothing was recorded."
+                    f"{where}: {'line' if offset else 'row'}s {row_list(foreign, offset)} belong "
+                    f"to campaign(s) {other}, not {self.campaign_id!r}; nothing was recorded."
                 )
-        formulas = df[comp_col].astype(str).str.strip().tolist()
-        parsed = _report(parse_formulas(formulas, on_error="report"))
-        valid = np.asarray(parsed.valid, bool)
-        if not valid.all():
-            bad = np.flatnonzero(~valid)
-            problems.append(
-                f"unparsable compositions at {label}s {_rows(bad, offset)} "
-                f"(e.g. {formulas[bad[0]]!r})"
-            )
-        keys = np.array(parsed.matrix.canonical_keys(), dtype=object)
-        index = self._pool_index()
-        unknown = [i for i in np.flatnonzero(valid) if keys[i] not in index]
-        if unknown:
-            problems.append(
-                f"compositions not in this campaign's pool at {label}s {_rows(unknown, offset)} "
-                f"(e.g. {formulas[unknown[0]]!r})"
-            )
-        ser = pd.Series(keys)
-        dup = np.flatnonzero((ser.duplicated(keep=False) & valid).to_numpy())
-        if dup.size:
-            problems.append(f"duplicate compositions at {label}s {_rows(dup, offset)}")
-        seen = set(state.observations["key"])
-        again = [i for i in np.flatnonzero(valid) if keys[i] in seen]
-        if again:
-            problems.append(
-                f"already measured at {label}s {_rows(again, offset)} (e.g. {formulas[again[0]]!r})"
-            )
-        values: dict[str, np.ndarray] = {}
-        for target in targets:
-            raw = df[target]
-            numbers = pd.to_numeric(
-                raw.astype(str).str.strip().replace("", np.nan), errors="coerce"
-            )
-            values[target] = numbers.to_numpy(np.float64)
-            bad_val = np.flatnonzero(~np.isfinite(values[target]))
-            if bad_val.size:
-                problems.append(
-                    f"missing or non-numeric {target!r} at {label}s {_rows(bad_val, offset)} "
-                    f"(e.g. {str(raw.iloc[bad_val[0]])!r})"
-                )
-        if problems:
-            raise ObservationError(
-                f"{where}: " + "; ".join(problems) + ". Nothing was recorded; fix the table and "
-                "observe it again."
-            )
-        pool = self.pool
-        rows = [index[k] for k in keys]
-        return pd.DataFrame(
-            {
-                "key": keys.astype(str),
-                "composition": pool["composition"].to_numpy()[rows],
-                **values,
-            }
+        _, keys, values = check_results(
+            df,
+            "key" if "composition" not in df and "key" in df else "composition",
+            {t: t for t in self.spec.targets},
+            where=where,
+            offset=offset,
+            pool_index=self._index,
+            measured=set(state.observations["key"]),
+            tail=" Nothing was recorded; fix the table and observe it again.",
         )
+        compositions = self.pool["composition"].to_numpy()[self._rows_of(keys)]
+        return pd.DataFrame({"key": keys.astype(str), "composition": compositions, **values})
 
     # ------------------------------------------------------------------ summary
     def status(self) -> dict[str, Any]:
@@ -842,40 +689,45 @@ class Campaign:
         }
         if self._meta.get("initial_report"):
             out["initial_report"] = self._meta["initial_report"]
-        if len(obs):
-            index = self._pool_index()
-            feas = pool["feasible"].to_numpy(bool)[[index[k] for k in obs["key"]]]
-            for label, sub in (("best", obs), ("best_feasible", obs[feas])):
-                if len(sub):
-                    j = sub[spec.target].idxmax() if spec.maximize else sub[spec.target].idxmin()
-                    out[label] = {
-                        "composition": sub.at[j, "composition"],
-                        spec.target: float(sub.at[j, spec.target]),
-                        "iteration": int(sub.at[j, "iteration"]),
-                    }
-            risk_col = spec.constraints.risk
-            if risk_col in pool:
-                from mi.active.pareto import pareto_front
-
-                rows = [index[k] for k in obs["key"]]
-                risk = pool[risk_col].to_numpy(np.float64)[rows]
-                yv = obs[spec.target].to_numpy(np.float64)
-                front = np.flatnonzero(pareto_front(yv, risk, maximize=spec.maximize))
-                front = front[np.argsort(risk[front], kind="stable")]
-                out["pareto_front"] = [
-                    {
-                        "composition": obs["composition"].iloc[i],
-                        spec.target: float(yv[i]),
-                        risk_col: float(risk[i]),
-                    }
-                    for i in front
-                ]
+        rows = self._rows_of(obs["key"])
+        feasible = pool["feasible"].to_numpy(bool)[rows]
+        for label, sub in (("best", obs), ("best_feasible", obs[feasible])):
+            if len(sub):
+                j = sub[spec.target].idxmax() if spec.maximize else sub[spec.target].idxmin()
+                out[label] = {
+                    "composition": sub.at[j, "composition"],
+                    spec.target: float(sub.at[j, spec.target]),
+                    "iteration": int(sub.at[j, "iteration"]),
+                }
         if spec.objectives and len(obs):
+            # feasible observations that no other feasible observation dominates
             out["objectives"] = [
                 {"name": o.label, "direction": "maximize" if o.maximize else "minimize"}
                 for o in spec.objectives
             ]
-            out["pareto_front"] = self._observed_front(obs)
+            values = self._objective_values(rows, obs)
+            front = np.zeros(len(rows), bool)
+            front[feasible] = pareto_mask(values[feasible], [o.maximize for o in spec.objectives])
+            out["pareto_front"] = [
+                {
+                    "composition": obs["composition"].iloc[i],
+                    **{o.label: float(values[i, j]) for j, o in enumerate(spec.objectives)},
+                }
+                for i in np.flatnonzero(front)
+            ]
+        elif len(obs) and spec.constraints.risk in pool:
+            risk_col = spec.constraints.risk
+            risk = pool[risk_col].to_numpy(np.float64)[rows]
+            yv = obs[spec.target].to_numpy(np.float64)
+            on_front = ExpectedHypervolumeImprovement(maximize=spec.maximize).front(yv, risk)
+            out["pareto_front"] = [
+                {
+                    "composition": obs["composition"].iloc[i],
+                    spec.target: float(yv[i]),
+                    risk_col: float(risk[i]),
+                }
+                for i in on_front
+            ]
         out["last_steps"] = [
             {k: h[k] for k in ("action", "step", "iteration", "time")} for h in state.history[-5:]
         ]
@@ -903,250 +755,13 @@ def _frame_from_json(data: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def _matrix(obj: Any) -> Any:
-    """Narrow ``parse_formulas(...)`` (on_error="raise") to a CompositionMatrix for mypy."""
-    from mi.chem import CompositionMatrix
-
-    assert isinstance(obj, CompositionMatrix)
-    return obj
-
-
-def _report(obj: Any) -> Any:
-    """Narrow ``parse_formulas(..., on_error="report")`` to its ParseResult for mypy."""
-    from mi.chem import CompositionMatrix
-
-    assert not isinstance(obj, CompositionMatrix)
-    return obj
-
-
-# ---------------------------------------------------------------------- init helpers
-def _candidate_formulas(spec: CampaignSpec) -> list[str]:
-    c = spec.candidates
-    if c.formulas is not None:
-        return [str(f) for f in c.formulas]
-    if c.file is not None:
-        path = spec.resolve(c.file)
-        assert path is not None
-        if not path.is_file():
-            raise SpecError(f"candidates.file {str(path)!r} does not exist.")
-        df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
-        if c.composition_col not in df:
-            raise SpecError(
-                f"candidates.file {str(path)!r} has no column {c.composition_col!r} "
-                f"(columns: {list(df.columns)}); set candidates.composition_col."
-            )
-        return df[c.composition_col].str.strip().tolist()
-    try:
-        templates = [t.build() for t in c.all_templates()]
-    except (ValueError, TypeError) as exc:
-        raise SpecError(f"candidates: {exc}") from None
-    size = sum(int(t.size) for t in templates)
-    if size > c.max_size:
-        raise SpecError(
-            f"The candidate templates generate {size} candidates, more than "
-            f"candidates.max_size = {c.max_size}; coarsen the steps or raise max_size."
+def _check_free(directory: Path, overwrite: bool) -> None:
+    """Refuse to replace a campaign in ``directory`` unless ``overwrite``."""
+    if (directory / STATE_FILE).exists() and not overwrite:
+        raise CampaignError(
+            f"{str(directory)!r} already holds a campaign; open it, or pass overwrite=True "
+            "(CLI: --overwrite) to replace it."
         )
-    out: list[str] = []
-    for template in templates:
-        for chunk in template.iter_chunks(65536):
-            out.extend(chunk.formulas())
-    return out
-
-
-def _read_initial(spec: CampaignSpec) -> pd.DataFrame | None:
-    if spec.initial is None:
-        return None
-    from mi.chem import parse_formulas
-
-    init = spec.initial
-    path = spec.resolve(init.file)
-    assert path is not None
-    if not path.is_file():
-        raise SpecError(f"initial.file {str(path)!r} does not exist.")
-    if not init.strict_csv:
-        return _read_initial_table(spec, path)
-    df = pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
-    # the file's column of each measured target (target_col renames a single target)
-    columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
-    needed = [init.composition_col, *columns.values()]
-    if any(c not in df for c in needed):
-        raise ObservationError(f"{path.name}: needs columns {needed} (found {list(df.columns)}).")
-    formulas = df[init.composition_col].str.strip().tolist()
-    parsed = _report(parse_formulas(formulas, on_error="report"))
-    values = {
-        t: pd.to_numeric(df[c].str.strip().replace("", np.nan), errors="coerce").to_numpy(
-            np.float64
-        )
-        for t, c in columns.items()
-    }
-    problems = []
-    bad = np.flatnonzero(~np.asarray(parsed.valid, bool))
-    if bad.size:
-        problems.append(f"unparsable compositions at lines {_rows(bad, 2)}")
-    for t, column in columns.items():
-        bad = np.flatnonzero(~np.isfinite(values[t]))
-        if bad.size:
-            problems.append(f"missing or non-numeric {column!r} at lines {_rows(bad, 2)}")
-    keys = pd.Series(parsed.matrix.canonical_keys())
-    dup = np.flatnonzero(keys.duplicated(keep=False).to_numpy() & np.asarray(parsed.valid, bool))
-    if dup.size:
-        problems.append(f"duplicate compositions at lines {_rows(dup, 2)} (merge them first)")
-    if problems:
-        raise ObservationError(f"{path.name}: " + "; ".join(problems) + ".")
-    return pd.DataFrame({"key": keys, "composition": formulas, **values})
-
-
-def _read_initial_table(spec: CampaignSpec, path: Path) -> pd.DataFrame:
-    """Read initial results from any table file with :func:`mi.data.read_table` (row accounting).
-
-    The returned frame carries ``attrs["report"]``: input, accepted, filtered, rejected and
-    merged counts with the reasons, kept in the campaign's metadata.
-    """
-    from mi.chem import parse_formulas
-    from mi.data import read_table
-
-    init = spec.initial
-    assert init is not None
-    columns = {spec.target: init.target_col or spec.target} | {t: t for t in spec.targets[1:]}
-    ds = read_table(
-        path,
-        composition_col=init.composition_col,
-        targets=columns,
-        where=init.where,
-        elements=init.elements,
-        read_options=init.read_options or None,
-        sheet=init.sheet,
-        name=path.stem,
-    )
-    df = ds.df.dropna(subset=list(columns)).reset_index(drop=True)
-    if len(df) == 0:
-        raise ObservationError(
-            f"{path.name}: no usable results ({ds.report.n_input} rows read, "
-            f"{ds.report.n_rejected} rejected, {ds.report.n_filtered} filtered)."
-        )
-    keys = _matrix(parse_formulas(df["composition"].astype(str).tolist())).canonical_keys()
-    out = pd.DataFrame(
-        {
-            "key": keys,
-            "composition": df["composition"].astype(str).to_numpy(),
-            **{t: df[t].to_numpy(np.float64) for t in columns},
-        }
-    )
-    report = ds.report
-    reasons = (
-        report.rejected["reason"].value_counts().to_dict()
-        if len(report.rejected) and "reason" in report.rejected
-        else {}
-    )
-    out.attrs["report"] = {
-        "file": path.name,
-        "n_input": int(report.n_input),
-        "n_accepted": int(report.n_accepted),
-        "n_filtered": int(report.n_filtered),
-        "n_rejected": int(report.n_rejected),
-        "n_merged_groups": int(report.n_merged_groups),
-        "n_results": int(len(out)),
-        "rejected_reasons": {str(k): int(v) for k, v in reasons.items()},
-    }
-    return out
-
-
-def _build_pool(
-    spec: CampaignSpec, formulas: list[str], initial: pd.DataFrame | None
-) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    from mi.chem import ELEMENTS, parse_formulas
-    from mi.criticality import exclude_elements, score
-
-    parsed = _report(parse_formulas(formulas, on_error="report"))
-    valid = np.asarray(parsed.valid, bool)
-    if not valid.all():
-        bad = np.flatnonzero(~valid)
-        raise SpecError(
-            f"{(~valid).sum()} candidate formulas cannot be parsed, at rows {_rows(bad, 0)} "
-            f"(e.g. {formulas[bad[0]]!r}); fix or remove them."
-        )
-    keys = parsed.matrix.canonical_keys()
-    frame = pd.DataFrame({"key": keys, "composition": formulas, "in_candidates": True})
-    dup = frame["key"].duplicated()
-    if dup.any():
-        warnings.warn(
-            f"{int(dup.sum())} candidates repeat an earlier composition (same reduced formula) "
-            f"and were merged into it, e.g. {formulas[int(np.flatnonzero(dup)[0])]!r}.",
-            DataWarning,
-            stacklevel=3,
-        )
-        frame = frame[~dup]
-    if initial is not None:
-        extra = initial[~initial["key"].isin(set(frame["key"]))]
-        frame = pd.concat(
-            [frame, extra[["key", "composition"]].assign(in_candidates=False)], ignore_index=True
-        )
-    frame = frame.reset_index(drop=True)
-    matrix = _matrix(parse_formulas(frame["key"].tolist()))
-    crit = score(matrix, include_composition=False)
-    for col in crit.columns:
-        if col in ("missing_elements",):
-            frame[col] = crit[col].astype(str).to_numpy()
-        else:
-            frame[col] = crit[col].to_numpy()
-    feasible = np.ones(len(frame), bool)
-    report = []
-    c = spec.constraints
-    rules: list[tuple[str, np.ndarray]] = []
-    if c.max_dytb_mass_fraction is not None:
-        rules.append(
-            (
-                f"Dy+Tb mass fraction <= {c.max_dytb_mass_fraction}",
-                frame["dytb_mass_fraction"].to_numpy() <= c.max_dytb_mass_fraction,
-            )
-        )
-    if c.max_hree_mass_fraction is not None:
-        rules.append(
-            (
-                f"HREE mass fraction <= {c.max_hree_mass_fraction}",
-                frame["hree_mass_fraction"].to_numpy() <= c.max_hree_mass_fraction,
-            )
-        )
-    if c.max_supply_risk is not None:
-        rules.append(
-            (
-                f"supply risk <= {c.max_supply_risk} (unknown risk is infeasible)",
-                np.nan_to_num(frame["supply_risk"].to_numpy(float), nan=np.inf)
-                <= c.max_supply_risk,
-            )
-        )
-    if c.exclude_elements:
-        rule = exclude_elements(c.exclude_elements)
-        rules.append((rule.description, np.asarray(rule(matrix), bool)))
-    if c.rules:
-        risk_values = frame[c.risk if c.risk in frame else "supply_risk"].to_numpy(np.float64)
-        for rule_spec in c.rules:
-            ok_rule, _ = feasible_mask([rule_spec], matrix, risk_values)
-            rules.append((rule_spec.describe(), ok_rule))
-    for desc, ok in rules:
-        removed = int((feasible & ~ok).sum())
-        feasible &= ok
-        report.append({"constraint": desc, "removed": removed})
-    frame["feasible"] = feasible
-    frame.attrs["constraint_report"] = report
-    fractions = matrix.fractions()
-    present = np.flatnonzero(fractions.any(axis=0))
-    return frame, fractions[:, present], [ELEMENTS[j] for j in present]
-
-
-def _featurize(
-    spec: CampaignSpec, pool: pd.DataFrame, fractions: np.ndarray, elements: list[str]
-) -> pd.DataFrame:
-    if spec.features.preset == "fractions":
-        return _fractions_features(fractions, elements)
-    from mi.features import featurize
-
-    feats = featurize(
-        pool["key"].tolist(),
-        preset=spec.features.preset,
-        backend=spec.features.backend,  # type: ignore[arg-type]
-    )
-    return feats.reset_index(drop=True).astype(np.float64)
 
 
 # ---------------------------------------------------------------------- loop
@@ -1191,5 +806,6 @@ def run_loop(
             )
             continue
         if state.iteration >= iterations:
+            campaign._tidy()
             return campaign
         campaign.suggest(batch_size)

@@ -19,17 +19,29 @@ from mi.exceptions import CampaignError
 __all__ = ["Constrained", "PenalizedScalarization"]
 
 
-def _base(name: str | Acquisition, maximize: bool, params: dict[str, Any]) -> Acquisition:
-    if isinstance(name, Acquisition):
-        return name
-    from mi.active.registry import get_acquisition
+class _OnBase(Acquisition):
+    """An acquisition that scores through a base one (``base``, ``base_params``)."""
 
-    return get_acquisition(name, maximize=maximize, **params)
+    base: str | Acquisition
+    base_params: dict[str, Any]
+
+    def _inner(self, maximize: bool | None = None) -> Acquisition:
+        if isinstance(self.base, Acquisition):
+            return self.base
+        from mi.active.registry import get_acquisition
+
+        direction = self.maximize if maximize is None else maximize
+        return get_acquisition(self.base, maximize=direction, **self.base_params)
+
+    @property
+    def needs_members(self) -> bool:
+        """Whether the base acquisition needs the ensemble members."""
+        return self._inner().needs_members
 
 
 @register_acquisition
 @dataclass
-class Constrained(Acquisition):
+class Constrained(_OnBase):
     """A base acquisition restricted to feasible candidates.
 
     ``a(x) = a_base(x)`` if ``x`` is feasible, else ``-inf``. Feasible means
@@ -54,16 +66,10 @@ class Constrained(Acquisition):
     name = "constrained"
     needs_incumbent = True
 
-    @property
-    def needs_members(self) -> bool:
-        """Whether the base acquisition needs the ensemble members."""
-        return _base(self.base, self.maximize, self.base_params).needs_members
-
     def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better, infeasible ones get ``-inf``."""
         mean, _, _ = as_arrays(prediction)
-        base = _base(self.base, self.maximize, self.base_params)
-        scores = np.asarray(base.score(prediction, context), dtype=np.float64).copy()
+        scores = np.asarray(self._inner().score(prediction, context), dtype=np.float64).copy()
         feasible = context.feasible
         if feasible is None:
             if self.max_risk is None:
@@ -89,7 +95,7 @@ class _ShiftedPrediction:
 
 @register_acquisition
 @dataclass
-class PenalizedScalarization(Acquisition):
+class PenalizedScalarization(_OnBase):
     """A base acquisition on the scalarized objective ``g(x) = s y(x) - lam * scale * r(x)``.
 
     Since ``r(x)`` is known, ``g(x) ~ N(s mu(x) - lam scale r(x), sigma(x)^2)``, and the base
@@ -119,11 +125,6 @@ class PenalizedScalarization(Acquisition):
     name = "penalized"
     needs_incumbent = True
 
-    @property
-    def needs_members(self) -> bool:
-        """Whether the base acquisition needs the ensemble members."""
-        return _base(self.base, self.maximize, self.base_params).needs_members
-
     def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.weight < 0:
@@ -150,5 +151,5 @@ class PenalizedScalarization(Acquisition):
                 raise CampaignError("penalized needs risk_observed=<array> beside y_observed.")
             g_obs = self.sign * np.asarray(y_obs, float) - pen * np.asarray(r_obs, float)
             inner = inner.replace(y_observed=g_obs, best=float(np.max(g_obs)))
-        base = dataclasses.replace(_base(self.base, True, self.base_params), maximize=True)
+        base = dataclasses.replace(self._inner(True), maximize=True)
         return np.asarray(base.score(shifted, inner), dtype=np.float64)

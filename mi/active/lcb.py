@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-from mi.active.base import Acquisition, AcquisitionContext, as_arrays
+from mi.active.analytic import UpperConfidenceBound
 from mi.active.registry import register_acquisition
 
 __all__ = ["LowerConfidenceBound"]
 
 
 @register_acquisition
-@dataclass
-class LowerConfidenceBound(Acquisition):
+class LowerConfidenceBound(UpperConfidenceBound):
     """Pessimism under uncertainty: ``a(x) = s * mu(x) - beta * sigma(x)``.
 
     Ranks candidates by the value they reach with high probability (for ``beta = 2``, about
@@ -33,17 +27,11 @@ class LowerConfidenceBound(Acquisition):
     Examples
     --------
     >>> from types import SimpleNamespace
+    >>> import numpy as np
     >>> p = SimpleNamespace(mean=np.array([1.0, 1.2]), std=np.array([0.0, 0.5]))
     >>> LowerConfidenceBound(beta=2.0)(p).tolist()
     [1.0, 0.19999999999999996]
     """
 
-    beta: float = 2.0
     name = "lcb"
-
-    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
-        """Score each candidate; higher is better."""
-        if self.beta < 0:
-            raise ValueError(f"The 'beta' parameter of lcb must be >= 0. Got {self.beta} instead.")
-        mean, std, _ = as_arrays(prediction)
-        return self.sign * mean - self.beta * std
+    side = -1.0

@@ -23,11 +23,9 @@ __all__ = ["Oracle", "LookupOracle", "CallableOracle", "get_oracle", "ORACLES", 
 
 def canonical_keys(formulas: Sequence[str]) -> list[str]:
     """Canonical reduced-composition keys of formulas (raises FormulaError naming the row)."""
-    from mi.chem import CompositionMatrix, parse_formulas
+    from mi.chem import parse_formulas
 
-    matrix = parse_formulas(list(formulas))
-    assert isinstance(matrix, CompositionMatrix)
-    return matrix.canonical_keys()
+    return parse_formulas(list(formulas)).canonical_keys()
 
 
 class Oracle:

@@ -283,31 +283,29 @@ def benchmark(
     if len(set(keys)) != len(keys):
         raise CampaignError("The pool has repeated compositions; merge duplicates first.")
     oracle = LookupOracle(compositions, y)
-    factory = model_factory or default_model_factory
     specs = [(a, {}) if isinstance(a, str) else (a[0], dict(a[1])) for a in acquisitions]
     labels = [
         n if not p else n + "(" + ",".join(f"{k}={v}" for k, v in p.items()) + ")" for n, p in specs
     ]
+    common = {
+        "maximize": maximize,
+        "batch_size": batch_size,
+        "budget": budget,
+        "model_factory": model_factory or default_model_factory,
+        "fractions": fractions,
+        "batch_method": batch_method,
+        "min_distance": min_distance,
+        "transform": transform,
+    }
     tasks = []
     for seed_i in range(n_seeds):
         init_rng = np.random.default_rng([random_state, seed_i])
         initial = np.sort(init_rng.choice(non_targets, size=n_initial, replace=False))
         payload = (X, keys, oracle, target_mask, initial)
+        seed = int(np.random.default_rng([random_state, seed_i, 1]).integers(2**31))
         for label, (name, params) in zip(labels, specs, strict=True):
-            kwargs = {
-                "acquisition": name,
-                "acquisition_params": params,
-                "maximize": maximize,
-                "batch_size": batch_size,
-                "budget": budget,
-                "model_factory": factory,
-                "seed": int(np.random.default_rng([random_state, seed_i, 1]).integers(2**31)),
-                "fractions": fractions,
-                "batch_method": batch_method,
-                "min_distance": min_distance,
-                "transform": transform,
-            }
-            tasks.append((label, seed_i, payload, kwargs))
+            kwargs = {"acquisition": name, "acquisition_params": params, "seed": seed}
+            tasks.append((label, seed_i, payload, common | kwargs))
     results: dict[str, list[Any]] = {label: [None] * n_seeds for label in labels}
     seconds = dict.fromkeys(labels, 0.0)
     runner = map(_task, tasks) if executor is None else executor.map(_task, tasks)

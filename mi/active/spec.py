@@ -66,7 +66,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from mi._spec import StrictSpec, choice_message, spec_error
 from mi._toml import load_json, load_toml
@@ -86,11 +86,7 @@ __all__ = [
 SPEC_VERSION = 1
 
 
-class _Strict(StrictSpec):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CandidatesSpec(_Strict):
+class CandidatesSpec(StrictSpec):
     """Where the candidate pool comes from: exactly one of ``file``, ``formulas``, ``templates``.
 
     ``[[candidates.templates]]`` is the template grammar of workflow files
@@ -151,7 +147,7 @@ class CandidatesSpec(_Strict):
         return [TemplateSpec(formula=self.template, ranges=grids, values=values)]
 
 
-class InitialSpec(_Strict):
+class InitialSpec(StrictSpec):
     """Results measured before the campaign (they need not be in the pool).
 
     A plain CSV of ``composition`` and target columns is read strictly (any bad row stops
@@ -187,14 +183,14 @@ class InitialSpec(_Strict):
         return plain and self.sheet is None and self.file.lower().endswith(".csv")
 
 
-class FeaturesSpec(_Strict):
+class FeaturesSpec(StrictSpec):
     """Featurization of the pool, done once at ``init``."""
 
     preset: str = Field(default="magpie", description="mi.features preset, or 'fractions'.")
     backend: str = Field(default="fast", description="mi.features backend.")
 
 
-class SurrogateSpec(_Strict):
+class SurrogateSpec(StrictSpec):
     """The campaign's surrogate: a regressor of :mod:`mi.models.registry` and its parameters."""
 
     name: str = Field(default="xgb_ensemble", description="A regressor of mi.models.list_models().")
@@ -248,14 +244,14 @@ class SurrogateSpec(_Strict):
         return model
 
 
-class AcquisitionSpec(_Strict):
+class AcquisitionSpec(StrictSpec):
     """Acquisition from mi.active's registry."""
 
     name: str = "ei"
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class BatchSpec(_Strict):
+class BatchSpec(StrictSpec):
     """Batch selection (see mi.active.select_batch)."""
 
     method: str = "local_penalization"
@@ -263,7 +259,7 @@ class BatchSpec(_Strict):
     length_scale: float = Field(default=0.1, gt=0.0)
 
 
-class ConstraintsSpec(_Strict):
+class ConstraintsSpec(StrictSpec):
     """Feasibility rules on the candidates (known exactly from the composition)."""
 
     max_dytb_mass_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -279,7 +275,7 @@ class ConstraintsSpec(_Strict):
     )
 
 
-class ObjectiveSpec(_Strict):
+class ObjectiveSpec(StrictSpec):
     """One objective of a multi-objective campaign: a measured property or a known column."""
 
     target: str | None = Field(
@@ -303,7 +299,7 @@ class ObjectiveSpec(_Strict):
         return str(self.target or self.column)
 
 
-class CampaignSpec(_Strict):
+class CampaignSpec(StrictSpec):
     """A campaign: the property, the pool, the surrogate, the acquisition and the constraints.
 
     A single-objective campaign names ``target`` and ``maximize``. A multi-objective one lists
@@ -347,7 +343,11 @@ class CampaignSpec(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _check_objectives(self) -> CampaignSpec:
+    def _check(self) -> CampaignSpec:
+        if self.version != SPEC_VERSION:
+            raise ValueError(
+                f"spec version {self.version} is not supported by this mi (expects {SPEC_VERSION})"
+            )
         if not self.objectives:
             return self
         learned = [o for o in self.objectives if o.target is not None]
@@ -371,14 +371,6 @@ class CampaignSpec(_Strict):
         if not self.objectives:
             return [self.target]
         return [str(o.target) for o in self.objectives if o.target is not None]
-
-    @model_validator(mode="after")
-    def _check_version(self) -> CampaignSpec:
-        if self.version != SPEC_VERSION:
-            raise ValueError(
-                f"spec version {self.version} is not supported by this mi (expects {SPEC_VERSION})"
-            )
-        return self
 
     def resolve(self, path: str | None) -> Path | None:
         """Resolve a path of the spec against ``base_dir``."""

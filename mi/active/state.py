@@ -9,16 +9,21 @@ Layout of a campaign directory::
                                   history, and the name of the current observations file
     observations-<step>.parquet   all results so far (a new file per step that adds results)
 
-A step writes the new observations file first (atomically), then ``state.json`` (atomically);
-``state.json`` names the observations file it belongs to. A process killed at any instant
-therefore leaves either the old or the new state, never a mixture; files that no state refers
-to are removed by the next step.
+Every step holds an exclusive lock on the folder (:func:`dir_lock`). It writes the new
+observations file first (atomically: temporary file, fsync, rename, fsync of the folder), then
+``state.json`` (atomically); ``state.json`` names the observations file it belongs to. A process
+killed at any instant therefore leaves either the old or the new state, never a mixture; files
+that no state refers to are removed by the next step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import io
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +31,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi.active._io import TMP_SUFFIX, atomic_write_json, atomic_write_parquet
+from mi._atomic import TMP_SUFFIX, atomic_write_bytes
 from mi.exceptions import CampaignError, StateVersionError
 
-__all__ = ["CampaignState", "STATE_VERSION", "STATE_FILE", "read_state", "write_state"]
+__all__ = [
+    "CampaignState",
+    "STATE_VERSION",
+    "STATE_FILE",
+    "dir_lock",
+    "read_state",
+    "remove_orphans",
+    "write_campaign",
+    "write_state",
+]
 
 STATE_VERSION = 1
 STATE_FILE = "state.json"
+CAMPAIGN_FILE = "campaign.json"
+POOL_FILE = "pool.parquet"
+FEATURES_FILE = "features.parquet"
 OBS_PREFIX = "observations-"
+
+
+#: The fields of :class:`CampaignState` stored as they are in ``state.json``.
+_JSON_FIELDS = "campaign_id target step iteration rng_state pending history version".split()
 
 
 def _now() -> str:
@@ -85,15 +106,8 @@ class CampaignState:
 
         return {
             "format": "mi-campaign-state",
-            "version": self.version,
             "mi_version": __version__,
-            "campaign_id": self.campaign_id,
-            "target": self.target,
-            "step": self.step,
-            "iteration": self.iteration,
-            "rng_state": self.rng_state,
-            "pending": self.pending,
-            "history": self.history,
+            **{name: getattr(self, name) for name in _JSON_FIELDS},
             "observations_file": self.observations_file,
             "n_observations": len(self.observations),
         }
@@ -103,18 +117,8 @@ class CampaignState:
         cls, data: dict[str, Any], observations: pd.DataFrame, observations_file: str = ""
     ) -> CampaignState:
         """Rebuild a state from :meth:`to_json` data and its observations table."""
-        return cls(
-            campaign_id=data["campaign_id"],
-            target=data["target"],
-            step=data["step"],
-            iteration=data["iteration"],
-            rng_state=data["rng_state"],
-            pending=data["pending"],
-            history=data["history"],
-            observations=observations,
-            observations_file=observations_file,
-            version=data["version"],
-        )
+        fields = {name: data[name] for name in _JSON_FIELDS}
+        return cls(**fields, observations=observations, observations_file=observations_file)
 
     def add_history(self, action: str, **info: Any) -> None:
         """Append a history entry for the step about to be committed."""
@@ -190,8 +194,8 @@ def write_state(directory: Path, state: CampaignState, *, observations_changed: 
     previous = state.observations_file
     if observations_changed or not previous:
         state.observations_file = f"{OBS_PREFIX}{state.step:06d}.parquet"
-        atomic_write_parquet(directory / state.observations_file, state.observations)
-    atomic_write_json(directory / STATE_FILE, state.to_json())
+        _write_parquet(directory / state.observations_file, state.observations)
+    _write_json(directory / STATE_FILE, state.to_json())
     remove_orphans(directory, state.observations_file)
 
 
@@ -202,3 +206,53 @@ def remove_orphans(directory: Path, current: str) -> None:
         stale_obs = name.startswith(OBS_PREFIX) and name.endswith(".parquet") and name != current
         if stale_obs or (name.startswith(".") and name.endswith(TMP_SUFFIX)):
             path.unlink(missing_ok=True)
+
+
+def write_campaign(
+    directory: Path,
+    meta: dict[str, Any],
+    pool: pd.DataFrame,
+    features: pd.DataFrame,
+    state: CampaignState,
+) -> None:
+    """Write a whole campaign into ``directory`` (the caller holds :func:`dir_lock`).
+
+    The old state is removed first and the new one written last (the commit point), so a
+    process killed in between leaves no campaign rather than a mixture.
+    """
+    (directory / STATE_FILE).unlink(missing_ok=True)
+    _write_parquet(directory / POOL_FILE, pool)
+    _write_parquet(directory / FEATURES_FILE, features)
+    _write_json(directory / CAMPAIGN_FILE, meta)
+    state.observations_file = ""
+    write_state(directory, state, observations_changed=True)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _write_parquet(path: Path, df: pd.DataFrame) -> None:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False, engine="pyarrow")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def dir_lock(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder/.lock`` (released by the OS if the process dies).
+
+    A second process waits for the lock (a CLI step while a loop runs), unlike the fail-fast
+    lock of ``mi run --out`` (:mod:`mi.runner.outdir`).
+    """
+    import fcntl
+
+    fd = os.open(Path(folder) / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -244,8 +244,22 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         X = self._inner_input(X)
         if not return_std:
             return self.estimator_.predict(X)
-        mean, std = self.estimator_.predict(X, return_std=True)
-        return mean, self.calibrator_.transform(std)
+        return self._mean_std(X)
+
+    def _mean_std(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and recalibrated std; a stated prior part of the std is left as it is.
+
+        A model with ``predict_std_parts`` (:class:`mi.models.PhysicsResidualRegressor` with a
+        ``baseline_std``) splits its std into a learned part, which the map rescales, and a
+        stated physics prior, which it does not: ``sqrt((1 - f) * cal(learned)^2 + f * fixed^2)``.
+        """
+        parts = getattr(self.estimator_, "predict_std_parts", None)
+        if parts is None:
+            mean, std = self.estimator_.predict(X, return_std=True)
+            return mean, self.calibrator_.transform(std)
+        mean, learned, fixed_weight, fixed = parts(X)
+        learned = np.asarray(self.calibrator_.transform(learned), dtype=np.float64)
+        return mean, np.sqrt((1.0 - fixed_weight) * learned**2 + fixed_weight * fixed**2)
 
     @available_if(_has_members)
     def predict_members(self, X: Any) -> np.ndarray:
@@ -259,6 +273,9 @@ class CalibratedRegressor(RegressorMixin, BaseEstimator):
         members = self.estimator_.predict_members(X)
         mean = members.mean(axis=0)
         raw = members.std(axis=0, ddof=1) if members.shape[0] > 1 else np.zeros_like(mean)
-        new = self.calibrator_.transform(raw)
+        if hasattr(self.estimator_, "predict_std_parts"):  # keep a stated prior as it is
+            new = self._mean_std(X)[1]
+        else:
+            new = self.calibrator_.transform(raw)
         ratio = np.divide(new, raw, out=np.ones_like(raw), where=raw > _TINY)
         return mean + (members - mean) * ratio

@@ -112,9 +112,15 @@ def _encode_param(value: Any) -> Any:
         return value.item()
     if type(value).__name__ in _CLASSES:
         return {"__estimator__": type(value).__name__, "params": _params(value)}
+    if isinstance(value, list | tuple):  # plain data, e.g. a [low, high] range
+        return [_encode_param(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        if "__estimator__" not in value:
+            return {k: _encode_param(v) for k, v in value.items()}
     raise ModelError(
         f"Cannot save parameter value {value!r} of type {type(value).__name__}: only numbers, "
-        "strings, None and mi.models estimators can be saved (use an int random_state)."
+        "strings, None, lists and string-keyed tables of those, and mi.models estimators can "
+        "be saved (use an int random_state)."
     )
 
 
@@ -200,6 +206,7 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
     elif isinstance(model, PhysicsResidualRegressor):
         fitted["baseline_index_"] = int(model.baseline_index_)
         fitted["prior_std_"] = float(model.prior_std_)
+        fitted["scope_index_"] = [int(i) for i in getattr(model, "scope_index_", [])]
         fitted["estimator_"] = _dump(model.estimator_, w)
         if model.shrink_outside:
             fitted["domain_radius_"] = float(model.domain_radius_)
@@ -273,6 +280,16 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
     elif isinstance(model, PhysicsResidualRegressor):
         model.baseline_index_ = int(fitted["baseline_index_"])
         model.prior_std_ = float(fitted["prior_std_"])
+        model.scope_index_ = [int(i) for i in fitted.get("scope_index_", [])]
+        try:
+            model.scope_ranges_ = model._check_prior()  # from the saved baseline_scope
+        except ValueError as exc:
+            raise ModelLoadError(str(exc)) from None
+        n = int(model.n_features_in_)
+        if len(model.scope_ranges_) != len(model.scope_index_) or any(
+            not 0 <= i < n for i in model.scope_index_
+        ):
+            raise ModelLoadError("a physics_residual model's baseline_scope and columns differ.")
         model.estimator_ = _load(fitted["estimator_"], r)
         if model.shrink_outside:
             model.domain_radius_ = float(fitted["domain_radius_"])

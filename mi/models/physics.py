@@ -19,10 +19,21 @@ looks informed. ``correction=False`` drops it (predictions are the baseline, the
 prior: the spread of the training residuals), and ``min_skill`` states the rule a workflow
 applies with its own cross-validation (:func:`mi.runner.magnets.gate_correction`): the
 correction is dropped when its out-of-fold R^2 is at or below ``min_skill``.
+
+Where the correction is faded out, the std falls back to a prior. By default that prior is the
+spread of the training residuals (``prior_std_``): for training data that spans compounds unlike
+the candidates it says little about how good the physics is *there*. ``baseline_std`` states the
+physics' own error instead (e.g. the RMS error of a moment bookkeeping against measured values
+of the family it is used on), optionally only inside ``baseline_scope`` (ranges of feature
+columns that delimit where that error was measured). That part of the std is a stated prior,
+not a model spread: :class:`mi.models.CalibratedRegressor` leaves it as it is and recalibrates
+only the learned part (:meth:`PhysicsResidualRegressor.predict_std_parts`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,7 +43,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from mi.models._validation import check_number
 from mi.models.xgb import XGBEnsembleRegressor
 
-__all__ = ["PhysicsResidualRegressor"]
+__all__ = ["PhysicsResidualRegressor", "stated_prior_rows"]
 
 
 class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
@@ -73,6 +84,17 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
     min_skill : float or None, default None
         Out-of-fold R^2 at or below which a cross-validating caller drops the correction
         (sets ``correction=False``); None: never. The model itself does not cross-validate.
+    baseline_std : float or None, default None
+        Stated standard deviation of the physics baseline (in the target's units), used instead
+        of ``prior_std_`` where the correction is faded out (weight 0: the std is exactly
+        ``baseline_std``; partly faded: ``sqrt(w sd^2 + (1 - w) baseline_std^2)``). Say in the
+        workflow how it was measured. A calibrating wrapper does not rescale it. None: the
+        spread of the training residuals (``prior_std_``), as without this parameter.
+    baseline_scope : dict or None, default None
+        Where ``baseline_std`` holds: ``{column: [low, high]}``, each column named like
+        ``baseline`` (the start of exactly one feature name); a row is in scope when every named
+        feature lies in its closed range. Rows out of scope keep ``prior_std_``. None: every
+        row (only meaningful with ``baseline_std``).
 
     Attributes
     ----------
@@ -80,6 +102,11 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         Column of the baseline.
     estimator_ : regressor
         The fitted correction.
+    prior_std_ : float
+        Std of the training residuals (the prior where the correction is faded out and no
+        ``baseline_std`` applies).
+    scope_index_ : list of int
+        Columns of ``baseline_scope`` (empty without one).
 
     Examples
     --------
@@ -110,6 +137,8 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         calibration: str = "linear",
         correction: bool = True,
         min_skill: float | None = None,
+        baseline_std: float | None = None,
+        baseline_scope: dict[str, list[float]] | None = None,
     ) -> None:
         self.baseline = baseline
         self.estimator = estimator
@@ -127,6 +156,8 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         self.calibration = calibration
         self.correction = correction
         self.min_skill = min_skill
+        self.baseline_std = baseline_std
+        self.baseline_scope = baseline_scope
 
     def __sklearn_tags__(self):  # noqa: D401
         """Tags: NaN allowed (xgboost handles it)."""
@@ -134,18 +165,46 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         return tags
 
-    def _resolve(self, X: Any) -> int:
-        if isinstance(self.baseline, int | np.integer) and not isinstance(self.baseline, bool):
-            return int(self.baseline)
+    def _resolve(self, X: Any, name: Any = None, what: str = "baseline") -> int:
+        name = self.baseline if name is None else name
+        if isinstance(name, int | np.integer) and not isinstance(name, bool):
+            return int(name)
         columns = [str(c) for c in getattr(X, "columns", [])]
-        hits = [i for i, c in enumerate(columns) if c.startswith(str(self.baseline))]
+        hits = [i for i, c in enumerate(columns) if c.startswith(str(name))]
         if len(hits) != 1:
             raise ValueError(
-                f"PhysicsResidualRegressor: baseline {self.baseline!r} must match exactly one "
+                f"PhysicsResidualRegressor: {what} {name!r} must match exactly one "
                 f"feature column by its start; matched {len(hits)} of {len(columns)} "
                 "(pass a DataFrame with the baseline feature, e.g. preset 'magnet_rare_earth')."
             )
         return hits[0]
+
+    def _check_prior(self) -> list[tuple[float, float]]:
+        """Check ``baseline_std`` / ``baseline_scope``; return the scope's ranges."""
+        check_number(self, "baseline_std", self.baseline_std, low=0.0, allow_none=True)
+        if self.baseline_std is not None and not math.isfinite(self.baseline_std):
+            raise ValueError(
+                "The 'baseline_std' parameter of PhysicsResidualRegressor must be finite. "
+                f"Got {self.baseline_std!r} instead."
+            )
+        scope = self.baseline_scope
+        if scope is None:
+            return []
+        shape = (
+            "The 'baseline_scope' parameter of PhysicsResidualRegressor must be None or a "
+            "non-empty mapping {feature column: [low, high]} with low <= high"
+        )
+        if not isinstance(scope, Mapping) or not scope or self.baseline_std is None:
+            need = " (and needs baseline_std)" if isinstance(scope, Mapping) and scope else ""
+            raise ValueError(f"{shape}{need}. Got {scope!r} instead.")
+        ranges = []
+        for column, bounds in scope.items():
+            ok = isinstance(bounds, list | tuple) and len(bounds) == 2
+            ok = ok and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            if not ok or not float(bounds[0]) <= float(bounds[1]):
+                raise ValueError(f"{shape}; {column!r}: {bounds!r}.")
+            ranges.append((float(bounds[0]), float(bounds[1])))
+        return ranges
 
     def _correction(self) -> Any:
         if self.estimator is not None:
@@ -174,7 +233,9 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         self
         """
         check_number(self, "scale", self.scale)
+        ranges = self._check_prior()
         index = self._resolve(X)
+        scope = [self._resolve(X, c, "baseline_scope column") for c in self.baseline_scope or {}]
         X, y = validate_data(
             self, X, y, dtype=np.float64, y_numeric=True, ensure_all_finite="allow-nan"
         )
@@ -183,7 +244,15 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
                 f"PhysicsResidualRegressor: baseline column {index} outside the "
                 f"{X.shape[1]} features."
             )
+        bad = [i for i in scope if not 0 <= i < X.shape[1]]
+        if bad:
+            raise ValueError(
+                f"PhysicsResidualRegressor: baseline_scope column {bad[0]} outside the "
+                f"{X.shape[1]} features."
+            )
         self.baseline_index_ = index
+        self.scope_index_ = scope
+        self.scope_ranges_ = ranges
         y = np.asarray(y, dtype=np.float64)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
         residual = y - self._base(X) if self.labels_include_baseline else y
@@ -270,28 +339,83 @@ class PhysicsResidualRegressor(RegressorMixin, BaseEstimator):
         mean : ndarray of shape (n,)
         std : ndarray of shape (n,), only when ``return_std``
         """
+        mean, learned, fixed_weight, fixed = self.predict_std_parts(X)
+        if not return_std:
+            return mean
+        return mean, np.sqrt((1.0 - fixed_weight) * learned**2 + fixed_weight * fixed**2)
+
+    def predict_std_parts(self, X: Any) -> tuple[np.ndarray, ...]:
+        """Return the mean and the std split into a learned part and a stated-prior part.
+
+        ``std = sqrt((1 - fixed_weight) * learned^2 + fixed_weight * fixed^2)``. ``fixed`` is
+        ``baseline_std`` on the rows it applies to (in ``baseline_scope``), weighted by how far
+        the correction is faded out there (``1 - w``); everything else (the correction's std,
+        and ``prior_std_`` on rows without a stated prior) is ``learned``. A calibrating wrapper
+        rescales ``learned`` only (:class:`mi.models.CalibratedRegressor`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        mean, learned, fixed_weight, fixed : ndarray of shape (n,) each
+        """
         X = self._validate_predict(X)
         base = self._base(X)
         w = self._weight(X)
         mu, sd = self.estimator_.predict(X, return_std=True)
         mean = self._clip(base + w * np.asarray(mu, dtype=np.float64))
-        if not return_std:
-            return mean
         sd = np.asarray(sd, dtype=np.float64)
-        return mean, np.sqrt(w * sd**2 + (1.0 - w) * self.prior_std_**2)
+        stated = self._stated(X)
+        fixed_weight = np.where(stated, 1.0 - w, 0.0)
+        fixed = np.where(stated, float(self.baseline_std or 0.0), 0.0)
+        generic = np.sqrt(w * sd**2 + (1.0 - w) * self.prior_std_**2)
+        learned = np.where(stated, sd, generic)
+        return mean, learned, fixed_weight, fixed
+
+    def _stated(self, X: np.ndarray) -> np.ndarray:
+        """Rows whose faded-out part takes ``baseline_std`` (in ``baseline_scope``)."""
+        if self.baseline_std is None:
+            return np.zeros(X.shape[0], dtype=bool)
+        inside = np.ones(X.shape[0], dtype=bool)
+        for col, (low, high) in zip(
+            getattr(self, "scope_index_", []), getattr(self, "scope_ranges_", []), strict=True
+        ):
+            values = X[:, col]
+            inside &= (values >= low) & (values <= high)  # NaN: out of scope
+        return inside
+
+    def stated_prior(self, X: Any) -> np.ndarray:
+        """Rows where the prediction is the physics alone with the stated ``baseline_std``.
+
+        True where the correction is fully faded out (weight 0, or ``correction=False``) and
+        ``baseline_std`` applies (in ``baseline_scope``): the std there is ``baseline_std``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+        """
+        X = self._validate_predict(X)
+        return self._stated(X) & (self._weight(X) <= 0.0)
 
     def predict_members(self, X: Any) -> np.ndarray:
         """Baseline plus each member's (faded) correction, shape (n_members, n).
 
         Where the correction is faded out (weight 0, or ``correction=False``) the members
-        spread around the baseline with the prior std (fixed normal quantiles, the same for
-        every row: a systematic error of the physics), so that sampling them agrees with
-        :meth:`predict`'s std.
+        spread around the baseline with the prior std (``baseline_std`` where it applies, else
+        ``prior_std_``; fixed normal quantiles, the same for every row: a systematic error of
+        the physics), so that sampling them agrees with :meth:`predict`'s std.
         """
         X = self._validate_predict(X)
         w = self._weight(X)
         members = self.estimator_.predict_members(X)
-        prior = self.prior_std_ * _unit_quantiles(members.shape[0])[:, None]
+        row_prior = np.where(self._stated(X), float(self.baseline_std or 0.0), self.prior_std_)
+        prior = row_prior[None, :] * _unit_quantiles(members.shape[0])[:, None]
         faded = w[None, :] * members + (1.0 - w[None, :]) * prior
         return self._clip(self._base(X)[None, :] + faded)
 
@@ -304,3 +428,30 @@ def _unit_quantiles(n: int) -> np.ndarray:
         return np.zeros(n)
     z = norm.ppf((np.arange(n) + 0.5) / n)
     return (z - z.mean()) / z.std()
+
+
+def stated_prior_rows(model: Any, X: Any) -> np.ndarray | None:
+    """Rows a (possibly wrapped) physics model predicts by its physics with a stated prior std.
+
+    Unwraps calibrating wrappers (``estimator_``) down to a :class:`PhysicsResidualRegressor`
+    and returns its :meth:`~PhysicsResidualRegressor.stated_prior`; None for any other model,
+    or one without ``baseline_std``.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted model.
+    X : array-like of shape (n, n_features)
+
+    Returns
+    -------
+    ndarray of bool or None
+    """
+    inner = model
+    for _ in range(4):
+        if isinstance(inner, PhysicsResidualRegressor):
+            break
+        inner = getattr(inner, "estimator_", None)
+    if not isinstance(inner, PhysicsResidualRegressor) or inner.baseline_std is None:
+        return None
+    return inner.stated_prior(X)

@@ -28,8 +28,10 @@ from scipy.stats import norm
 
 __all__ = [
     "OUTSIDE_MARK",
+    "PHYSICS_ONLY_TEXT",
     "Objective",
     "novelty_text",
+    "physics_only",
     "pick_reasons",
     "picks_detail_table",
     "picks_table",
@@ -193,8 +195,28 @@ def novelty_text(row: pd.Series, target: str) -> str:
     return text
 
 
+def physics_only(row: pd.Series, target: str) -> bool:
+    """Whether the target's prediction is the physics alone with its stated std.
+
+    From the results column ``<target>_physics_prior``
+    (:meth:`mi.models.PhysicsResidualRegressor.stated_prior`).
+    """
+    value = row.get(f"{target}_physics_prior")
+    return bool(value) if value is not None and not pd.isna(value) else False
+
+
 def domain_text(row: pd.Series, target: str) -> str:
-    """``"in"``, or ``"OUTSIDE: unseen Ga; distance 1.8x"`` for one target."""
+    """``"in"``, or ``"OUTSIDE: unseen Ga; distance 1.8x"`` for one target.
+
+    A prediction that is the physics alone with its stated std says so after the flag.
+    """
+    text = _domain_flag(row, target)
+    if physics_only(row, target):
+        text += f" ({PHYSICS_ONLY_TEXT})"
+    return text
+
+
+def _domain_flag(row: pd.Series, target: str) -> str:
     if f"{target}_in_domain" not in row.index or pd.isna(row[f"{target}_in_domain"]):
         return "–"
     if bool(row[f"{target}_in_domain"]):
@@ -224,6 +246,10 @@ def _pm(mean: Any, std: Any) -> str:
 #: Mark of a prediction outside its model's applicability domain (explained under the table).
 OUTSIDE_MARK = "†"
 
+#: Said of a prediction that is the physics estimate alone, its ± the stated error of that
+#: estimate (a physics model's ``baseline_std``), not a learned spread.
+PHYSICS_ONLY_TEXT = "physics only"
+
 #: Derived magnet columns shown beside the targets when a run has them: (prefix, shown name).
 DERIVED = (("Ha", "μ0Ha [T]"), ("Hc", "μ0Hc [T]"))
 
@@ -246,7 +272,9 @@ def picks_table(
 ) -> pd.DataFrame:
     """Show the picks at a glance: prediction ± std per target, supply risk, known or new.
 
-    A prediction outside its model's applicability domain carries :data:`OUTSIDE_MARK`.
+    A prediction outside its model's applicability domain carries :data:`OUTSIDE_MARK`; one that
+    is the physics estimate alone with its stated std (results column ``<target>_physics_prior``)
+    also says :data:`PHYSICS_ONLY_TEXT`.
 
     Parameters
     ----------
@@ -275,9 +303,14 @@ def picks_table(
     for t in targets:
         unit = f" [{t.units}]" if t.units else ""
         inside = rows.get(f"{t.name}_in_domain", pd.Series([True] * len(rows)))
+        physics = [physics_only(row, t.name) for _, row in rows.iterrows()]
         out[f"{t.name}{unit}"] = [
-            _pm(m, s) + ("" if pd.isna(ok) or bool(ok) else f" {OUTSIDE_MARK}")
-            for m, s, ok in zip(rows.get(t.column, nan), rows.get(t.std, nan), inside, strict=True)
+            _pm(m, s)
+            + ("" if pd.isna(ok) or bool(ok) else f" {OUTSIDE_MARK}")
+            + (f" {PHYSICS_ONLY_TEXT}" if alone else "")
+            for m, s, ok, alone in zip(
+                rows.get(t.column, nan), rows.get(t.std, nan), inside, physics, strict=True
+            )
         ]
     for prefix, shown in DERIVED:
         if f"{prefix}_mean" in rows.columns:

@@ -272,6 +272,7 @@ def _next_section(data: ReportData) -> str:
     """Render what to make next: the picks, why, how sure, how new, in or out of domain."""
     from mi.report.next_steps import (
         OUTSIDE_MARK,
+        PHYSICS_ONLY_TEXT,
         pick_reasons,
         picks_detail_table,
         picks_table,
@@ -363,11 +364,26 @@ def _next_section(data: ReportData) -> str:
                 f"holds (column <code>{_e(t.name)}_physics</code> of the results, where "
                 "present).</p>"
             )
+    for t in targets:
+        column = f"{t.name}_physics_prior"
+        alone = int(picks[column].fillna(False).astype(bool).sum()) if column in picks else 0
+        if alone:
+            parts.append(
+                f"<p class='note'><b>{_e(t.name)} is physics only for {alone} of {len(picks)} "
+                f"picks</b> (marked {PHYSICS_ONLY_TEXT}): their compositions lie far from the "
+                "training data of the learned correction, which is faded out there, so the "
+                f"prediction is the physics estimate and its ± is the stated error of that "
+                "estimate on this family (the workflow's <code>baseline_std</code>, with its "
+                "source), not a learned spread, and it is not recalibrated. "
+                f"{OUTSIDE_MARK} still says that the correction's training data holds no such "
+                "composition.</p>"
+            )
     parts.append(_table(table, max_rows=len(table)))
     parts.append(
         f"<p class='muted'>{OUTSIDE_MARK} outside the model's applicability domain: the number "
-        "is a guess. known?: KNOWN when the pick nearly duplicates a composition of that "
-        "target's training data.</p>"
+        f"is a guess. {PHYSICS_ONLY_TEXT}: the physics estimate alone, ± its stated error. "
+        "known?: KNOWN when the pick nearly duplicates a composition of that target's training "
+        "data.</p>"
     )
     parts.append("<h3>Why each pick, how new, and what the models know</h3>")
     parts.append(_table(detail, max_rows=len(detail)))

@@ -220,6 +220,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     from mi.active import get_acquisition
     from mi.criticality import score
     from mi.features import featurize
+    from mi.models.physics import stated_prior_rows
 
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -347,5 +348,8 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
             flags = target.domain.assess(sub, X_sel)
             for col in flags.columns:
                 rows[f"{target.name}_{col}"] = flags[col].to_numpy()
+        stated = stated_prior_rows(target.model, inputs[target.name].iloc[sel])
+        if stated is not None:  # physics alone with its stated std (mi.models.physics)
+            rows[f"{target.name}_physics_prior"] = stated
     seconds["domain"] = time.perf_counter() - t
     return rows, stats
