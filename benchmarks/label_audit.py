@@ -61,7 +61,7 @@ from mi.data import load_dataset  # noqa: E402
 from mi.features import featurize  # noqa: E402
 from mi.models import evaluate  # noqa: E402
 from mi.runner.spec import load_spec  # noqa: E402
-from mi.runner.workflow import _make_model  # noqa: E402
+from mi.runner.training import make_model  # noqa: E402
 
 WORKFLOW = _ROOT / "workflows" / "ndfeb_hree_reduction.toml"
 #: R2(Fe,Co)14B compounds predicted by the fitted models (Nd2Fe14B: 585 K, REFERENCE.md).
@@ -99,7 +99,7 @@ def cross_validate(table: pd.DataFrame, target: Any, seed: int) -> dict[str, Any
     """Grouped k-fold CV of the flagship's model on one label set."""
     t0 = time.perf_counter()
     X = featurize(table["composition"].tolist(), preset=target.preset)
-    model = _make_model(target, seed)
+    model = make_model(target, seed)
     if "n_jobs" in model.get_params():
         model.set_params(n_jobs=1)
     result = evaluate(

@@ -96,7 +96,7 @@ def series() -> dict[str, list[str]]:
 
 def trained_models(spec: RunSpec, run: Path | None) -> dict[str, Any]:
     """The flagship's surrogates: read from a run, or trained as the workflow trains them."""
-    from mi.runner.workflow import _load_training, _make_model
+    from mi.runner.training import load_training, make_model
 
     models: dict[str, Any] = {}
     for target in spec.targets:
@@ -105,9 +105,9 @@ def trained_models(spec: RunSpec, run: Path | None) -> dict[str, Any]:
 
             models[target.name] = load_model(run / "models" / target.name)
             continue
-        table, _ = _load_training(target, spec.seed)
+        table = load_training(target, spec.seed).table
         X = featurize(table["composition"].tolist(), preset=target.preset)
-        model = _make_model(target, spec.seed)
+        model = make_model(target, spec.seed)
         if "n_jobs" in model.get_params():
             model.set_params(n_jobs=1)
         if model.get_params().get("min_skill") is not None and target.cv.enabled:

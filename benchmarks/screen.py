@@ -218,9 +218,9 @@ def run_mode(mode: str, n: int, chunk: int, ctx_args: tuple, top_k: int) -> dict
             name = f"{type(cluster).__name__}({workers})"
             handle = ExecutorHandle(client.get_executor(), "dask", name, workers, client)
             ctx = make_context(*ctx_args, top_k=top_k, n_jobs=1)
-            from mi.runner.workflow import _set_threads
+            from mi.runner.training import set_threads
 
-            _set_threads(ctx.targets[0].model, 1)
+            set_threads(ctx.targets[0].model, 1)
         template = Template(TEMPLATE, ranges=RANGES, sites=SITES)
         gen_seconds = [0.0]
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from mi.active import (
+    AcquisitionContext,
     get_acquisition,
     hypervolume_2d,
     hypervolume_improvement,
@@ -249,8 +250,27 @@ def test_batch_skips_infeasible_and_unavailable_and_warns():
     acq = get_acquisition("constrained", base="greedy", max_risk=0.5)
     with pytest.warns(UserWarning, match="Only 1 of the 3"):
         sel = select_batch(
-            acq, p, 3, risk=np.array([0.9, 0.1, 0.1]), available=np.array([True, True, False])
+            acq,
+            p,
+            3,
+            context=AcquisitionContext(risk=np.array([0.9, 0.1, 0.1])),
+            available=np.array([True, True, False]),
         )
     assert sel.indices.tolist() == [1]
     with pytest.raises(RegistryKeyError):
         select_batch(acq, p, 1, method="kb")
+
+
+def test_context_is_typed_not_a_bag():
+    """The context is an AcquisitionContext or its named fields: a misspelt name fails loudly."""
+    p = P(np.array([0.0, 2.0]), np.array([1.0, 1.0]))
+    ei = get_acquisition("ei")
+    np.testing.assert_array_equal(
+        ei(p, AcquisitionContext(y_observed=np.array([0.5, 1.0]))), ei(p, best=1.0)
+    )
+    # keywords replace the context's own fields
+    np.testing.assert_array_equal(ei(p, AcquisitionContext(best=0.0), best=1.0), ei(p, best=1.0))
+    with pytest.raises(TypeError, match="y_best"):
+        ei(p, y_best=1.0)  # once silently ignored, leaving the incumbent unset
+    with pytest.raises(TypeError):
+        AcquisitionContext().replace(riks=np.zeros(2))

@@ -97,14 +97,14 @@ def test_default_date_is_kept_when_a_run_resumes(tmp_path: Path, monkeypatch):
 
     import mi.criticality.asof as asof
     from mi.runner.checkpoint import Checkpoint
+    from mi.runner.screening import criticality_as_of
     from mi.runner.spec import parse_spec
-    from mi.runner.workflow import _criticality_as_of
 
     spec = parse_spec({**_SPEC, "criticality": {}})
     monkeypatch.setattr(asof, "today", lambda: dt.date(2026, 12, 1))
-    first = _criticality_as_of(spec, Checkpoint(tmp_path, spec.digest(), None))
+    first = criticality_as_of(spec, Checkpoint(tmp_path, spec.digest(), None))
     monkeypatch.setattr(asof, "today", lambda: dt.date(2026, 12, 3))
-    resumed = _criticality_as_of(spec, Checkpoint(tmp_path, spec.digest(), None))
+    resumed = criticality_as_of(spec, Checkpoint(tmp_path, spec.digest(), None))
     assert first == resumed == "2026-12-01"
     restarted = Checkpoint(tmp_path, spec.digest(), None, resume=False)
-    assert _criticality_as_of(spec, restarted) == "2026-12-03"
+    assert criticality_as_of(spec, restarted) == "2026-12-03"

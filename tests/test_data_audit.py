@@ -207,8 +207,9 @@ def test_real_curie_set_audited_by_default(shared_datasets, tmp_path):
 
 
 def test_workflow_target_switches_the_audit(shared_datasets):
+    from mi.runner.keys import target_keys
     from mi.runner.spec import parse_spec
-    from mi.runner.workflow import _load_training, target_keys
+    from mi.runner.training import load_training
 
     def spec(audit: bool):
         return parse_spec(
@@ -223,13 +224,14 @@ def test_workflow_target_switches_the_audit(shared_datasets):
 
     on, off = spec(True), spec(False)
     assert target_keys(on, on.targets[0])["data"] != target_keys(off, off.targets[0])["data"]
-    table_on, extra_on = _load_training(on.targets[0], 0)
-    table_off, extra_off = _load_training(off.targets[0], 0)
+    data_on = load_training(on.targets[0], 0)
+    data_off = load_training(off.targets[0], 0)
+    table_on, table_off = data_on.table, data_off.table
     assert "BDy2Fe14" in set(table_off["composition"])
     assert "BDy2Fe14" not in set(table_on["composition"])
-    assert {r["rule"] for r in extra_on["record"]["label_audit"]} >= {"r2fe14b_floor"}
-    assert extra_off["record"]["label_audit"] == [] and extra_off["audit"].empty
-    assert len(extra_on["audit"]) > 500
+    assert {r["rule"] for r in data_on.record.dataset.label_audit} >= {"r2fe14b_floor"}
+    assert data_off.record.dataset.label_audit == [] and data_off.audit.empty
+    assert len(data_on.audit) > 500
 
 
 def _manifest_audit() -> LabelAuditSpec:

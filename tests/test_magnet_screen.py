@@ -107,7 +107,7 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     front = pool[pool["pareto_rank"] == 1]
     turns = front.groupby("family").cumcount().to_numpy()
     assert (np.diff(turns) >= 0).all()
-    assert result.summary["paths"]["dytb_tradeoff"] == "dytb_tradeoff.csv"
+    assert result.summary.paths.dytb_tradeoff == "dytb_tradeoff.csv"
     table = pd.read_csv(tmp_path / "dytb_tradeoff.csv")
     assert len(table) > 0
     assert table["formula"].str.contains("Dy|Tb").all()

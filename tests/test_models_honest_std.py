@@ -158,11 +158,11 @@ def test_two_stage_gap_model_by_name(tmp_path):
 
 def test_workflow_calibrates_once_on_its_cross_validation():
     from mi.runner.spec import TargetSpec
-    from mi.runner.workflow import _make_model
+    from mi.runner.training import make_model
 
     on_cv = TargetSpec(name="tc", dataset="supercon")  # cv on, calibration "linear"
-    assert _make_model(on_cv, seed=0).calibration == "none"
+    assert make_model(on_cv, seed=0).calibration == "none"
     gap = TargetSpec(name="eg", dataset="expt_gap", model="two_stage_gap")
-    assert _make_model(gap, seed=0).calibration == "none"
+    assert make_model(gap, seed=0).calibration == "none"
     no_cv = TargetSpec(name="tc", dataset="supercon", cv={"enabled": False})
-    assert _make_model(no_cv, seed=0).calibration == "linear"  # the model's own, out-of-bag
+    assert make_model(no_cv, seed=0).calibration == "linear"  # the model's own, out-of-bag

@@ -12,7 +12,7 @@ from mi.active.spec import CampaignSpec, SurrogateSpec, load_spec
 from mi.exceptions import ModelError, RegistryKeyError, SpecError
 from mi.models.registry import MODELS, ModelSpec, get_model, get_model_spec, list_models
 from mi.runner.spec import TargetSpec, parse_spec
-from mi.runner.workflow import _make_model
+from mi.runner.training import make_model
 
 
 def test_list_models_lists_every_registered_surrogate_with_its_facts():
@@ -87,7 +87,7 @@ def test_workflow_and_campaign_build_the_same_model(name, params):
     target = TargetSpec(
         name="y", dataset="supercon", model=name, model_params=params, cv={"enabled": False}
     )
-    from_workflow = _make_model(target, seed=7)
+    from_workflow = make_model(target, seed=7)
     surrogate = SurrogateSpec(name=name, params=params)
     from_campaign = surrogate.build(random_state=7, n_observations=0)
     assert type(from_workflow) is type(from_campaign) is get_model_spec(name).cls

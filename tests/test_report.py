@@ -383,6 +383,157 @@ def test_report_from_real_run_folder(tiny_run: Path, tmp_path: Path):
         assert arr.std() > 20.0
 
 
+def test_run_summary_is_one_typed_record(tiny_run: Path, tmp_path: Path):
+    """summary.json is written and read by RunSummary; load_result hands back the same object."""
+    import json
+
+    from mi.report.summary import SUMMARY_VERSION, RunSummary
+    from mi.runner import load_result
+
+    summary = RunSummary.read(tiny_run / "summary.json")
+    assert summary.version == SUMMARY_VERSION and not summary.train_only
+    assert summary.counts is not None and summary.counts.generated == 6 * 7
+    assert summary.counts.ranked <= summary.counts.passed_constraints <= summary.counts.generated
+    (cap,) = summary.constraints
+    assert "Dy+Tb" in cap.description
+    assert cap.removed == summary.counts.generated - summary.counts.passed_constraints
+    assert summary.target("Ms").metrics["mae"].n_folds == 3
+    assert summary.datasets[0].name == "novamag" and summary.datasets[0].sha256
+    assert summary.acquisition is not None and summary.acquisition.name == "ucb"
+    assert summary.criticality is not None and summary.criticality.as_of
+    assert summary.paths.batch == "batch.csv" and summary.paths.campaign is None
+    assert load_result(tiny_run).summary == summary
+    # written by the same class: a round trip is lossless
+    again = RunSummary.read(summary.write(tmp_path / "summary.json"))
+    assert again == summary
+    assert json.loads((tmp_path / "summary.json").read_text())["version"] == SUMMARY_VERSION
+
+
+def _summary_json(tiny_run: Path) -> dict:
+    import json
+
+    return json.loads((tiny_run / "summary.json").read_text())
+
+
+def test_summary_of_the_previous_version_is_converted(tiny_run: Path, tmp_path: Path):
+    """Summaries written before the typed record (no version; train-only: counts = {})."""
+    from mi.report.summary import RunSummary
+
+    current = RunSummary.read(tiny_run / "summary.json")
+    old = _summary_json(tiny_run)
+    del old["version"], old["train_only"]
+    del old["paths"]["campaign"]
+    del old["counts"]["conditions_per_composition"]  # written since conditions exist
+    (tmp_path / "summary.json").write_text(__import__("json").dumps(old))
+    converted = RunSummary.read(tmp_path / "summary.json")
+    assert converted == current
+    # a train-only summary of that version: empty counts, none of the screen's keys
+    train = {
+        k: v
+        for k, v in old.items()
+        if k
+        not in {
+            "executor",
+            "acquisition",
+            "coercivity",
+            "criticality",
+            "candidate_columns",
+            "worker_seconds",
+            "workers_memory_peak_bytes",
+        }
+    }
+    train |= {
+        "train_only": True,
+        "counts": {},
+        "constraints": [],
+        "paths": {"cv": "cv/", "models": "models/", "report": "report.html"},
+    }
+    (tmp_path / "summary.json").write_text(__import__("json").dumps(train))
+    converted = RunSummary.read(tmp_path / "summary.json")
+    assert converted.train_only and converted.counts is None and converted.acquisition is None
+    assert converted.targets == current.targets and converted.paths.results is None
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (
+            lambda d: d.update(count=d.pop("counts")),
+            r"field 'count': Extra inputs are not permitted",
+        ),
+        (lambda d: d["targets"][0].pop("n_train"), r"field 'targets\.0\.n_train': Field required"),
+        (lambda d: d.update(version=99), r"summary version 99, this mi reads version 1; upgrade"),
+        (lambda d: d["counts"].update(generated="many"), r"field 'counts\.generated'"),
+    ],
+    ids=["renamed-key", "missing-key", "newer-version", "wrong-type"],
+)
+def test_damaged_summary_is_one_clear_line(tiny_run: Path, tmp_path: Path, damage, message):
+    import json
+
+    from mi.exceptions import DataError
+    from mi.report.summary import RunSummary
+
+    data = _summary_json(tiny_run)
+    damage(data)
+    (tmp_path / "summary.json").write_text(json.dumps(data))
+    with pytest.raises(DataError, match=message) as err:
+        RunSummary.read(tmp_path / "summary.json")
+    text = str(err.value)
+    assert "\n" not in text and str(tmp_path / "summary.json") in text
+    assert f"mi run <workflow> --out {tmp_path}" in text  # the fix
+
+
+def test_load_result_and_report_refuse_a_corrupt_summary(tiny_run: Path, tmp_path: Path):
+    from mi.exceptions import DataError
+    from mi.runner import load_result
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "summary.json").write_text('{"name": "tiny_magnet_screen", "counts": ')
+    with pytest.raises(DataError, match=r"summary\.json: not readable as JSON"):
+        load_result(run)
+    with pytest.raises(DataError, match=r"not readable as JSON"):
+        write_report(run)
+
+
+def test_data_step_record_of_the_previous_layout_redoes_only_that_step(
+    tmp_path: Path, shared_datasets: Path, monkeypatch
+):
+    """A checkpointed training record in the flat layout of earlier mi: the data step is
+    redone on resume, the features, CV and model are read back, the summary is the same."""
+    import json
+
+    from mi.config import get_settings
+    from mi.report.summary import RunSummary
+    from mi.runner import parse_spec, run_workflow
+    from mi.runner.progress import Progress
+
+    monkeypatch.setenv("MI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MI_OFFLINE", "true")
+    monkeypatch.setenv("MI_DATA_DIR", str(shared_datasets))
+    get_settings(refresh=True)
+    out = tmp_path / "run"
+    spec = parse_spec(_TINY_SPEC)
+    run_workflow(spec, out, progress=Progress(stream=io.StringIO(), tty=False))
+    first = RunSummary.read(out / "summary.json")
+    path = out / "steps" / "data_Ms" / "record.json"
+    record = json.loads(path.read_text())
+    flat = {k: v for k, v in record.items() if k != "dataset"} | record["dataset"]
+    path.write_text(json.dumps(flat))
+    log = io.StringIO()
+    run_workflow(spec, out, progress=Progress(stream=log, tty=False))
+    get_settings(refresh=True)
+    lines = log.getvalue().splitlines()
+    load = next(line for line in lines if "load Ms" in line and "finished" in line)
+    assert "from checkpoint" not in load
+    for stage in ("featurize Ms", "cross-validate Ms", "train Ms"):
+        line = next(line for line in lines if stage in line and "finished" in line)
+        assert "from checkpoint" in line, line
+    again = RunSummary.read(out / "summary.json")
+    assert again.targets == first.targets and again.datasets == first.datasets
+    assert json.loads(path.read_text())["dataset"]["name"] == "novamag"
+
+
 def test_write_report_on_missing_run(tmp_path: Path):
     from mi.exceptions import DataError
 

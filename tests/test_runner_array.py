@@ -197,7 +197,7 @@ def test_shards_then_merge_equal_a_local_run(tmp_path, shared_datasets):
     assert missing_chunks(out, 3) == {}
     merged = merge_shards(out, quiet)
     pd.testing.assert_frame_equal(local.candidates, merged.candidates, check_exact=True)
-    assert local.summary["counts"] == merged.summary["counts"]
+    assert local.summary.counts == merged.summary.counts
 
 
 def _to_toml(data: dict) -> str:

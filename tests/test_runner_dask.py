@@ -69,18 +69,18 @@ def test_dask_scheduler_results_equal_local(cluster, local, tmp_path):
     with make_executor(scheduler=cluster.scheduler_address) as handle:
         assert handle.kind == "dask" and handle.n_workers == 2
         remote = run_workflow(spec, tmp_path / "dask", handle, progress=Progress(quiet=True))
-    assert "dask scheduler tcp://127.0.0.1" in remote.summary["executor"]
+    assert "dask scheduler tcp://127.0.0.1" in remote.summary.executor
     n_chunks = len(list((local.out_dir / "chunks").glob("*.json")))
     assert n_chunks >= 6
     assert len(list((tmp_path / "dask" / "chunks").glob("*.json"))) == n_chunks
     pd.testing.assert_frame_equal(local.candidates, remote.candidates, check_exact=True)
-    assert local.summary["counts"] == remote.summary["counts"]
+    assert local.summary.counts == remote.summary.counts
 
 
 def test_process_pool_results_equal_local(local, tmp_path):
     spec = _spec().with_overrides(**{"execution.executor": "process", "execution.n_jobs": 2})
     pooled = run_workflow(spec, tmp_path / "pool", progress=Progress(quiet=True))
-    assert pooled.summary["executor"].startswith("process pool")
+    assert pooled.summary.executor.startswith("process pool")
     pd.testing.assert_frame_equal(local.candidates, pooled.candidates, check_exact=True)
 
 

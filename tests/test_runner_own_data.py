@@ -64,11 +64,11 @@ def test_train_only_then_predict_transforms_back(tmp_path: Path) -> None:
     table = _table(tmp_path / "data" / "sigma.csv")
     spec = parse_spec(_spec(table, candidates=False))
     result = run_workflow(spec, tmp_path / "run", progress=Progress(quiet=True))
-    assert result.summary["train_only"] is True
-    record = result.summary["datasets"][0]
-    assert record["n_input"] == 91 and record["n_filtered"] == 1
-    target = result.summary["targets"][0]
-    assert target["transform"] == "log10" and target["conditions"] == {"T_K": "K"}
+    assert result.summary.train_only is True and result.summary.counts is None
+    record = result.summary.datasets[0]
+    assert record.n_input == 91 and record.n_filtered == 1
+    target = result.summary.targets[0]
+    assert target.transform == "log10" and target.conditions == {"T_K": "K"}
     # the model learned log10(sigma) (about 2.6..5.2); predictions come back in S/m
     rows = pd.DataFrame({"composition": ["Cu95Ni5", "Cu95Ni5"], "T_K": [300.0, 500.0]})
     pred = predict_table(tmp_path / "run", rows, progress=False)
@@ -96,7 +96,7 @@ def test_screen_over_compositions_and_conditions(tmp_path: Path) -> None:
     assert res["key"].is_unique
     assert {"sigma_lo", "sigma_hi"} <= set(res.columns)
     assert res["sigma_mean"].min() > 100.0  # S/m, not log10 units
-    assert result.summary["counts"]["conditions_per_composition"] == 2
+    assert result.summary.counts.conditions_per_composition == 2
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["targets"][0]["dataset"] == "sigma"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mi.runner.campaign_seed import seed_campaign
 from mi.runner.spec import parse_spec
-from mi.runner.workflow import _seed_campaign
 
 
 def test_campaign_seeding_merges_duplicate_known_compositions(tmp_path):
@@ -34,7 +34,7 @@ def test_campaign_seeding_merges_duplicate_known_compositions(tmp_path):
         }
     )
     pool = pd.DataFrame({"key": ["Li6La3Zr2O12", "Li5La3Zr2O12", "Li4La3Zr2O12"]})
-    state = _seed_campaign(spec, pool, table, tmp_path / "campaign")
+    state = seed_campaign(spec, pool, table, tmp_path / "campaign")
     assert state is not None and (state / "state.json").is_file()
     known = pd.read_csv(tmp_path / "campaign" / "known.csv")
     assert len(known) == 2  # every row kept as a measurement: 3 merged into one median

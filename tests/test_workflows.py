@@ -114,8 +114,8 @@ def test_example_workflow_runs_end_to_end(path, tmp_path, shared_datasets):
 def test_flagship_dy_budget_removes_candidates(tmp_path, shared_datasets):
     spec = small(load_spec(REPO / "workflows" / "ndfeb_hree_reduction.toml"), n=800)
     result = run_workflow(spec, tmp_path, progress=Progress(quiet=True))
-    (dy,) = result.summary["constraints"]
-    assert "Dy+Tb" in dy["description"] and dy["removed"] > 0
+    (dy,) = result.summary.constraints
+    assert "Dy+Tb" in dy.description and dy.removed > 0
 
 
 def test_campaign_seeded_from_the_flagship_keeps_its_dytb_cap(tmp_path, shared_datasets):
@@ -163,7 +163,7 @@ def test_rerun_resumes_from_chunks_and_steps(tmp_path, shared_datasets):
     third = run_workflow(edited, tmp_path, progress=Progress(stream=stream, tty=False))
     log = stream.getvalue()
     assert log.count("[from checkpoint]") == 4  # load, featurize, cv, train
-    assert "resumed" not in log and third.summary["counts"]["generated"] == 1000
+    assert "resumed" not in log and third.counts["generated"] == 1000
     assert len(list((tmp_path / "chunks").glob("chunk_*.json"))) >= 4
 
     # an edited model redoes that model (its saved files are replaced) and the screen
@@ -266,7 +266,7 @@ def test_sigkill_during_screen_then_resume_equals_uninterrupted(tmp_path, shared
     resumed = run_workflow(spec, out, progress=Progress(quiet=True))
     reference = run_workflow(spec, tmp_path / "reference", progress=Progress(quiet=True))
     pd.testing.assert_frame_equal(resumed.candidates, reference.candidates)
-    assert resumed.summary["counts"] == reference.summary["counts"]
+    assert resumed.summary.counts == reference.summary.counts
 
 
 def test_thompson_acquisition_gets_ensemble_members(tmp_path, shared_datasets):

@@ -31,7 +31,7 @@ from mi.active.analytic import (
     UpperConfidenceBound,
     expected_improvement,
 )
-from mi.active.base import Acquisition
+from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.batch import BatchSelection, composition_distance, select_batch
 from mi.active.constrained import Constrained, PenalizedScalarization
 from mi.active.lcb import LowerConfidenceBound
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # imported lazily at run time (see __getattr__), typed for ch
 
 __all__ = [
     "Acquisition",
+    "AcquisitionContext",
     "GreedyMean",
     "UpperConfidenceBound",
     "LowerConfidenceBound",

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from mi.active.base import Acquisition, as_arrays, incumbent
+from mi.active.base import Acquisition, AcquisitionContext, as_arrays
 from mi.active.registry import register_acquisition
 
 __all__ = [
@@ -63,7 +63,7 @@ class GreedyMean(Acquisition):
 
     name = "greedy"
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, _, _ = as_arrays(prediction)
         return self.sign * mean
@@ -88,7 +88,7 @@ class UpperConfidenceBound(Acquisition):
     #: +1: the bound above the mean (optimism); a subclass with -1 scores the bound below it.
     side = 1.0
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.beta < 0:
             raise ValueError(
@@ -124,10 +124,10 @@ class ExpectedImprovement(Acquisition):
     name = "ei"
     needs_incumbent = True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, std, _ = as_arrays(prediction)
-        best = incumbent(self.maximize, ctx)
+        best = context.incumbent(self.maximize)
         return expected_improvement(self.sign * mean, std, self.sign * best + self.xi)
 
 
@@ -149,10 +149,10 @@ class ProbabilityOfImprovement(Acquisition):
     name = "pi"
     needs_incumbent = True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, std, _ = as_arrays(prediction)
-        best = incumbent(self.maximize, ctx)
+        best = context.incumbent(self.maximize)
         diff = self.sign * (mean - best) - self.xi
         out = (diff > 0).astype(np.float64)
         pos = std > 0
@@ -167,7 +167,7 @@ class MaxStd(Acquisition):
 
     name = "max_std"
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         _, std, _ = as_arrays(prediction)
         return std.copy()

@@ -5,7 +5,9 @@ An acquisition turns a surrogate's :class:`mi.models.Prediction` (``mean``, ``st
 the candidates with the largest scores, whatever the direction of the property
 (``maximize=False`` flips the property inside the formula, never the ranking).
 
-Context keywords (``**ctx``) carry what a formula needs beyond the prediction:
+An :class:`AcquisitionContext` carries what a formula needs beyond the prediction; callers
+pass it, or its fields as keywords (``acq(prediction, best=1.0)``: an unknown keyword is a
+``TypeError``, never silently ignored). Subclasses implement :meth:`Acquisition.score`.
 
 ``best``
     incumbent: the best observed property value (max if ``maximize`` else min);
@@ -17,11 +19,14 @@ Context keywords (``**ctx``) carry what a formula needs beyond the prediction:
 ``feasible``
     boolean mask of candidates that satisfy the constraints;
 ``rng``
-    a :class:`numpy.random.Generator` for the stochastic acquisitions.
+    a :class:`numpy.random.Generator` (or a seed) for the stochastic acquisitions;
+``member``
+    the ensemble member a Thompson draw uses (batch Thompson gives each pick its own).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +34,7 @@ import numpy as np
 
 from mi.exceptions import CampaignError
 
-__all__ = ["Acquisition", "as_arrays", "incumbent", "get_rng"]
+__all__ = ["Acquisition", "AcquisitionContext", "as_arrays"]
 
 
 def as_arrays(prediction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -71,39 +76,75 @@ def as_arrays(prediction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
     return mean, std, members
 
 
-def incumbent(maximize: bool, ctx: dict[str, Any]) -> float:
-    """Return the incumbent ``best`` from ``ctx`` (or from ``y_observed``).
+@dataclass(frozen=True)
+class AcquisitionContext:
+    """What an acquisition may need besides the prediction (see the module docstring).
 
-    Raises
-    ------
-    CampaignError
-        If neither ``best`` nor a non-empty ``y_observed`` is given.
+    Examples
+    --------
+    >>> ctx = AcquisitionContext(y_observed=np.array([1.0, 3.0]))
+    >>> ctx.incumbent(maximize=True), ctx.incumbent(maximize=False)
+    (3.0, 1.0)
     """
-    best = ctx.get("best")
-    if best is not None:
-        return float(best)
-    y_obs = ctx.get("y_observed")
-    if y_obs is None or len(y_obs) == 0:
-        raise CampaignError(
-            "This acquisition needs the incumbent: pass best=<value> or y_observed=<array>."
-        )
-    y_obs = np.asarray(y_obs, dtype=np.float64)
-    return float(np.nanmax(y_obs) if maximize else np.nanmin(y_obs))
 
+    best: float | None = None
+    y_observed: Any = None
+    risk: Any = None
+    risk_observed: Any = None
+    feasible: Any = None
+    rng: np.random.Generator | int | None = None
+    member: int | None = None
 
-def get_rng(ctx: dict[str, Any]) -> np.random.Generator:
-    """Return ``ctx['rng']`` as a Generator (an int seeds a new one; default seed 0)."""
-    rng = ctx.get("rng")
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(0 if rng is None else rng)
+    def incumbent(self, maximize: bool) -> float:
+        """Return ``best``, else the best of ``y_observed``.
+
+        Raises
+        ------
+        CampaignError
+            If neither ``best`` nor a non-empty ``y_observed`` is given.
+        """
+        if self.best is not None:
+            return float(self.best)
+        if self.y_observed is None or len(self.y_observed) == 0:
+            raise CampaignError(
+                "This acquisition needs the incumbent: pass best=<value> or y_observed=<array>."
+            )
+        y_obs = np.asarray(self.y_observed, dtype=np.float64)
+        return float(np.nanmax(y_obs) if maximize else np.nanmin(y_obs))
+
+    def generator(self) -> np.random.Generator:
+        """Return ``rng`` as a Generator (an int seeds a new one; default seed 0)."""
+        if isinstance(self.rng, np.random.Generator):
+            return self.rng
+        return np.random.default_rng(0 if self.rng is None else self.rng)
+
+    def cost(self, n: int) -> np.ndarray:
+        """Return ``risk`` as a float array of the ``n`` candidates.
+
+        Raises
+        ------
+        CampaignError
+            If ``risk`` is missing or has another length.
+        """
+        if self.risk is None:
+            raise CampaignError(
+                f"This acquisition needs the known per-candidate cost: pass risk=<array of {n}>."
+            )
+        risk = np.asarray(self.risk, dtype=np.float64).ravel()
+        if risk.size != n:
+            raise CampaignError(f"risk has {risk.size} values for {n} candidates; they must match.")
+        return risk
+
+    def replace(self, **changes: Any) -> AcquisitionContext:
+        """Return a copy with ``changes`` (a misspelt field is a ``TypeError``)."""
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass
 class Acquisition:
     """Base class: ``maximize`` says the direction of the property; scores are higher-is-better.
 
-    Subclasses implement :meth:`__call__` and set the class attribute ``name`` (the registry key).
+    Subclasses implement :meth:`score` and set the class attribute ``name`` (the registry key).
     """
 
     maximize: bool = True
@@ -123,8 +164,39 @@ class Acquisition:
         """
         return False
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:  # pragma: no cover
-        """Score each candidate; higher is better."""
+    def __call__(
+        self,
+        prediction: Any,
+        context: AcquisitionContext | None = None,
+        *,
+        best: float | None = None,
+        y_observed: Any = None,
+        risk: Any = None,
+        risk_observed: Any = None,
+        feasible: Any = None,
+        rng: np.random.Generator | int | None = None,
+        member: int | None = None,
+    ) -> np.ndarray:
+        """Score each candidate; higher is better.
+
+        The context is ``context``, with the fields given as keywords replacing its own.
+        """
+        given = {
+            "best": best,
+            "y_observed": y_observed,
+            "risk": risk,
+            "risk_observed": risk_observed,
+            "feasible": feasible,
+            "rng": rng,
+            "member": member,
+        }
+        ctx = (context or AcquisitionContext()).replace(
+            **{k: v for k, v in given.items() if v is not None}
+        )
+        return self.score(prediction, ctx)
+
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:  # pragma: no cover
+        """Score each candidate with the context; higher is better (subclasses implement it)."""
         raise NotImplementedError
 
     @property

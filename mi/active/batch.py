@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mi.active.base import Acquisition, get_rng
+from mi.active.base import Acquisition, AcquisitionContext
 from mi.exceptions import MIWarning, RegistryKeyError
 
 __all__ = ["BatchSelection", "select_batch", "BATCH_METHODS", "composition_distance"]
@@ -55,7 +55,8 @@ def select_batch(
     min_distance: float = 0.02,
     length_scale: float = 0.1,
     available: np.ndarray | None = None,
-    **ctx: Any,
+    context: AcquisitionContext | None = None,
+    rng: np.random.Generator | int | None = None,
 ) -> BatchSelection:
     """Choose ``n`` diverse candidates by ``acquisition``.
 
@@ -77,8 +78,10 @@ def select_batch(
         ``l`` of the local penalization.
     available : ndarray of bool, optional
         Candidates that may be chosen (e.g. not yet observed nor pending).
-    **ctx
-        Passed to the acquisition (``best``, ``risk``, ``rng`` ...).
+    context : AcquisitionContext, optional
+        What the acquisition needs besides the prediction (``best``, ``risk`` ...).
+    rng : int or numpy.random.Generator, optional
+        Source of randomness (replaces the context's; a Generator is advanced in place).
 
     Returns
     -------
@@ -90,8 +93,9 @@ def select_batch(
         raise RegistryKeyError("batch method", method, BATCH_METHODS)
     if n < 1:
         raise ValueError(f"The batch size must be >= 1. Got {n} instead.")
-    rng = get_rng(ctx)
-    ctx["rng"] = rng
+    ctx = context or AcquisitionContext()
+    generator = (ctx if rng is None else ctx.replace(rng=rng)).generator()
+    ctx = ctx.replace(rng=generator)  # one generator for every draw of the batch
     n_cand = np.asarray(prediction.mean).size
     ok = np.ones(n_cand, bool) if available is None else np.asarray(available, bool).copy()
     frac = None if fractions is None else np.asarray(fractions, dtype=np.float64)
@@ -106,12 +110,12 @@ def select_batch(
     if method == "thompson":
         members = getattr(prediction, "members", None)
         n_members = 0 if members is None else np.asarray(members).shape[0]
-        order = rng.permutation(n_members) if n_members else None
+        order = generator.permutation(n_members) if n_members else None
         for k in range(n):
             if not ok.any():
                 break
             member = None if order is None else int(order[k % n_members])
-            scores = np.asarray(acquisition(prediction, member=member, **ctx), dtype=np.float64)
+            scores = np.asarray(acquisition(prediction, ctx, member=member), dtype=np.float64)
             scores = np.where(ok & np.isfinite(scores), scores, -np.inf)
             j = int(np.argmax(scores))
             if not np.isfinite(scores[j]):
@@ -120,7 +124,7 @@ def select_batch(
             values.append(float(scores[j]))
             block(j)
     else:
-        scores = np.asarray(acquisition(prediction, **ctx), dtype=np.float64).copy()
+        scores = np.asarray(acquisition(prediction, ctx), dtype=np.float64).copy()
         base = scores.copy()
         ok &= np.isfinite(scores)
         if method == "local_penalization":

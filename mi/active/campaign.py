@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi.active.base import Acquisition
+from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.loop import propose
 from mi.active.multi import pareto_mask
 from mi.active.oracles import Oracle
@@ -399,7 +399,7 @@ class Campaign:
             return self._with_shortfall(table, n, len(avail_idx), len(obs_rows))
         model: Any = None
         acq: Acquisition = RandomSearch()
-        ctx: dict[str, Any] = {}
+        ctx = AcquisitionContext()
         y_obs = state.observations[spec.target].to_numpy(np.float64)
         if not random_phase:
             model = spec.model.build(random_state=model_seed, n_observations=len(obs_rows))
@@ -411,12 +411,12 @@ class Campaign:
             risk = np.nan_to_num(risk, nan=1.0)
             feas_obs = feasible[obs_rows]
             known = feas_obs if feas_obs.any() else np.ones(len(obs_rows), bool)
-            ctx = {
-                "y_observed": y_obs[known],
-                "risk": risk[avail_idx],
-                "risk_observed": risk[obs_rows][known],
-                "feasible": np.ones(len(avail_idx), bool),
-            }
+            ctx = AcquisitionContext(
+                y_observed=y_obs[known],
+                risk=risk[avail_idx],
+                risk_observed=risk[obs_rows][known],
+                feasible=np.ones(len(avail_idx), bool),
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             proposal = propose(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mi.active.base import Acquisition, as_arrays
+from mi.active.base import Acquisition, AcquisitionContext, as_arrays
 from mi.active.registry import register_acquisition
 from mi.exceptions import CampaignError
 
@@ -39,25 +39,13 @@ class _OnBase(Acquisition):
         return self._inner().needs_members
 
 
-def _risk(ctx: dict[str, Any], n: int, key: str = "risk") -> np.ndarray:
-    risk = ctx.get(key)
-    if risk is None:
-        raise CampaignError(
-            f"This acquisition needs the known per-candidate cost: pass {key}=<array of {n}>."
-        )
-    risk = np.asarray(risk, dtype=np.float64).ravel()
-    if risk.size != n:
-        raise CampaignError(f"{key} has {risk.size} values for {n} candidates; they must match.")
-    return risk
-
-
 @register_acquisition
 @dataclass
 class Constrained(_OnBase):
     """A base acquisition restricted to feasible candidates.
 
     ``a(x) = a_base(x)`` if ``x`` is feasible, else ``-inf``. Feasible means
-    ``ctx['feasible'][x]`` when given, otherwise ``r(x) <= max_risk`` (e.g. supply risk, or the
+    ``context.feasible[x]`` when given, otherwise ``r(x) <= max_risk`` (e.g. supply risk, or the
     Dy+Tb mass fraction when the campaign passes that as ``risk``). Because ``r`` is known exactly,
     the probability of feasibility is 0 or 1 and the constrained EI of Gardner et al. (2014)
     reduces to this mask.
@@ -78,17 +66,17 @@ class Constrained(_OnBase):
     name = "constrained"
     needs_incumbent = True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better, infeasible ones get ``-inf``."""
         mean, _, _ = as_arrays(prediction)
-        scores = np.asarray(self._inner()(prediction, **ctx), dtype=np.float64).copy()
-        feasible = ctx.get("feasible")
+        scores = np.asarray(self._inner().score(prediction, context), dtype=np.float64).copy()
+        feasible = context.feasible
         if feasible is None:
             if self.max_risk is None:
                 raise CampaignError(
                     "constrained needs either feasible=<bool mask> in the context or max_risk=."
                 )
-            feasible = _risk(ctx, mean.size) <= self.max_risk
+            feasible = context.cost(mean.size) <= self.max_risk
         feasible = np.asarray(feasible, dtype=bool).ravel()
         if feasible.size != mean.size:
             raise CampaignError(
@@ -137,15 +125,15 @@ class PenalizedScalarization(_OnBase):
     name = "penalized"
     needs_incumbent = True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         if self.weight < 0:
             raise ValueError(
                 f"The 'weight' parameter of penalized must be >= 0. Got {self.weight} instead."
             )
         mean, std, members = as_arrays(prediction)
-        risk = _risk(ctx, mean.size)
-        y_obs = ctx.get("y_observed")
+        risk = context.cost(mean.size)
+        y_obs = context.y_observed
         scale = self.scale
         if scale is None:
             scale = float(np.std(y_obs)) if y_obs is not None and len(y_obs) > 1 else 1.0
@@ -156,14 +144,12 @@ class PenalizedScalarization(_OnBase):
             std,
             None if members is None else self.sign * members - pen * risk[None, :],
         )
-        inner = dict(ctx)
-        inner.pop("best", None)
+        inner = context.replace(best=None)
         if y_obs is not None and len(y_obs) > 0:
-            r_obs = ctx.get("risk_observed")
+            r_obs = context.risk_observed
             if r_obs is None:
                 raise CampaignError("penalized needs risk_observed=<array> beside y_observed.")
             g_obs = self.sign * np.asarray(y_obs, float) - pen * np.asarray(r_obs, float)
-            inner["y_observed"] = g_obs
-            inner["best"] = float(np.max(g_obs))
+            inner = inner.replace(y_observed=g_obs, best=float(np.max(g_obs)))
         base = dataclasses.replace(self._inner(True), maximize=True)
-        return np.asarray(base(shifted, **inner), dtype=np.float64)
+        return np.asarray(base.score(shifted, inner), dtype=np.float64)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mi.active.base import Acquisition
+from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.batch import BatchSelection, select_batch
 
 __all__ = ["Proposal", "propose"]
@@ -70,7 +70,7 @@ def propose(
     min_distance: float = 0.02,
     length_scale: float = 0.1,
     rng: Any = None,
-    context: dict[str, Any] | None = None,
+    context: AcquisitionContext | None = None,
 ) -> Proposal:
     """Fit the surrogate on the observations and choose ``n`` of the available candidates.
 
@@ -91,8 +91,8 @@ def propose(
         Batch selection (:func:`mi.active.select_batch`).
     rng : int or numpy.random.Generator, optional
         Source of randomness (advanced in place when a Generator).
-    context : dict, optional
-        Extra acquisition context (``risk``, ``feasible``, ``risk_observed`` ...);
+    context : AcquisitionContext, optional
+        Acquisition context (``risk``, ``feasible``, ``risk_observed`` ...); its
         ``y_observed`` defaults to ``y_observed``.
 
     Returns
@@ -108,7 +108,9 @@ def propose(
     else:
         model.fit(X_observed, y_observed)
         prediction = predict_distribution(model, X_available, members=acquisition.needs_members)
-    ctx = {"y_observed": np.asarray(y_observed, dtype=np.float64), **(context or {})}
+    ctx = context or AcquisitionContext()
+    if ctx.y_observed is None:
+        ctx = ctx.replace(y_observed=np.asarray(y_observed, dtype=np.float64))
     selection = select_batch(
         acquisition,
         prediction,
@@ -118,6 +120,6 @@ def propose(
         min_distance=min_distance,
         length_scale=length_scale,
         rng=rng,
-        **ctx,
+        context=ctx,
     )
     return Proposal(selection, prediction)

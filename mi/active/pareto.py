@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mi.active.analytic import expected_improvement
-from mi.active.base import Acquisition, as_arrays
+from mi.active.base import Acquisition, AcquisitionContext, as_arrays
 from mi.active.registry import register_acquisition
 from mi.exceptions import CampaignError
 
@@ -161,17 +161,18 @@ class ExpectedHypervolumeImprovement(Acquisition):
         span = float(np.ptp(ys)) or 1.0
         return float(np.min(ys)) - 0.1 * span, 1.0
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, std, _ = as_arrays(prediction)
-        try:
-            risk = np.asarray(ctx["risk"], float).ravel()
-            y_obs = np.asarray(ctx.get("y_observed", []), float).ravel()
-            r_obs = np.asarray(ctx.get("risk_observed", []), float).ravel()
-        except KeyError:
+        if context.risk is None:
             raise CampaignError(
                 "ehvi needs risk=<array> (and y_observed, risk_observed) in the context."
-            ) from None
+            )
+        risk = np.asarray(context.risk, float).ravel()
+        y_obs = np.asarray([] if context.y_observed is None else context.y_observed, float).ravel()
+        r_obs = np.asarray(
+            [] if context.risk_observed is None else context.risk_observed, float
+        ).ravel()
         if risk.size != mean.size or y_obs.size != r_obs.size:
             raise CampaignError(
                 "ehvi: risk must have one value per candidate and risk_observed one per "

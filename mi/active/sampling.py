@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mi.active.base import Acquisition, as_arrays, get_rng
+from mi.active.base import Acquisition, AcquisitionContext, as_arrays
 from mi.active.registry import register_acquisition
 
 __all__ = ["ThompsonSampling", "RandomSearch"]
@@ -21,7 +21,7 @@ class ThompsonSampling(Acquisition):
     With ensemble members (``prediction.members``, shape ``(m, n)``), the draw ``f~`` is the
     prediction of one member ``k ~ Uniform{0..m-1}`` (a joint sample over all candidates). Without
     members it falls back to independent draws ``f~(x) ~ N(mu(x), sigma(x)^2)``.
-    The context may fix the member with ``member=<int>`` (batch Thompson uses distinct members).
+    The context may fix the member (``member``) (batch Thompson uses distinct members).
     """
 
     name = "thompson"
@@ -32,12 +32,12 @@ class ThompsonSampling(Acquisition):
         """True: a draw is one member's prediction (a joint sample over the candidates)."""
         return True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
         mean, std, members = as_arrays(prediction)
-        rng = get_rng(ctx)
+        rng = context.generator()
         if members is not None and members.shape[0] > 0:
-            k = ctx.get("member")
+            k = context.member
             k = int(rng.integers(members.shape[0])) if k is None else int(k) % members.shape[0]
             return self.sign * members[k]
         return self.sign * (mean + std * rng.standard_normal(mean.size))
@@ -51,7 +51,6 @@ class RandomSearch(Acquisition):
     name = "random"
     stochastic = True
 
-    def __call__(self, prediction: Any, **ctx: Any) -> np.ndarray:
+    def score(self, prediction: Any, context: AcquisitionContext) -> np.ndarray:
         """Score each candidate; higher is better."""
-        n = np.asarray(prediction.mean).size if prediction is not None else int(ctx["n"])
-        return get_rng(ctx).random(n)
+        return context.generator().random(np.asarray(prediction.mean).size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,11 @@ from mi.cli._workflow import (
     WorkflowArg,
     load_checked,
 )
+
+if TYPE_CHECKING:  # the CLI imports the runner only inside the command (fast `mi --help`)
+    from mi.report.summary import TargetSummary
+    from mi.runner.progress import Progress
+    from mi.runner.result import RunResult
 
 __all__ = ["register"]
 
@@ -119,44 +124,47 @@ def run(
     _print_result(result, progress)
 
 
-def _print_result(result: object, progress: object) -> None:
+def _surrogate_line(t: TargetSummary) -> str:
+    """One line per surrogate: model, preset, training rows and CV metrics."""
+    metrics = ", ".join(f"{k} {v.mean:.3g} +- {v.std:.2g}" for k, v in t.metrics.items())
+    return (
+        f"  surrogate {t.name} ({t.model}, {t.preset}, {t.n_train} rows of {t.dataset}"
+        f"{'; conditions: ' + (', '.join(t.conditions) or 'none') if t.conditions else ''}"
+        f"): CV {metrics or 'not run'}"
+    )
+
+
+def _print_result(result: RunResult, progress: Progress) -> None:
     import pandas as pd
 
-    summary = result.summary  # type: ignore[attr-defined]
-    counts = summary["counts"]
+    summary = result.summary
     typer.echo("")
-    if summary.get("train_only"):
+    counts = summary.counts
+    if counts is None:
         _print_training(result, progress)
         return
-    per = counts.get("conditions_per_composition") or 1
+    per = counts.conditions_per_composition
     if per > 1:
         typer.echo(
-            f"{summary['name']}: {counts['generated']:,} compositions generated, "
-            f"{counts['passed_constraints']:,} passed the constraints, each screened at {per} "
-            f"processing conditions; {counts['ranked']:,} (composition, conditions) ranked"
+            f"{summary.name}: {counts.generated:,} compositions generated, "
+            f"{counts.passed_constraints:,} passed the constraints, each screened at {per} "
+            f"processing conditions; {counts.ranked:,} (composition, conditions) ranked"
         )
     else:
         typer.echo(
-            f"{summary['name']}: {counts['generated']:,} candidates generated, "
-            f"{counts['passed_constraints']:,} passed the constraints, "
-            f"{counts['ranked']:,} ranked"
+            f"{summary.name}: {counts.generated:,} candidates generated, "
+            f"{counts.passed_constraints:,} passed the constraints, {counts.ranked:,} ranked"
         )
-    for con in summary["constraints"]:
-        typer.echo(f"  constraint {con['description']}: removed {con['removed']:,}")
-    for t in summary["targets"]:
-        metrics = ", ".join(
-            f"{k} {v['mean']:.3g} +- {v['std']:.2g}" for k, v in t.get("metrics", {}).items()
-        )
-        typer.echo(
-            f"  surrogate {t['name']} ({t['model']}, {t['preset']}, {t['n_train']} rows of "
-            f"{t['dataset']}): CV {metrics or 'not run'}"
-        )
-    top = result.top  # type: ignore[attr-defined]
+    for con in summary.constraints:
+        typer.echo(f"  constraint {con.description}: removed {con.removed:,}")
+    for t in summary.targets:
+        typer.echo(_surrogate_line(t))
+    top = result.top
     show = [
         c
         for c in ["rank", "formula", "family"]
-        + list(dict.fromkeys(c for t in summary["targets"] for c in t.get("conditions") or {}))
-        + [f"{t['name']}_{s}" for t in summary["targets"] for s in ("mean", "std")]
+        + list(dict.fromkeys(c for t in summary.targets for c in t.conditions))
+        + [f"{t.name}_{s}" for t in summary.targets for s in ("mean", "std")]
         + ["supply_risk", "dytb_mass_fraction", "acquisition", "pareto_rank"]
         if c in top.columns
     ]
@@ -164,49 +172,39 @@ def _print_result(result: object, progress: object) -> None:
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         typer.echo(top[show].head(10).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     typer.echo("")
-    typer.echo(progress.summary())  # type: ignore[attr-defined]
-    worker = summary.get("worker_seconds", {})
-    scored = counts.get("scored") or 0
-    if worker:
+    typer.echo(progress.summary())
+    if summary.worker_seconds:
         typer.echo("")
         typer.echo("screen, per stage (seconds summed over workers; candidates per worker-second):")
-        for stage, sec in worker.items():
-            n = counts["generated"] if stage in ("criticality", "constraints") else scored
+        for stage, sec in summary.worker_seconds.items():
+            n = counts.generated if stage in ("criticality", "constraints") else counts.scored
             rate = f"{n / sec:>12,.0f}/s" if sec > 0 and n else ""
             typer.echo(f"  {stage:<12} {sec:8.2f}s {rate}")
-    out = result.out_dir  # type: ignore[attr-defined]
+    out = result.out_dir
     typer.echo("")
     typer.echo(f"results: {out / 'results.parquet'}")
     typer.echo(f"top {len(top)}: {out / 'top.csv'}")
     if (out / "batch.csv").is_file():
         typer.echo(f"next-experiment batch: {out / 'batch.csv'}")
-    typer.echo(f"summary: {out / 'summary.json'}")
-    report = result.report_path  # type: ignore[attr-defined]
-    if report is not None:
-        typer.echo(f"report:  {report}")
+    _print_closing(result)
 
 
-def _print_training(result: object, progress: object) -> None:
+def _print_closing(result: RunResult) -> None:
+    typer.echo(f"summary: {result.out_dir / 'summary.json'}")
+    if result.report_path is not None:
+        typer.echo(f"report:  {result.report_path}")
+
+
+def _print_training(result: RunResult, progress: Progress) -> None:
     """Print the closing lines of a train-only workflow: CV per surrogate, model folders."""
-    summary = result.summary  # type: ignore[attr-defined]
-    out = result.out_dir  # type: ignore[attr-defined]
-    typer.echo(f"{summary['name']}: trained {len(summary['targets'])} surrogate(s), no screen")
-    for t in summary["targets"]:
-        metrics = ", ".join(
-            f"{k} {v['mean']:.3g} +- {v['std']:.2g}" for k, v in t.get("metrics", {}).items()
-        )
-        conds = ", ".join(t.get("conditions") or {}) or "none"
-        typer.echo(
-            f"  surrogate {t['name']} ({t['model']}, {t['preset']}, {t['n_train']} rows of "
-            f"{t['dataset']}; conditions: {conds}): CV {metrics or 'not run'}"
-        )
-        typer.echo(f"    model: {out / 'models' / t['name']}")
+    summary = result.summary
+    typer.echo(f"{summary.name}: trained {len(summary.targets)} surrogate(s), no screen")
+    for t in summary.targets:
+        typer.echo(_surrogate_line(t))
+        typer.echo(f"    model: {result.out_dir / 'models' / t.name}")
     typer.echo("")
-    typer.echo(progress.summary())  # type: ignore[attr-defined]
-    typer.echo(f"summary: {out / 'summary.json'}")
-    report = result.report_path  # type: ignore[attr-defined]
-    if report is not None:
-        typer.echo(f"report:  {report}")
+    typer.echo(progress.summary())
+    _print_closing(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -154,7 +154,7 @@ def _merge(out: Annotated[Path, typer.Argument(help="The run's folder.")]) -> No
     from mi.runner.progress import Progress
 
     result = merge_shards(out, Progress())
-    counts = result.summary["counts"]
+    counts = result.counts
     typer.echo(
         f"{result.spec.name}: {counts['generated']:,} candidates generated, "
         f"{counts['ranked']:,} ranked; results: {result.out_dir / 'results.parquet'}"

@@ -2,7 +2,7 @@
 
 Layout read here (see :mod:`mi.runner.workflow`)::
 
-    summary.json                      counts, constraints, CV metrics, datasets, timings, versions
+    summary.json                      the run record (:class:`mi.report.summary.RunSummary`)
     spec.json                         the validated workflow
     results.parquet                   every retained candidate, ranked
     cv/<target>_oof.parquet           out-of-fold predictions (y_true, y_pred, y_std ...)
@@ -19,7 +19,6 @@ from the library functions that own them where one exists (:func:`mi.active.pare
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import pandas as pd
 
 from mi.exceptions import DataError
 from mi.report.model import DataReport, ReportData, TargetReport
+from mi.report.summary import CriticalityRecord, DatasetRecord, RunSummary, TargetSummary
 
 __all__ = ["collect_run_dir", "coverage_curve"]
 
@@ -102,36 +102,31 @@ def collect_run_dir(out: Path) -> ReportData:
         When the folder does not exist or holds no finished run (no ``summary.json``).
     """
     out = Path(out)
-    summary_path = out / "summary.json"
-    if not summary_path.is_file():
-        what = "does not exist" if not out.exists() else "holds no finished run (no summary.json)"
-        raise DataError(f"run folder {str(out)!r} {what}. Run `mi run <workflow> --out {out}`.")
-    summary = json.loads(summary_path.read_text())
+    if not out.exists():
+        raise DataError(
+            f"run folder {str(out)!r} does not exist. Run `mi run <workflow> --out {out}`."
+        )
+    summary = RunSummary.read(out / "summary.json")
     spec = _read_json(out / "spec.json")
     notes: list[str] = []
 
-    targets = [_target_report(out, t, notes) for t in summary.get("targets", [])]
-    cols = dict(summary.get("candidate_columns", {}))
+    targets = [_target_report(out, t, notes) for t in summary.targets]
+    cols = {} if summary.candidate_columns is None else summary.candidate_columns.model_dump()
     candidates, pool = _candidates(out, spec, summary, cols, notes)
-    counts = {
-        k: int(v)
-        for k, v in summary.get("counts", {}).items()
-        if k in ("generated", "passed_constraints", "ranked") and v is not None
-    }
-    constraints = [
-        f"{c.get('description', c)} (removed {int(c.get('removed', 0)):,})"
-        if isinstance(c, dict)
-        else str(c)
-        for c in summary.get("constraints", [])
-    ]
-    data = [_data_report(out, d) for d in summary.get("datasets", [])]
-    for t in summary.get("targets", []):
-        excluded = t.get("excluded_from_training") or {}
-        if excluded:
-            parts = ", ".join(f"{k}: {int(v):,}" for k, v in excluded.items())
-            notes.append(
-                f"{t.get('name')}: rows of {t.get('dataset')} not used for training ({parts})."
-            )
+    counts = {}
+    if summary.counts is not None:
+        c = summary.counts
+        counts = {
+            "generated": c.generated,
+            "passed_constraints": c.passed_constraints,
+            "ranked": c.ranked,
+        }
+    constraints = [f"{c.description} (removed {c.removed:,})" for c in summary.constraints]
+    data = [_data_report(out, d) for d in summary.datasets]
+    for t in summary.targets:
+        if t.excluded_from_training:
+            parts = ", ".join(f"{k}: {v:,}" for k, v in t.excluded_from_training.items())
+            notes.append(f"{t.name}: rows of {t.dataset} not used for training ({parts}).")
     for d in data:
         if d.audit is not None and len(d.audit) and "action" in d.audit.columns:
             n_changed = int((d.audit["action"] == "changed").sum())
@@ -143,11 +138,11 @@ def collect_run_dir(out: Path) -> ReportData:
     picks, picks_kind = _picks(out, spec)
     crit = spec.get("criticality", {}) if isinstance(spec, dict) else {}
     return ReportData(
-        title=str(summary.get("name", out.name)),
-        description=str(summary.get("description", "")),
-        created=str(summary.get("finished") or summary.get("created") or ""),
+        title=summary.name,
+        description=summary.description,
+        created=summary.finished,
         spec=spec,
-        spec_hash=str(summary.get("spec_hash", "")),
+        spec_hash=summary.spec_hash,
         targets=targets,
         candidates=candidates,
         pareto_pool=pool,
@@ -157,14 +152,16 @@ def collect_run_dir(out: Path) -> ReportData:
         n_candidates=counts,
         constraints=constraints,
         data=data,
-        element_criticality=_element_table(crit, notes, summary.get("criticality")),
-        timings={k: float(v) for k, v in summary.get("timings", {}).items()},
-        versions={str(k): str(v) for k, v in summary.get("versions", {}).items()},
+        element_criticality=_element_table(crit, notes, summary.criticality),
+        timings=dict(summary.timings),
+        versions=dict(summary.versions),
         notes=notes,
         extra={
-            "executor": summary.get("executor", ""),
-            "acquisition": summary.get("acquisition"),
-            "criticality": _criticality_info(summary.get("criticality"), candidates, notes),
+            "executor": summary.executor or "",
+            "acquisition": None
+            if summary.acquisition is None
+            else summary.acquisition.model_dump(),
+            "criticality": _criticality_info(summary.criticality, candidates, notes),
         },
         picks=picks,
         picks_kind=picks_kind,
@@ -195,18 +192,15 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _target_report(out: Path, t: dict[str, Any], notes: list[str]) -> TargetReport:
-    name = str(t.get("name"))
+def _target_report(out: Path, t: TargetSummary, notes: list[str]) -> TargetReport:
+    name = t.name
     metrics: dict[str, Any] = {}
     spread: dict[str, float] = {}
-    for key, val in (t.get("metrics") or {}).items():
+    for key, val in t.metrics.items():
         label = _METRIC_NAMES.get(key, key)
-        if isinstance(val, dict):
-            metrics[label] = val.get("mean", math.nan)
-            spread[label] = val.get("std", math.nan)
-        else:
-            metrics[label] = val
-    cal = t.get("calibration") or {}
+        metrics[label] = val.mean
+        spread[label] = val.std
+    cal = t.calibration or {}
     cal_summary: dict[str, Any] = {
         k: cal[k] for k in ("coverage_68", "coverage_95", "miscalibration_area") if k in cal
     }
@@ -217,7 +211,7 @@ def _target_report(out: Path, t: dict[str, Any], notes: list[str]) -> TargetRepo
         cv = pd.read_parquet(path)
         if "y_pred" in cv.columns:
             cv = cv[np.isfinite(cv["y_pred"].to_numpy(dtype=np.float64))]
-        if t.get("task", "regression") == "regression" and "y_std" in cv.columns and len(cv):
+        if t.task == "regression" and "y_std" in cv.columns and len(cv):
             curves = [coverage_curve(cv["y_true"], cv["y_pred"], cv["y_std"]).assign(std="raw")]
             if "y_std_calibrated" in cv.columns:
                 curves.append(
@@ -230,21 +224,21 @@ def _target_report(out: Path, t: dict[str, Any], notes: list[str]) -> TargetRepo
     importance = _importance(out / "models" / name, notes)
     return TargetReport(
         name=name,
-        dataset=str(t.get("dataset", "")),
-        units=t.get("units") or None,
-        model=str(t.get("model", "")),
+        dataset=t.dataset,
+        units=t.units or None,
+        model=t.model,
         metrics=metrics,
         metric_spread=spread,
         calibration_summary=cal_summary,
         cv_predictions=cv,
         calibration=calib,
         feature_importance=importance,
-        n_train=t.get("n_train"),
-        cv_method=t.get("cv_method"),
-        task=str(t.get("task", "regression")),
-        objective=str(t.get("objective", "maximize")),
+        n_train=t.n_train,
+        cv_method=t.cv_method,
+        task=t.task,
+        objective=t.objective,
         std_recalibrated=bool(cv is not None and "y_std_calibrated" in cv.columns),
-        correction=(t.get("correction") or {}).get("reason"),
+        correction=None if t.correction is None else t.correction.reason,
     )
 
 
@@ -301,13 +295,13 @@ def _importance(model_dir: Path, notes: list[str]) -> pd.Series | None:
 def _candidates(
     out: Path,
     spec: Any,
-    summary: dict[str, Any],
+    summary: RunSummary,
     cols: dict[str, str],
     notes: list[str],
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     path = out / "results.parquet"
     if not path.is_file():
-        if summary.get("train_only"):
+        if summary.train_only:
             notes.append("Train-only job (no [candidates] section): models and their CV only.")
         else:
             notes.append("results.parquet is missing: no candidate table.")
@@ -319,9 +313,9 @@ def _candidates(
     pool = results.head(MAX_PARETO_POINTS).reset_index(drop=True)
     target_cols = []
     flag_cols = []
-    for t in summary.get("targets", []):
-        target_cols += [f"{t.get('name')}_mean", f"{t.get('name')}_std"]
-        flag_cols += [f"{t.get('name')}_in_domain", f"{t.get('name')}_known"]
+    for t in summary.targets:
+        target_cols += [f"{t.name}_mean", f"{t.name}_std"]
+        flag_cols += [f"{t.name}_in_domain", f"{t.name}_known"]
     wanted = [
         "rank",
         cols.get("formula", "formula"),
@@ -340,7 +334,7 @@ def _candidates(
 
 
 def _pareto_views(
-    summary: dict[str, Any], pool: pd.DataFrame | None, cols: dict[str, str]
+    summary: RunSummary, pool: pd.DataFrame | None, cols: dict[str, str]
 ) -> list[dict[str, str]]:
     """One (property vs risk) view per regression target, with its own 2-D front mask."""
     if pool is None or not len(pool):
@@ -351,19 +345,19 @@ def _pareto_views(
     if risk not in pool.columns:
         return []
     views = []
-    for t in summary.get("targets", []):
-        name = str(t.get("name"))
+    for t in summary.targets:
+        name = t.name
         mean, std = f"{name}_mean", f"{name}_std"
-        if mean not in pool.columns or t.get("task", "regression") != "regression":
+        if mean not in pool.columns or t.task != "regression":
             continue
-        maximize = t.get("objective", "maximize") == "maximize"
+        maximize = t.objective == "maximize"
         front_col = f"_front_{name}"
         pool[front_col] = pareto_front(
             pool[mean].to_numpy(dtype=np.float64),
             pool[risk].to_numpy(dtype=np.float64),
             maximize=maximize,
         )
-        units = t.get("units") or ""
+        units = t.units
         views.append(
             {
                 "name": name,
@@ -377,43 +371,38 @@ def _pareto_views(
     return views
 
 
-def _data_report(out: Path, d: dict[str, Any]) -> DataReport:
+def _data_report(out: Path, d: DatasetRecord) -> DataReport:
     rejected = None
-    rel = d.get("rejected_file")
-    candidates = [out / rel] if rel else []
-    candidates.append(out / "datasets" / f"{d.get('name')}_rejected.parquet")
-    for path in candidates:
-        if path.is_file():
-            rejected = pd.read_parquet(path)
-            break
     audit = None
-    name = str(d.get("name", ""))
-    if re.fullmatch(r"[a-z0-9_]+", name):  # a dataset name, never a path
-        audit_path = out / "datasets" / f"{name}_audit.parquet"
+    if re.fullmatch(r"[A-Za-z0-9_.-]+", d.name):  # a dataset name, never a path
+        path = out / "datasets" / f"{d.name}_rejected.parquet"
+        if d.n_rejected and path.is_file():
+            rejected = pd.read_parquet(path)
+        audit_path = out / "datasets" / f"{d.name}_audit.parquet"
         if audit_path.is_file():
             audit = pd.read_parquet(audit_path)
     return DataReport(
         audit=audit,
-        audit_counts=list(d.get("label_audit") or []),
-        name=str(d.get("name", "")),
-        n_input=d.get("n_input"),
-        n_accepted=d.get("n_accepted"),
+        audit_counts=list(d.label_audit),
+        name=d.name,
+        n_input=d.n_input,
+        n_accepted=d.n_accepted,
         rejected=rejected,
-        n_rejected=d.get("n_rejected"),
-        sha256=dict(d.get("sha256") or {}),
-        source=str(d.get("source") or ""),
-        licence=str(d.get("licence") or ""),
-        citation=str(d.get("citation") or ""),
+        n_rejected=d.n_rejected,
+        sha256=dict(d.sha256),
+        source=d.source,
+        licence=d.licence,
+        citation=d.citation,
     )
 
 
 def _criticality_info(
-    record: dict[str, Any] | None, candidates: pd.DataFrame | None, notes: list[str]
+    record: CriticalityRecord | None, candidates: pd.DataFrame | None, notes: list[str]
 ) -> dict[str, Any] | None:
-    """As-of date, tables and the export measures on the candidates' elements (None: old run)."""
-    if not record or not record.get("as_of"):
+    """As-of date, tables and the export measures on the candidates' elements (None: no screen)."""
+    if record is None:
         return None
-    info = dict(record)
+    info: dict[str, Any] = record.model_dump()
     info["measures"] = []
     formulas = (
         candidates["formula"].astype(str).tolist()
@@ -430,9 +419,8 @@ def _criticality_info(
             for i in range(len(formulas))
         ]
         symbols = [ELEMENTS[j] for j in sorted(set().union(*rows))] if rows else []
-        unverified = record.get("unverified_elements") or []
-        info["unverified_elements"] = [e for e in unverified if e in set(symbols)]
-        for row in measures(record["as_of"], symbols).itertuples(index=False):
+        info["unverified_elements"] = [e for e in record.unverified_elements if e in set(symbols)]
+        for row in measures(record.as_of, symbols).itertuples(index=False):
             n = sum(ELEMENTS.index(row.symbol) in r for r in rows)
             info["measures"].append(
                 f"{row.symbol}: {row.label} ({row.measure}; {row.evidence} evidence; "
@@ -444,7 +432,7 @@ def _criticality_info(
 
 
 def _element_table(
-    crit: dict[str, Any], notes: list[str], record: dict[str, Any] | None = None
+    crit: dict[str, Any], notes: list[str], record: CriticalityRecord | None = None
 ) -> pd.DataFrame | None:
     """Supply risk of each pure element with the run's weights and date (grey where unknown)."""
     try:
@@ -458,7 +446,7 @@ def _element_table(
             list(ELEMENTS),
             weights=crit.get("weights"),
             hree_convention=crit.get("hree_convention", "eu_2023"),
-            as_of=(record or {}).get("as_of"),
+            as_of=None if record is None else record.as_of,
         )
     except Exception as exc:
         notes.append(f"element criticality could not be scored: {exc}")
@@ -468,9 +456,9 @@ def _element_table(
     return pd.DataFrame({"element": list(ELEMENTS), column: table[column].to_numpy()})
 
 
-def _tradeoff(out: Path, summary: dict[str, Any]) -> pd.DataFrame | None:
+def _tradeoff(out: Path, summary: RunSummary) -> pd.DataFrame | None:
     """Read the Dy/Tb trade-off table of a magnet screen (a fixed file name, never a path)."""
-    if not (summary.get("paths") or {}).get("dytb_tradeoff"):
+    if not summary.paths.dytb_tradeoff:
         return None
     path = out / "dytb_tradeoff.csv"
     if not path.is_file() or path.stat().st_size == 0:

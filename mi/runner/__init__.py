@@ -7,7 +7,10 @@
 - :mod:`mi.runner.array` -- job-array screening: prepare, one shard per task, merge;
 - :mod:`mi.runner.checkpoint` -- resumable state in the run's output folder;
 - :mod:`mi.runner.progress` -- bars in a terminal, plain lines in job logs, stage timings;
-- :mod:`mi.runner.workflow` -- :func:`run_workflow` and :class:`RunResult`.
+- :mod:`mi.runner.workflow` -- :func:`run_workflow`, composing the steps of
+  :mod:`mi.runner.training`, :mod:`mi.runner.screening`, :mod:`mi.runner.results`,
+  :mod:`mi.runner.campaign_seed` and :mod:`mi.runner.provenance`;
+- :mod:`mi.runner.result` -- :class:`RunResult` and :func:`load_result`.
 
 Dask is imported only inside the executor functions that need it.
 """
@@ -30,10 +33,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:  # lazy: keep ``import mi.runner`` light
-    if name in {"run_workflow", "RunResult", "load_result"}:
-        from mi.runner import workflow
+    if name == "run_workflow":
+        from mi.runner.workflow import run_workflow
 
-        return getattr(workflow, name)
+        return run_workflow
+    if name in {"RunResult", "load_result"}:
+        from mi.runner import result
+
+        return getattr(result, name)
     if name == "make_executor":
         from mi.runner.executors import make_executor
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from mi.exceptions import SchedulerError, SpecError
-from mi.runner.checkpoint import Checkpoint, atomic_write_text
+from mi.runner.checkpoint import Checkpoint, atomic_write_text, chunks_on_disk, read_state
 from mi.runner.progress import Progress
 from mi.runner.spec import RunSpec, parse_spec
 
@@ -113,15 +113,17 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
     int
         Number of chunks the screen has.
     """
-    from mi.runner.workflow import _criticality_as_of, _train_target, screen_key
+    from mi.runner.keys import screen_key
+    from mi.runner.screening import criticality_as_of
+    from mi.runner.training import train_target
 
     out = Path(out)
     spec = load_frozen_spec(out)
     progress = progress or Progress()
     cp = _checkpoint(spec, out)
     for target in spec.targets:
-        _train_target(spec, target, cp, progress)
-    _criticality_as_of(spec, cp)  # the run's date, fixed once before the tasks read it
+        train_target(spec, target, cp, progress)
+    criticality_as_of(spec, cp)  # the run's date, fixed once before the tasks read it
     cp.use_chunk_key(screen_key(spec))
     n = _chunk_count(spec)
     progress.log(f"prepared {spec.name!r} in {out}: {len(spec.targets)} surrogate(s), {n} chunks")
@@ -130,7 +132,9 @@ def prepare_models(out: str | Path, progress: Progress | None = None) -> int:
 
 def _context(spec: RunSpec, cp: Checkpoint, progress: Progress) -> Any:
     """Build the screen's :class:`~mi.runner.screen.ScreenContext` from the checkpoints."""
-    from mi.runner.workflow import screen_context, target_keys, trained_targets
+    from mi.runner.keys import target_keys
+    from mi.runner.screening import screen_context
+    from mi.runner.training import trained_targets
 
     for target in spec.targets:
         if not cp.is_done(f"model_{target.name}", target_keys(spec, target)["model"]):
@@ -164,8 +168,8 @@ def screen_shard(
         ``screened`` (chunks screened now), ``skipped`` (already on disk), ``candidates``.
     """
     from mi.runner.candidates import iter_candidate_chunks
+    from mi.runner.keys import screen_key
     from mi.runner.screen import ChunkTask, screen_chunk
-    from mi.runner.workflow import screen_key
 
     if not 0 <= task < n_tasks:
         raise SpecError(f"array task {task} is outside 0..{n_tasks - 1}")
@@ -200,28 +204,15 @@ def missing_chunks(out: str | Path, n_tasks: int | None = None) -> dict[int, lis
     """Chunks not on disk yet, by array task (all under task 0 when ``n_tasks`` is None)."""
     out = Path(out)
     spec = load_frozen_spec(out)
-    done = set()
-    if (out / "state.json").is_file():
-        state = json.loads((out / "state.json").read_text())
-        from mi.runner.workflow import screen_key
+    from mi.runner.keys import screen_key
 
-        if state.get("chunk_key") == screen_key(spec):
-            done = _checkpoint_done(out)
+    current = read_state(out).get("chunk_key") == screen_key(spec)
+    done = chunks_on_disk(out) if current else set()
     missing: dict[int, list[int]] = {}
     for k in range(_chunk_count(spec)):
         if k not in done:
             missing.setdefault(chunk_shard(k, n_tasks) if n_tasks else 0, []).append(k)
     return missing
-
-
-def _checkpoint_done(out: Path) -> set[int]:
-    done = set()
-    for meta in (out / "chunks").glob("chunk_*.json"):
-        try:
-            done.add(int(meta.stem.split("_")[1]))
-        except (IndexError, ValueError):
-            continue
-    return done
 
 
 def merge_shards(
@@ -498,11 +489,9 @@ def unfinished_jobs(out: str | Path) -> list[dict[str, str]]:
 
 def _trained(spec: RunSpec, out: Path) -> bool:
     """Whether every surrogate of ``spec`` is trained in ``out`` and the chunks use its key."""
-    from mi.runner.workflow import screen_key, target_keys
+    from mi.runner.keys import screen_key, target_keys
 
-    if not (out / "state.json").is_file():
-        return False
-    state = json.loads((out / "state.json").read_text())
+    state = read_state(out)
     steps = state.get("steps", {})
     return all(
         steps.get(f"model_{t.name}", {}).get("key") == target_keys(spec, t)["model"]

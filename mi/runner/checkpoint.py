@@ -26,14 +26,34 @@ from mi._atomic import atomic_write, atomic_write_bytes, atomic_write_text  # no
 from mi._paths import inside
 from mi.exceptions import SpecError, StateVersionError
 
-__all__ = ["Checkpoint", "atomic_write_bytes", "atomic_write_text", "STATE_VERSION"]
+__all__ = [
+    "Checkpoint",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "chunks_on_disk",
+    "read_state",
+    "STATE_VERSION",
+]
 
 #: Layout version of ``state.json``; bump when the folder layout changes incompatibly.
 STATE_VERSION = 1
 
 
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+def read_state(out_dir: Path) -> dict[str, Any]:
+    """Return a run folder's ``state.json`` without taking it over (empty when there is none)."""
+    path = out_dir / "state.json"
+    return dict(json.loads(path.read_text())) if path.is_file() else {}
+
+
+def chunks_on_disk(out_dir: Path) -> set[int]:
+    """Return the indices of the chunks whose results are complete in ``out_dir``."""
+    out = set()
+    for meta in (out_dir / "chunks").glob("chunk_*.json"):  # the sidecar is written last
+        try:
+            out.add(int(meta.stem.split("_")[1]))
+        except (IndexError, ValueError):
+            continue
+    return out
 
 
 class Checkpoint:
@@ -175,11 +195,16 @@ class Checkpoint:
             self._save()
         return len(self.done_chunks())
 
+    def write_frame(self, df: pd.DataFrame, *parts: str) -> Path:
+        """Write ``df`` atomically to ``out_dir / parts``: CSV for ``.csv``, else Parquet."""
+        path = self.path(*parts)
+        if path.suffix == ".csv":
+            return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+        return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
     def write_table(self, step: str, name: str, df: pd.DataFrame) -> Path:
         """Write a DataFrame as Parquet under the step's folder (atomically)."""
-        path = self.step_dir(step) / f"{name}.parquet"
-        _atomic_parquet(df, path)
-        return path
+        return self.write_frame(df, "steps", step, f"{name}.parquet")
 
     def read_table(self, step: str, name: str) -> pd.DataFrame:
         """Read back a table written by :meth:`write_table`."""
@@ -201,21 +226,12 @@ class Checkpoint:
 
     def done_chunks(self) -> set[int]:
         """Return the indices of chunks whose results are complete on disk."""
-        folder = self.path("chunks")
-        if not folder.is_dir():
-            return set()
-        out = set()
-        for meta in folder.glob("chunk_*.json"):
-            try:
-                out.add(int(meta.stem.split("_")[1]))
-            except (IndexError, ValueError):
-                continue
-        return out
+        return chunks_on_disk(self.out_dir)
 
     def write_chunk(self, index: int, df: pd.DataFrame, meta: dict[str, Any]) -> None:
         """Store one chunk's rows, then its sidecar (which marks it done)."""
         base = self._chunk_base(index)
-        _atomic_parquet(df, base.with_suffix(".parquet"))
+        atomic_write(base.with_suffix(".parquet"), lambda tmp: df.to_parquet(tmp, index=False))
         atomic_write_text(
             base.with_suffix(".json"), json.dumps(meta, indent=2, default=_json_default)
         )

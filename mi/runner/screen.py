@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi.candidates.constraint_spec import ConstraintSpec, feasible_mask
 from mi.chem.display import display_formulas
 
 __all__ = ["TargetModel", "ScreenContext", "ChunkTask", "screen_chunk", "CRITICALITY_COLUMNS"]
@@ -95,7 +96,7 @@ class ScreenContext:
     """Everything a chunk needs besides its candidates (shared once per run)."""
 
     targets: list[TargetModel]
-    constraints: list[dict[str, Any]]
+    constraints: list[ConstraintSpec]
     weights: dict[str, float] | None
     hree_convention: str
     risk_column: str
@@ -135,24 +136,6 @@ class ChunkTask:
     matrix: Any
     family: str
     start: int
-
-
-def build_constraint(spec: dict[str, Any]) -> Any:
-    """Turn a workflow constraint table into its predicate (:mod:`mi.candidates.constraint_spec`).
-
-    ``max_supply_risk`` is applied to the scores computed with the workflow's own weights
-    (see :func:`screen_chunk`) and returns None here.
-    """
-    from mi.candidates.constraint_spec import parse_constraint
-
-    return parse_constraint(spec).build()
-
-
-def describe_constraint(spec: dict[str, Any]) -> str:
-    """One readable line for a constraint table."""
-    from mi.candidates.constraint_spec import parse_constraint
-
-    return str(parse_constraint(spec).describe())
 
 
 def predict_target(
@@ -253,16 +236,9 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     seconds["criticality"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    keep = np.ones(n, dtype=bool)
-    removed: list[int] = []
-    for spec in ctx.constraints:
-        if spec["kind"] == "max_supply_risk":
-            ok = crit["supply_risk"].to_numpy(dtype=np.float64) <= spec["limit"]
-        else:
-            ok = np.asarray(build_constraint(spec)(matrix), dtype=bool)
-        newly = keep & ~ok
-        removed.append(int(newly.sum()))
-        keep &= ok
+    # max_supply_risk applies to the risk scored above, with the workflow's weights and date
+    keep, report = feasible_mask(ctx.constraints, matrix, crit["supply_risk"].to_numpy())
+    removed = [r["removed"] for r in report]
     idx = np.flatnonzero(keep)
     seconds["constraints"] = time.perf_counter() - t
     stats: dict[str, Any] = {

@@ -20,7 +20,7 @@ import numpy as np
 
 from mi._paths import is_safe_name, unsafe_name_message
 from mi._spec import choice_message
-from mi.active import get_acquisition, list_acquisitions
+from mi.active import AcquisitionContext, get_acquisition, list_acquisitions
 from mi.chem import ELEMENTS
 from mi.criticality import score
 from mi.data import list_datasets
@@ -108,14 +108,14 @@ def _check_acquisition_values(name: str, acq: Any, params: dict[str, Any]) -> No
                     "must be true or false."
                 )
     pred = Prediction(np.array([0.0, 1.0]), np.array([0.5, 0.5]))
-    ctx = {
-        "y_best": 1.0,
-        "y_observed": np.array([0.0, 1.0]),
-        "risk": np.array([0.1, 0.2]),
-        "risk_observed": np.array([0.1, 0.2]),
-    }
+    ctx = AcquisitionContext(
+        best=1.0,
+        y_observed=np.array([0.0, 1.0]),
+        risk=np.array([0.1, 0.2]),
+        risk_observed=np.array([0.1, 0.2]),
+    )
     try:
-        acq(pred, **ctx)
+        acq(pred, ctx)
     except (ValueError, TypeError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if "parameter of" in message:
