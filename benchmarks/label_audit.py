@@ -171,7 +171,7 @@ def nested_selection(table: pd.DataFrame, target: Any, seed: int) -> dict[str, A
         model_name, params = CANDIDATES[name]
         extra = keep | (offset if model_name == "random_forest" else {})
         spec = target.model_copy(update={"model": model_name, "model_params": params | extra})
-        model = _make_model(spec, seed)
+        model = make_model(spec, seed)
         if "n_jobs" in model.get_params():
             model.set_params(n_jobs=1)
         return model

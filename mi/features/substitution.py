@@ -167,37 +167,6 @@ class SubstitutedPreset(BaseFeaturizer):
         return ["mi developers"]
 
 
-def substituted_block(featurizer: SubstitutedPreset, block: Any) -> np.ndarray:
-    """Array version of :class:`SubstitutedPreset` over a :class:`mi.features.fast.Block`."""
-    from mi.features.fast import FAST_FEATURIZERS, Block, has_fast_version
-
-    mapping = np.arange(N_ELEMENTS)
-    for old, new in featurizer.replace.items():
-        mapping[element_index(old)] = element_index(new)
-    row = np.repeat(np.arange(block.m), block.counts)
-    key = row * N_ELEMENTS + mapping[block.indices]
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
-    first = np.flatnonzero(np.r_[True, np.diff(key_sorted) != 0])
-    amounts = np.add.reduceat(block.amounts[order], first) if first.size else block.amounts[:0]
-    new_row, new_index = np.divmod(key_sorted[first], N_ELEMENTS)
-    indptr = np.searchsorted(new_row, np.arange(block.m + 1))
-    sub = Block(indptr, new_index.astype(block.indices.dtype), amounts)
-    parts = []
-    for f in featurizer.inner():
-        if not has_fast_version(f):
-            raise ValueError(
-                f"SubstitutedPreset: {type(f).__name__} of preset {featurizer.preset!r} has no "
-                "array version with these parameters."
-            )
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            vals = FAST_FEATURIZERS[type(f).__name__][0](f, sub)
-        out = np.empty_like(vals)
-        out[sub.order] = vals  # the sub-block regroups rows by their new element count
-        parts.append(out)
-    return np.column_stack(parts) if parts else np.zeros((block.m, 0))
-
-
 def _split(fe: np.ndarray, co: np.ndarray, ni: np.ndarray, re: np.ndarray) -> np.ndarray:
     total = fe + co + ni
     has = total > 0
