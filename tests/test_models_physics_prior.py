@@ -198,7 +198,7 @@ def test_report_says_physics_only_beside_the_domain_flag() -> None:
         }
     )
     table = picks_table(picks, [Objective("Js", "Js_mean", True, "Js_std", "T")])
-    assert table["Js [T]"].tolist() == ["1.69 ± 0.11 † physics only", "1.30 ± 0.90 †"]
+    assert table["Js [T]"].tolist() == ["1.69 ± 0.11 † ‡", "1.30 ± 0.90 †"]
     rows = [row for _, row in picks.iterrows()]
     assert domain_text(rows[0], "Js").endswith("(physics only)")
     assert "physics only" not in domain_text(rows[1], "Js")

@@ -28,6 +28,7 @@ from scipy.stats import norm
 
 __all__ = [
     "OUTSIDE_MARK",
+    "PHYSICS_ONLY_MARK",
     "PHYSICS_ONLY_TEXT",
     "Objective",
     "novelty_text",
@@ -250,6 +251,9 @@ OUTSIDE_MARK = "†"
 #: estimate (a physics model's ``baseline_std``), not a learned spread.
 PHYSICS_ONLY_TEXT = "physics only"
 
+#: Short mark of a physics-only prediction in the picks table (explained under the table).
+PHYSICS_ONLY_MARK = "‡"
+
 #: Derived magnet columns shown beside the targets when a run has them: (prefix, shown name).
 DERIVED = (("Ha", "μ0Ha [T]"), ("Hc", "μ0Hc [T]"))
 
@@ -274,7 +278,7 @@ def picks_table(
 
     A prediction outside its model's applicability domain carries :data:`OUTSIDE_MARK`; one that
     is the physics estimate alone with its stated std (results column ``<target>_physics_prior``)
-    also says :data:`PHYSICS_ONLY_TEXT`.
+    also carries :data:`PHYSICS_ONLY_MARK`.
 
     Parameters
     ----------
@@ -307,7 +311,7 @@ def picks_table(
         out[f"{t.name}{unit}"] = [
             _pm(m, s)
             + ("" if pd.isna(ok) or bool(ok) else f" {OUTSIDE_MARK}")
-            + (f" {PHYSICS_ONLY_TEXT}" if alone else "")
+            + (f" {PHYSICS_ONLY_MARK}" if alone else "")
             for m, s, ok, alone in zip(
                 rows.get(t.column, nan), rows.get(t.std, nan), inside, physics, strict=True
             )

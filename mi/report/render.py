@@ -272,6 +272,7 @@ def _next_section(data: ReportData) -> str:
     """Render what to make next: the picks, why, how sure, how new, in or out of domain."""
     from mi.report.next_steps import (
         OUTSIDE_MARK,
+        PHYSICS_ONLY_MARK,
         PHYSICS_ONLY_TEXT,
         pick_reasons,
         picks_detail_table,
@@ -370,7 +371,7 @@ def _next_section(data: ReportData) -> str:
         if alone:
             parts.append(
                 f"<p class='note'><b>{_e(t.name)} is physics only for {alone} of {len(picks)} "
-                f"picks</b> (marked {PHYSICS_ONLY_TEXT}): their compositions lie far from the "
+                f"picks</b> (marked {PHYSICS_ONLY_MARK}): their compositions lie far from the "
                 "training data of the learned correction, which is faded out there, so the "
                 f"prediction is the physics estimate and its ± is the stated error of that "
                 "estimate on this family (the workflow's <code>baseline_std</code>, with its "
@@ -381,7 +382,8 @@ def _next_section(data: ReportData) -> str:
     parts.append(_table(table, max_rows=len(table)))
     parts.append(
         f"<p class='muted'>{OUTSIDE_MARK} outside the model's applicability domain: the number "
-        f"is a guess. {PHYSICS_ONLY_TEXT}: the physics estimate alone, ± its stated error. "
+        f"is a guess. {PHYSICS_ONLY_MARK} {PHYSICS_ONLY_TEXT}: the physics estimate alone, ± "
+        "its stated error. "
         "known?: KNOWN when the pick nearly duplicates a composition of that target's training "
         "data.</p>"
     )
