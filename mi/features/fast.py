@@ -442,6 +442,13 @@ def _rare_earth_block(featurizer: Any, block: Block) -> np.ndarray:
     return rare_earth_block(featurizer, block)
 
 
+def _oxidation_block(featurizer: Any, block: Block) -> np.ndarray:
+    """:class:`mi.features.oxidation.OxidationStateBalance` (imported on first use)."""
+    from mi.features.oxidation import oxidation_block
+
+    return oxidation_block(featurizer, block)
+
+
 #: matminer class name -> (array implementation, predicate "this instance is supported").
 FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[Any], bool]]] = {
     "ElementProperty": (element_property, _element_property_ok),
@@ -452,6 +459,7 @@ FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[
     "BandCenter": (band_center, lambda f: True),
     "IonProperty": (ion_property, lambda f: bool(f.fast)),
     "RareEarthPhysics": (_rare_earth_block, lambda f: True),
+    "OxidationStateBalance": (_oxidation_block, lambda f: True),
 }
 
 
