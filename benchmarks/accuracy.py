@@ -321,7 +321,9 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_all,
-        lambda q, j: TwoStageRegressor(classifier(q, j), supercon_regressor(q, j)),
+        # calibrate_cv: the mixture's std alone covered 0.98 of held-out rows (3-fold seed 1,
+        # 6,000 rows: 0.979 -> 0.971 with the conformal scale fitted inside the training rows)
+        lambda q, j: TwoStageRegressor(classifier(q, j), supercon_regressor(q, j), calibrate_cv=3),
         "plain xgb-magpie on all rows (here) 10.7",
         loco=False,
     ),
@@ -741,6 +743,7 @@ def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
             gaps,
             combine="median",
             target_transform="log1p",
+            calibrate_cv=3,
         )
 
     gates = {

@@ -70,3 +70,44 @@ def test_gap_model_defaults_and_bad_settings():
         TwoStageRegressor(
             LogisticRegression(), LinearRegression(), threshold=-2.0, target_transform="log1p"
         ).fit(X, y)
+
+
+def test_mixture_interval_std_holds_95_percent_of_the_mixture():
+    from mi.models.two_stage import mixture_interval_std
+
+    rng = np.random.default_rng(1)
+    p = np.array([0.02, 0.5, 0.9, 1.0])
+    mu, s = np.array([10.0, 10.0, 10.0, 10.0]), np.array([2.0, 2.0, 2.0, 2.0])
+    mean = p * mu
+    std = mixture_interval_std(mean, p, mu, s, 0.0)
+    for i in range(4):
+        draws = np.where(rng.random(200_000) < p[i], rng.normal(mu[i], s[i], 200_000), 0.0)
+        # the narrowest interval around the mean with 95 %: at least 95 % inside, and less
+        # than 95 % when it is 2 % narrower (the mass jumps where the interval reaches y0)
+        inside = np.mean(np.abs(draws - mean[i]) <= 1.96 * std[i] * (1 + 1e-9))
+        narrower = np.mean(np.abs(draws - mean[i]) <= 1.96 * std[i] * 0.98)
+        assert inside >= 0.945 and narrower < 0.95
+    assert std[3] == pytest.approx(2.0, rel=1e-6)  # a sure positive: the regressor's own std
+
+
+def test_calibrate_cv_scales_the_std_from_out_of_sample_training_errors():
+    from mi.models import XGBClassifierModel, XGBEnsembleRegressor
+
+    X, y = _data()
+    y = y + np.where(y > 0, 0.3 * np.random.default_rng(2).normal(size=y.size), 0.0)
+    y = np.maximum(y, 0.0)
+    small = dict(n_estimators=40, n_jobs=1, random_state=0)
+    reg = XGBEnsembleRegressor(**small)
+    model = TwoStageRegressor(XGBClassifierModel(**small), reg, calibrate_cv=3).fit(X, y)
+    fitted = model.regressor_
+    positive = y > 0
+    assert fitted.oob_prediction_.shape == (int(positive.sum()),)
+    assert np.isfinite(fitted.oob_std_).mean() > 0.9
+    assert model.std_scale_ > 0 and model.std_scale_ != 1.0
+    _, std = model.predict(X, return_std=True)
+    unscaled = TwoStageRegressor(XGBClassifierModel(**small), reg).fit(X, y)
+    np.testing.assert_allclose(std, unscaled.predict(X, return_std=True)[1] * model.std_scale_)
+    # without out-of-bag predictions the std is left alone, with a warning
+    with pytest.warns(UserWarning, match="not rescaled"):
+        plain = TwoStageRegressor(LogisticRegression(), LinearRegression(), calibrate_cv=3)
+        assert plain.fit(X, y).std_scale_ == 1.0

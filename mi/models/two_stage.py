@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from mi.models._validation import check_choice, check_number
@@ -15,6 +18,37 @@ from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor
 __all__ = ["TwoStageRegressor", "TwoStageGapRegressor"]
 
 _COMBINES = ("expected", "hard", "median")
+_STD_KINDS = ("moment", "interval")
+_Z95 = float(norm.ppf(0.975))
+
+
+def mixture_interval_std(
+    mean: np.ndarray, p: np.ndarray, mu: np.ndarray, s: np.ndarray, y0: float
+) -> np.ndarray:
+    """Half-width / 1.96 of the narrowest interval around ``mean`` holding 95 % of the mixture.
+
+    The mixture is ``y0`` with probability ``1 - p`` and ``Normal(mu, s)`` with probability
+    ``p``; the half-width ``h`` solves ``(1 - p) [|y0 - mean| <= h] + p P(|Y - mean| <= h)
+    = 0.95`` (bisection, 60 steps), so ``mean -/+ 1.96 std`` is the mixture's 95 % interval
+    centred on the prediction. ``p``, ``mu``, ``s``, ``mean``: arrays of shape (n,).
+    """
+    s = np.maximum(s, 0.0)
+    to_y0 = np.abs(y0 - mean)
+
+    def mass(h: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            upper = np.where(s > 0, norm.cdf((mean + h - mu) / s), (mu <= mean + h) * 1.0)
+            lower = np.where(s > 0, norm.cdf((mean - h - mu) / s), (mu < mean - h) * 1.0)
+        return (1.0 - p) * (to_y0 <= h) + p * (upper - lower)
+
+    lo = np.zeros_like(mean)
+    hi = np.maximum(to_y0, np.abs(mu - mean) + 8.0 * s) * (1.0 + 1e-12) + 1e-12
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        enough = mass(mid) >= 0.95
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid)
+    return hi / _Z95
 
 
 class TwoStageRegressor(RegressorMixin, BaseEstimator):
@@ -32,7 +66,12 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     a positive, ``mu, s`` the regressor's prediction (its std calibrated out-of-bag by default),
     ``y0`` the median of the non-positive training targets. Intervals ``mean -/+ 1.96 std`` are
     Gaussian summaries of a two-part distribution: for a confidently negative row most of the
-    mass sits at ``y0`` itself.
+    mass sits at ``y0`` itself, and the interval of this moment std then holds more than 95 %
+    of the mixture (every row with ``y = y0`` and ``p < 0.79`` is inside it). With
+    ``std_kind="interval"`` the std is instead the half-width of the narrowest interval around
+    the prediction that holds 95 % of the mixture, divided by 1.96
+    (:func:`mixture_interval_std`): ``mean -/+ 1.96 std`` is then the mixture's own 95 %
+    interval, and ``mean -/+ std`` is narrower than a 68 % one for a near-certain ``y0``.
 
     ``combine="median"`` predicts the *median* of that mixture (what minimises the absolute
     error): ``y0`` where ``p < 0.5``, else the ``(p - 0.5) / p`` quantile of the regressor's
@@ -62,6 +101,17 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     median_spread : float, default 0.3
         Standard deviation of the regressor's error (transformed units) used by
         ``combine="median"``.
+    std_kind : {"moment", "interval"}, default "moment"
+        The mixture's root-mean-square deviation from the prediction, or the 95 %-interval
+        std described above.
+    calibrate_cv : int or None, default None
+        When given, the combined std is multiplied by ``std_scale_``, fitted at ``fit`` so that
+        ``mean -/+ 1.96 std`` holds 95 % of the training rows' out-of-sample errors
+        (split-conformal): probabilities from a ``calibrate_cv``-fold cross-fit of the
+        classifier (``calibrate_cv`` extra classifier fits), the regressor's out-of-bag
+        predictions for the positive rows (needs ``oob_prediction_`` / ``oob_std_``, as
+        :class:`XGBEnsembleRegressor` keeps them). The mixture's std alone over-covers
+        (0.98 of held-out SuperCon rows).
 
     Attributes
     ----------
@@ -73,6 +123,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         ``y0``, the value predicted for negatives.
     positive_fraction_ : float
         Fraction of positive training rows.
+    std_scale_ : float
+        Factor on the combined std (1 without ``calibrate_cv``).
 
     Examples
     --------
@@ -94,6 +146,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         combine: str = "expected",
         target_transform: str = "none",
         median_spread: float = 0.3,
+        std_kind: str = "moment",
+        calibrate_cv: int | None = None,
     ) -> None:
         self.classifier = classifier
         self.regressor = regressor
@@ -101,6 +155,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         self.combine = combine
         self.target_transform = target_transform
         self.median_spread = median_spread
+        self.std_kind = std_kind
+        self.calibrate_cv = calibrate_cv
 
     def __sklearn_tags__(self):  # noqa: D401
         """Tags: NaN allowed when both stages allow it."""
@@ -139,6 +195,10 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         check_choice(self, "combine", self.combine, _COMBINES)
         check_choice(self, "target_transform", self.target_transform, ("none", "log1p"))
         check_number(self, "median_spread", self.median_spread, low=0.0)
+        check_choice(self, "std_kind", self.std_kind, _STD_KINDS)
+        check_number(
+            self, "calibrate_cv", self.calibrate_cv, kind=numbers.Integral, low=2, allow_none=True
+        )
         if self.target_transform == "log1p" and self.threshold < -1.0:
             raise ValueError(
                 f"{type(self).__name__}: target_transform='log1p' needs threshold >= -1, got "
@@ -171,7 +231,56 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             if self.target_transform == "log1p":
                 target = np.log1p(target)
             self.regressor_ = reg.fit(X[positive], target, sample_weight=sw[positive])
+        self.std_scale_ = 1.0
+        if self.calibrate_cv is not None:
+            self.std_scale_ = self._conformal_scale(X, y, positive)
         return self
+
+    def _conformal_scale(self, X: np.ndarray, y: np.ndarray, positive: np.ndarray) -> float:
+        """Factor on the combined std so that 95 % of out-of-sample training errors fit.
+
+        Each training row gets an out-of-sample prediction: the classifier's probability from
+        a ``calibrate_cv``-fold cross-fit (stratified, seed 0), and the regressor's
+        out-of-bag prediction and std for the positive rows (``oob_prediction_``,
+        ``oob_std_``) or its ordinary prediction for the others (which it never saw). The
+        factor is the split-conformal 95 % quantile of ``|y - mean| / std`` over 1.96.
+        """
+        reg = self.regressor_
+        oob_mean = getattr(reg, "oob_prediction_", None)
+        oob_std = getattr(reg, "oob_std_", None)
+        if self.classifier_ is None or reg is None or oob_mean is None or oob_std is None:
+            warnings.warn(
+                f"{type(self).__name__}: calibrate_cv needs both stages and a regressor with "
+                "out-of-bag predictions (oob_prediction_, oob_std_); the std is not rescaled.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return 1.0
+        folds = int(self.calibrate_cv) if self.calibrate_cv is not None else 3
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
+        labels = positive.astype(np.int64)
+        proba = cross_val_predict(
+            clone(self.classifier_), X, labels, cv=splitter, method="predict_proba"
+        )
+        p = np.asarray(proba[:, 1], dtype=np.float64)
+        mu_t, s_t, raw = self._regress(X)
+        raw = raw.copy()
+        s_raw = s_t / (1.0 + mu_t) if self.target_transform == "log1p" else s_t.copy()
+        raw[positive] = oob_mean
+        s_raw[positive] = oob_std
+        mu = self._back(raw)
+        s = (1.0 + mu) * s_raw if self.target_transform == "log1p" else s_raw
+        ok = np.isfinite(raw) & np.isfinite(s_raw)
+        mean, std = self._combine(p[ok], mu[ok], s[ok], raw[ok])
+        err = np.abs(y[ok] - mean)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(err > 0, err / std, 0.0)
+        n = ratio.size
+        if n < 20:
+            return 1.0
+        level = min(1.0, np.ceil(0.95 * (n + 1)) / n)
+        scale = float(np.quantile(ratio, level, method="higher")) / _Z95
+        return scale if np.isfinite(scale) and scale > 0 else 1.0
 
     def _validate_predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "positive_fraction_")
@@ -227,15 +336,16 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         self, p: np.ndarray, mu: np.ndarray, s: np.ndarray, raw: np.ndarray
     ) -> tuple[np.ndarray, ...]:
         y0 = self.negative_value_
-        if self.combine in ("hard", "median"):
-            mean = (
-                np.where(p >= 0.5, mu, y0) if self.combine == "hard" else self._median_point(p, raw)
-            )
-            second = p * (s**2 + (mu - mean) ** 2) + (1.0 - p) * (y0 - mean) ** 2
-            return mean, np.sqrt(np.maximum(second, 0.0))
-        mean = p * mu + (1.0 - p) * y0
-        second = p * (s**2 + mu**2) + (1.0 - p) * y0**2
-        return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+        if self.combine == "hard":
+            mean = np.where(p >= 0.5, mu, y0)
+        elif self.combine == "median":
+            mean = self._median_point(p, raw)
+        else:
+            mean = p * mu + (1.0 - p) * y0
+        if self.std_kind == "interval":
+            return mean, mixture_interval_std(mean, p, mu, s, y0)
+        second = p * (s**2 + (mu - mean) ** 2) + (1.0 - p) * (y0 - mean) ** 2
+        return mean, np.sqrt(np.maximum(second, 0.0))
 
     def predict(self, X: Any, return_std: bool = False) -> Any:
         """Predict the combined mean (see the class docstring).
@@ -254,7 +364,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         """
         X = self._validate_predict(X)
         mean, std = self._combine(self._proba(X), *self._regress(X))
-        return (mean, std) if return_std else mean
+        return (mean, std * getattr(self, "std_scale_", 1.0)) if return_std else mean
 
     def predict_members(self, X: Any) -> np.ndarray:
         """Members of the regressor combined with the classifier, shape (n_members, n).
@@ -305,6 +415,11 @@ class TwoStageGapRegressor(TwoStageRegressor):
         Target the regressor is fitted on.
     median_spread : float, default 0.3
         Error std of the regressor in log units, for ``combine="median"``.
+    std_kind : {"moment", "interval"}, default "moment"
+        See :class:`TwoStageRegressor`.
+    calibrate_cv : int or None, default 3
+        Folds of the classifier cross-fit that scales the combined std at ``fit`` (see
+        :class:`TwoStageRegressor`); None: the mixture's std unscaled.
     calibration : {"linear", "scale", "isotonic", "none"}, default "linear"
         Out-of-bag std calibration of the default regressor (a given regressor keeps its own);
         ``"none"`` when the std is calibrated outside (e.g. on a workflow's cross-validation).
@@ -331,6 +446,8 @@ class TwoStageGapRegressor(TwoStageRegressor):
         combine: str = "median",
         target_transform: str = "log1p",
         median_spread: float = 0.3,
+        std_kind: str = "moment",
+        calibrate_cv: int | None = 3,
         calibration: str = "linear",
         random_state: int | None = None,
     ) -> None:
@@ -341,6 +458,8 @@ class TwoStageGapRegressor(TwoStageRegressor):
             combine=combine,
             target_transform=target_transform,
             median_spread=median_spread,
+            std_kind=std_kind,
+            calibrate_cv=calibrate_cv,
         )
         self.calibration = calibration
         self.random_state = random_state
