@@ -34,7 +34,12 @@ lr 0.1, depth 6); regression ``XGBEnsembleRegressor`` with 6 members, each on 2/
 (so every row has two out-of-bag members for the calibration), 300 trees, lr 0.1, depth 8
 (SuperCon all rows: depth 10); SuperCon Tc > 0: extra trees (``RandomForestUncertaintyRegressor``
 with random splits on bootstrap resamples, 300 trees, max_features 0.5); band gap: hard
-two-stage (metal classifier, then regressor on non-metals); Curie: absolute-error loss (robust to
+two-stage (metal classifier, then regressor on non-metals); SuperCon all rows, two-stage: std
+scaled at fit by ``calibrate_cv=3`` (split-conformal, out-of-sample training rows only);
+``matbench_expt_gap``: ``band_gap`` preset (conductor + charge balance from oxidation states),
+a soft vote of xgboost and extra trees says metal or not, ``XGBEnsembleRegressor()`` predicts
+``log(1 + Eg)`` of the non-metals, and the gate (median of the mixture with spread 0.1 / 0.2 /
+0.3 log units, or hard) is chosen by the 3-fold CV inside each training fold; Curie: absolute-error loss (robust to
 wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std recalibrated on the training rows).
 Features: conductor preset for the band-gap tasks and OBELiX, magnet preset for Curie and Ms,
 magpie for SuperCon (conductor measured no better), each plus the element-fraction vector.
