@@ -111,3 +111,17 @@ def test_calibrate_cv_scales_the_std_from_out_of_sample_training_errors():
     with pytest.warns(UserWarning, match="not rescaled"):
         plain = TwoStageRegressor(LogisticRegression(), LinearRegression(), calibrate_cv=3)
         assert plain.fit(X, y).std_scale_ == 1.0
+
+
+def test_calibrate_cv_with_too_few_negatives_warns_and_keeps_the_std():
+    from mi.models import XGBClassifierModel, XGBEnsembleRegressor
+
+    X, y = _data()
+    y = np.where(np.arange(y.size) < 2, 0.0, np.abs(y) + 0.5)  # two negatives only
+    small = dict(n_estimators=20, n_jobs=1, random_state=0)
+    model = TwoStageRegressor(
+        XGBClassifierModel(**small), XGBEnsembleRegressor(**small), calibrate_cv=3
+    )
+    with pytest.warns(UserWarning, match="at least 3 positive and 3 negative"):
+        model.fit(X, y)
+    assert model.std_scale_ == 1.0

@@ -257,6 +257,14 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             )
             return 1.0
         folds = int(self.calibrate_cv) if self.calibrate_cv is not None else 3
+        if min(int(positive.sum()), int((~positive).sum())) < folds:
+            warnings.warn(
+                f"{type(self).__name__}: calibrate_cv={folds} needs at least {folds} positive and "
+                f"{folds} negative training rows; the std is not rescaled.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return 1.0
         splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
         labels = positive.astype(np.int64)
         proba = cross_val_predict(
