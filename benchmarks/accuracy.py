@@ -48,7 +48,7 @@ Usage::
 
     .venv/bin/python benchmarks/accuracy.py                       # everything (long)
     .venv/bin/python benchmarks/accuracy.py --task jarvis_supercon_chem          # ~12 min
-    .venv/bin/python benchmarks/accuracy.py --task matbench_expt_gap             # ~11-13 min
+    .venv/bin/python benchmarks/accuracy.py --task matbench_expt_gap             # ~24 min
     .venv/bin/python benchmarks/accuracy.py --task matbench_expt_is_metal        # ~1-2 min
     .venv/bin/python benchmarks/accuracy.py --quick               # smoke run (subsampled)
     .venv/bin/python benchmarks/accuracy.py --tasks supercon_pos,expt_gap --no-loco
