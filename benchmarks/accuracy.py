@@ -39,10 +39,11 @@ scaled at fit by ``calibrate_cv=3`` (split-conformal, out-of-sample training row
 ``matbench_expt_gap``: ``band_gap`` preset (conductor + charge balance from oxidation states),
 a soft vote of xgboost and extra trees says metal or not, ``XGBEnsembleRegressor()`` predicts
 ``log(1 + Eg)`` of the non-metals, and the gate (median of the mixture with spread 0.1 / 0.2 /
-0.3 log units, or hard) is chosen by the 3-fold CV inside each training fold; Curie: absolute-error loss (robust to
-wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std recalibrated on the training rows).
-Features: conductor preset for the band-gap tasks and OBELiX, magnet preset for Curie and Ms,
-magpie for SuperCon (conductor measured no better), each plus the element-fraction vector.
+0.3 log units, or hard) is chosen by the 3-fold CV inside each training fold; Curie:
+absolute-error loss (robust to wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std
+recalibrated on the training rows). Features: conductor preset for the own band-gap tasks and
+OBELiX (``band_gap`` for ``matbench_expt_gap``), magnet preset for Curie and Ms, magpie for
+SuperCon (conductor measured no better), each plus the element-fraction vector.
 
 Usage::
 
