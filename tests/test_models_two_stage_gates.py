@@ -125,3 +125,16 @@ def test_calibrate_cv_with_too_few_negatives_warns_and_keeps_the_std():
     with pytest.warns(UserWarning, match="at least 3 positive and 3 negative"):
         model.fit(X, y)
     assert model.std_scale_ == 1.0
+
+
+def test_calibrate_cv_without_out_of_bag_std_for_the_positives_keeps_the_std():
+    from mi.models import XGBClassifierModel, XGBEnsembleRegressor
+
+    X, y = _data()
+    small = dict(n_estimators=20, n_jobs=1, random_state=0)
+    # 4 members on 75 % of the rows: every row has one out-of-bag member, so no OOB std
+    reg = XGBEnsembleRegressor(n_members=4, **small)
+    model = TwoStageRegressor(XGBClassifierModel(**small), reg, calibrate_cv=3)
+    with pytest.warns(UserWarning, match="not rescaled"):
+        model.fit(X, y)
+    assert model.std_scale_ == 1.0

@@ -279,6 +279,15 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         mu = self._back(raw)
         s = (1.0 + mu) * s_raw if self.target_transform == "log1p" else s_raw
         ok = np.isfinite(raw) & np.isfinite(s_raw)
+        if ok[positive].mean() < 0.5:
+            warnings.warn(
+                f"{type(self).__name__}: calibrate_cv needs out-of-bag predictions with a std "
+                "(two or more out-of-bag members) for most positive rows; the std is not "
+                "rescaled.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return 1.0
         mean, std = self._combine(p[ok], mu[ok], s[ok], raw[ok])
         err = np.abs(y[ok] - mean)
         with np.errstate(divide="ignore", invalid="ignore"):
