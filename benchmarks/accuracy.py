@@ -34,16 +34,22 @@ lr 0.1, depth 6); regression ``XGBEnsembleRegressor`` with 6 members, each on 2/
 (so every row has two out-of-bag members for the calibration), 300 trees, lr 0.1, depth 8
 (SuperCon all rows: depth 10); SuperCon Tc > 0: extra trees (``RandomForestUncertaintyRegressor``
 with random splits on bootstrap resamples, 300 trees, max_features 0.5); band gap: hard
-two-stage (metal classifier, then regressor on non-metals); Curie: absolute-error loss (robust to
-wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std recalibrated on the training rows).
-Features: conductor preset for the band-gap tasks and OBELiX, magnet preset for Curie and Ms,
-magpie for SuperCon (conductor measured no better), each plus the element-fraction vector.
+two-stage (metal classifier, then regressor on non-metals); SuperCon all rows, two-stage: std
+scaled at fit by ``calibrate_cv=3`` (split-conformal, out-of-sample training rows only);
+``matbench_expt_gap``: ``band_gap`` preset (conductor + charge balance from oxidation states),
+a soft vote of xgboost and extra trees says metal or not, ``XGBEnsembleRegressor()`` predicts
+``log(1 + Eg)`` of the non-metals, and the gate (median of the mixture with spread 0.1 / 0.2 /
+0.3 log units, or hard) is chosen by the 3-fold CV inside each training fold; Curie:
+absolute-error loss (robust to wrongly mined labels); OBELiX: ``CalibratedRegressor`` (std
+recalibrated on the training rows). Features: conductor preset for the own band-gap tasks and
+OBELiX (``band_gap`` for ``matbench_expt_gap``), magnet preset for Curie and Ms, magpie for
+SuperCon (conductor measured no better), each plus the element-fraction vector.
 
 Usage::
 
     .venv/bin/python benchmarks/accuracy.py                       # everything (long)
     .venv/bin/python benchmarks/accuracy.py --task jarvis_supercon_chem          # ~12 min
-    .venv/bin/python benchmarks/accuracy.py --task matbench_expt_gap             # ~11-13 min
+    .venv/bin/python benchmarks/accuracy.py --task matbench_expt_gap             # ~24 min
     .venv/bin/python benchmarks/accuracy.py --task matbench_expt_is_metal        # ~1-2 min
     .venv/bin/python benchmarks/accuracy.py --quick               # smoke run (subsampled)
     .venv/bin/python benchmarks/accuracy.py --tasks supercon_pos,expt_gap --no-loco
@@ -70,6 +76,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import ExtraTreesClassifier, VotingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -320,7 +327,9 @@ TASKS: list[Task] = [
         "magpie",
         True,
         prep_supercon_all,
-        lambda q, j: TwoStageRegressor(classifier(q, j), supercon_regressor(q, j)),
+        # calibrate_cv: the mixture's std alone covered 0.98 of held-out rows (3-fold seed 1,
+        # 6,000 rows: 0.979 -> 0.971 with the conformal scale fitted inside the training rows)
+        lambda q, j: TwoStageRegressor(classifier(q, j), supercon_regressor(q, j), calibrate_cv=3),
         "plain xgb-magpie on all rows (here) 10.7",
         loco=False,
     ),
@@ -689,7 +698,7 @@ def load_jarvis_supercon(quick: bool) -> PublicData:
     return PublicData(X, y, [(train, test)], [unscored], note, [ds.meta.sha256, split.sha256])
 
 
-def _load_matbench(name: str, target: str, quick: bool) -> PublicData:
+def _load_matbench(name: str, target: str, quick: bool, preset: str = "conductor") -> PublicData:
     ds = load_dataset(name)
     if not ds.df["mbid"].is_monotonic_increasing:
         raise RuntimeError(f"{name}: rows are not in mbid order; the official folds need it")
@@ -698,10 +707,10 @@ def _load_matbench(name: str, target: str, quick: bool) -> PublicData:
     splits = matbench_folds(y, classification=y.dtype.kind == "i")
     if quick:
         splits = splits[:1]
-    X, _ = build_features(list(ds.df["composition"]), "conductor", True)
+    X, _ = build_features(list(ds.df["composition"]), preset, True)
     note = (
         f"Matbench v0.1 official folds ({len(splits)} of 5 run), {len(y)} rows in mbid order, "
-        "unmerged"
+        f"unmerged; {preset} preset + element fractions ({X.shape[1]} columns)"
     )
     return PublicData(X, y, splits, [np.array([])] * len(splits), note, ds.meta.sha256)
 
@@ -711,19 +720,45 @@ def _load_matbench(name: str, target: str, quick: bool) -> PublicData:
 Candidates = list[tuple[str, Callable[[], Any], dict[str, dict[str, Any]]]]
 
 
+def voting_metal_classifier(quick: bool, n_jobs: int) -> VotingClassifier:
+    """Soft vote of the xgboost classifier and extra trees (measured ROC-AUC 0.976 vs 0.975)."""
+    trees = ExtraTreesClassifier(  # NaN-aware splits (scikit-learn >= 1.6)
+        n_estimators=150 if quick else 300, max_features=0.3, random_state=SEED, n_jobs=n_jobs
+    )
+    return VotingClassifier([("xgb", classifier(quick, n_jobs)), ("et", trees)], voting="soft")
+
+
 def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
-    def two_stage() -> Any:
-        return TwoStageRegressor(classifier(quick, n_jobs), regressor(quick, n_jobs))
+    """Gated gap model: one fit, four gates chosen by 3-fold CV inside each training set.
 
-    def two_stage_l1() -> Any:  # the default surrogate with an absolute-error loss (MAE)
-        gaps = XGBEnsembleRegressor(objective="reg:absoluteerror", random_state=SEED, n_jobs=n_jobs)
-        return TwoStageRegressor(classifier(quick, n_jobs), gaps, combine="hard")
+    Vote classifier (xgboost + extra trees) for metal / non-metal; the library's default
+    surrogate ``XGBEnsembleRegressor()`` fitted on ``log(1 + Eg)`` of the non-metals (its
+    out-of-bag-calibrated std gives the intervals). The gates only change how the fitted
+    stages are combined (``median``: the mixture's median with the given log-unit spread;
+    ``hard``: the regressor's gap where p(non-metal) >= 0.5), so each inner fold fits once.
+    Design measured by 5-fold CV inside the training rows of official fold 1 only: MAE 0.292
+    against 0.317 for the previous candidate (hard gate, raw target, conductor preset).
+    """
 
-    gates = {"two_stage_hard": {"combine": "hard"}, "two_stage_soft": {"combine": "expected"}}
-    return [
-        ("two_stage", two_stage, gates),
-        ("two_stage_l1", two_stage_l1, {"two_stage_l1_hard": {}}),
-    ]
+    def gated() -> Any:
+        gaps = XGBEnsembleRegressor(random_state=SEED, n_jobs=n_jobs)
+        if quick:
+            gaps.set_params(n_members=4, n_estimators=100, learning_rate=0.2)
+        return TwoStageRegressor(
+            voting_metal_classifier(quick, n_jobs),
+            gaps,
+            combine="median",
+            target_transform="log1p",
+            calibrate_cv=3,
+        )
+
+    gates = {
+        "gated_median_s0.2": {"combine": "median", "median_spread": 0.2},
+        "gated_median_s0.1": {"combine": "median", "median_spread": 0.1},
+        "gated_median_s0.3": {"combine": "median", "median_spread": 0.3},
+        "gated_hard": {"combine": "hard"},
+    }
+    return [("gated", gated, gates)]
 
 
 def supercon_candidates(quick: bool, n_jobs: int) -> Candidates:
@@ -758,7 +793,7 @@ PUBLIC_TASKS: list[PublicTask] = [
         "matbench_expt_gap",
         "mae",
         False,
-        lambda q: _load_matbench("matbench_v01_expt_gap", "Eg", q),
+        lambda q: _load_matbench("matbench_v01_expt_gap", "Eg", q, preset="band_gap"),
         gap_candidates,
         "Matbench v0.1: Darwin 0.2865; MODNet 0.3327; RF-SCM/Magpie 0.4461; Dummy 1.1435 eV; "
         "open PR #364 (classifier-gated regressor) claims 0.2775 eV",

@@ -482,6 +482,13 @@ def _co_share_block(featurizer: Any, block: Block) -> np.ndarray:
     return co_share_block(featurizer, block)
 
 
+def _oxidation_block(featurizer: Any, block: Block) -> np.ndarray:
+    """:class:`mi.features.oxidation.OxidationStateBalance` (imported on first use)."""
+    from mi.features.oxidation import oxidation_block
+
+    return oxidation_block(featurizer, block)
+
+
 #: matminer class name -> (array implementation, predicate "this instance is supported").
 FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[Any], bool]]] = {
     "ElementProperty": (element_property, _element_property_ok),
@@ -494,6 +501,7 @@ FAST_FEATURIZERS: dict[str, tuple[Callable[[Any, Block], np.ndarray], Callable[[
     "RareEarthPhysics": (_rare_earth_block, lambda f: True),
     "SubstitutedPreset": (_substituted_block, lambda f: True),
     "CoShareSplit": (_co_share_block, lambda f: True),
+    "OxidationStateBalance": (_oxidation_block, lambda f: True),
 }
 
 

@@ -197,6 +197,7 @@ def _dump(model: Any, w: _Writer) -> dict[str, Any]:
     elif isinstance(model, TwoStageRegressor):
         fitted["negative_value_"] = model.negative_value_
         fitted["positive_fraction_"] = model.positive_fraction_
+        fitted["std_scale_"] = float(getattr(model, "std_scale_", 1.0))
         fitted["classifier_"] = None if model.classifier_ is None else _dump(model.classifier_, w)
         fitted["regressor_"] = None if model.regressor_ is None else _dump(model.regressor_, w)
     elif isinstance(model, CalibratedRegressor):
@@ -270,6 +271,7 @@ def _load(node: dict[str, Any], r: _Reader) -> Any:
     elif isinstance(model, TwoStageRegressor):
         model.negative_value_ = float(fitted["negative_value_"])
         model.positive_fraction_ = float(fitted["positive_fraction_"])
+        model.std_scale_ = float(fitted.get("std_scale_", 1.0))  # absent in older files
         c, g = fitted["classifier_"], fitted["regressor_"]
         model.classifier_ = None if c is None else _load(c, r)
         model.regressor_ = None if g is None else _load(g, r)

@@ -16,7 +16,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from mi.models._monotone import column_names, monotone_constraints
-from mi.models._oob import CALIBRATIONS, fit_oob_calibration, stretch_members
+from mi.models._oob import (
+    CALIBRATIONS,
+    _c4,
+    fit_oob_calibration,
+    oob_summary,
+    stretch_members,
+)
 from mi.models._threads import set_passive_omp_default, xgb_threads
 from mi.models._validation import check_choice, check_number
 
@@ -281,18 +287,32 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
         return self
 
     def _fit_calibration(self, X: np.ndarray, y: np.ndarray, inbag: np.ndarray) -> None:
-        """Fit the std map on the out-of-bag predictions (members predict only their OOB rows)."""
+        """Fit the std map on the out-of-bag predictions (members predict only their OOB rows).
+
+        Also keeps, per training row, the out-of-bag prediction (``oob_prediction_``; NaN
+        without an out-of-bag member) and its std (``oob_std_``: the members' spread put on the
+        scale of all members and mapped by the calibrator; NaN below two out-of-bag members),
+        for models built on this one (:class:`~mi.models.TwoStageRegressor` calibrates its
+        combined std with them).
+        """
         self.calibrator_, self.oob_calibration_ = None, None
-        if self.calibration == "none":
-            return
         members = np.full(inbag.shape, np.nan)
         for j, member in enumerate(self.members_):
             out = ~inbag[j]
             if out.any():
                 members[j, out] = member.predict(X[out])
-        self.calibrator_, self.oob_calibration_ = fit_oob_calibration(
-            self.calibration, y, members, inbag, type(self).__name__
-        )
+        if self.calibration != "none":
+            self.calibrator_, self.oob_calibration_ = fit_oob_calibration(
+                self.calibration, y, members, inbag, type(self).__name__
+            )
+        mean, spread, count = oob_summary(members, inbag)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = spread * _c4(len(self.members_)) / _c4(np.maximum(count, 2))
+        spread[count < 2] = np.nan
+        if self.calibrator_ is not None:
+            ok = np.isfinite(spread)
+            spread[ok] = self.calibrator_.transform(spread[ok])
+        self.oob_prediction_, self.oob_std_ = mean, spread
 
     def _draw_counts(self, n: int, rng: np.random.RandomState, seeds: np.ndarray) -> np.ndarray:
         """How often each row enters each member's training set, shape (n_members, n)."""
