@@ -216,8 +216,8 @@ def _group_codes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first_of[rows] = firsts[np.cumsum(starts) - 1]
         del rows, starts, firsts
     del top
-    rank = np.cumsum(is_first, dtype=index)  # 1 + group number in order of first appearance
-    rank -= 1
+    rank: np.ndarray = np.cumsum(is_first, dtype=index)  # 1 + group number by first row
+    np.subtract(rank, 1, out=rank)
     codes = rank[first_of]
     del rank, first_of
     return codes, np.flatnonzero(is_first).astype(index)
