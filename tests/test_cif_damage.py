@@ -77,6 +77,12 @@ DAMAGED = {
     ),
     "symmetry operation": ("NaCl", [("'x, y, z'", "ax, y, z'")], "symmetry operation"),
     "open quote": ("NaCl", [("'x, y, z'", "'x, y, z")], "not closed"),
+    # a space -> '-' before an occupancy, sum tag damaged: the site was dropped, FeO3
+    "FeO3": (
+        "Fe2O3",
+        [("_chemical_formula_sum ", "_chemical_formula_sum?"), ("0.35000000  1", "0.35000000 -1")],
+        "occupancy '-1'",
+    ),
     "lost value": ("NaCl", [("0.00000000  1\n  Cl  Cl7", "1\n  Cl  Cl7")], "values for 7 columns"),
     "coordinate": (
         "NaCl",

@@ -11,7 +11,8 @@ so a file with a few flipped bytes can be read as a different compound (NaCl as 
   terms;
 - each atom-site loop holds a whole number of rows, every type symbol is an element (an
   oxidation state may follow: ``Fe3+``, ``O2-``), every coordinate and occupancy is a number
-  (with an optional standard uncertainty, ``0.2513(4)``) or ``?`` / ``.``;
+  (with an optional standard uncertainty, ``0.2513(4)``) or ``?`` / ``.``, and occupancies
+  lie between 0 and 1;
 - cell lengths and angles are numbers.
 
 Free text (titles, author names in quotes or ``;`` fields) may hold any character.
@@ -151,6 +152,7 @@ def _site_loop_problem(start: int, tags: list[str], values: list[str]) -> str | 
     width = len(tags)
     numeric = [j for j, t in enumerate(tags) if t in _NUMERIC_SITE_TAGS]
     symbol_col = tags.index("_atom_site_type_symbol") if "_atom_site_type_symbol" in tags else None
+    occupancy = tags.index("_atom_site_occupancy") if "_atom_site_occupancy" in tags else None
     for r in range(len(values) // width):
         row = values[r * width : (r + 1) * width]
         if any(not v.isascii() for v in row):
@@ -168,6 +170,13 @@ def _site_loop_problem(start: int, tags: list[str], values: list[str]) -> str | 
                 return (
                     f"atom-site row {r + 1} (loop at line {start}): {tags[j]} {row[j]!r} is "
                     "not a number"
+                )
+        if occupancy is not None and row[occupancy] not in ("?", "."):
+            value = float(row[occupancy].split("(")[0])
+            if not 0 <= value <= 1.05:  # pymatgen drops a site with a negative occupancy
+                return (
+                    f"atom-site row {r + 1} (loop at line {start}): occupancy {row[occupancy]!r} "
+                    "is not between 0 and 1"
                 )
     return None
 
