@@ -450,12 +450,10 @@ def _release_freed_memory() -> None:
     the heap is trimmed, so without this the peak counts them twice.
     """
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the C library in this process
+    except (OSError, TypeError):  # no C library to open this way (Windows)
         return
     if trim is not None:
         trim(0)

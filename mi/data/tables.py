@@ -79,7 +79,7 @@ def _read_large_csv(
     read_options: Mapping[str, Any] | None,
     name: str | None,
 ) -> Dataset | None:
-    """Large plain CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
+    """Large CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
     from mi.data.ingest import CHUNKED_MIN_BYTES, clean_csv_chunked
 
     if read_options or structure_col is not None or merge_by or not p.is_file():
