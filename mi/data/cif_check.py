@@ -15,7 +15,9 @@ so a file with a few flipped bytes can be read as a different compound (NaCl as 
   lie between 0 and 1;
 - cell lengths and angles are numbers.
 
-Free text (titles, author names in quotes or ``;`` fields) may hold any character.
+Free text (titles, author names in quotes or ``;`` fields) may hold any character. A file
+without ``_atom_site_type_symbol`` (elements taken from the labels) gets every check but the
+symbol one: labels are free-form (``Ow1``, ``M2``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ __all__ = ["cif_damage"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\(\d+\))?$")
-_SYMBOL = re.compile(r"^([A-Za-z]{1,2})(\d*[+-]|[+-]\d*|\d*)$")
+_SYMBOL = re.compile(r"^([A-Za-z]{1,2})([\d.]*[+-]|[+-][\d.]*|\d*)$")
 _NUMERIC_SITE_TAGS = (
     "_atom_site_fract_x",
     "_atom_site_fract_y",
