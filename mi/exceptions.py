@@ -5,11 +5,17 @@ user would naturally catch (``DataError`` is a ``ValueError``, ``DatasetNotFound
 ``LookupError`` ...), so ``except ValueError`` keeps working for code that does not know ``mi``.
 
 Messages follow one rule: say what is wrong, quote the offending value, and say the fix.
+A message is always one line (the CLI prints it as ``Error: <message>``): line breaks in the
+text, often from a library's own error quoted in it, are joined with spaces by
+:meth:`MIError.__str__`. Several problems go on that line too, the first in full and the rest
+after it (``... (+2 more: a | b)``, as ``--check`` reports a workflow); nothing is printed on
+further lines.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 __all__ = [
@@ -41,8 +47,19 @@ __all__ = [
 ]
 
 
+_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _one_line(text: str) -> str:
+    """Join the lines of a message with spaces (none before a following ``.``, ``,``, ``;``)."""
+    return _BREAK.sub(lambda m: "" if text[m.end() : m.end() + 1] in ".,;:" else " ", text.strip())
+
+
 class MIError(Exception):
-    """Root of every error raised on purpose by ``mi``."""
+    """Root of every error raised on purpose by ``mi``; its message is one line."""
+
+    def __str__(self) -> str:
+        return _one_line(super().__str__())
 
 
 class ConfigError(MIError, ValueError):
@@ -101,7 +118,7 @@ class RegistryKeyError(MIError, KeyError):
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
-        return str(self.args[0])
+        return _one_line(str(self.args[0]))
 
 
 class FeaturizationError(MIError, ValueError):

@@ -287,3 +287,40 @@ def _mutate_and_load(folder, which, field, index, value, json_edit):
         assert "\n" not in str(exc)
         return
     assert model.predict(np.zeros((2, 3))).shape == (2,)
+
+
+def _cif_bases() -> dict[str, str]:
+    from pymatgen.core import Lattice, Structure
+
+    nacl = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    fe2o3 = Structure(
+        Lattice.hexagonal(5.03, 13.7),
+        ["Fe", "Fe", "O", "O", "O"],
+        [[0, 0, 0.35], [0, 0, 0.65], [0.3, 0, 0.25], [0, 0.3, 0.25], [0.7, 0.7, 0.25]],
+    )
+    return {"NaCl": nacl.to(fmt="cif"), "Fe2O3": fe2o3.to(fmt="cif")}
+
+
+_CIFS = _cif_bases()
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(
+    base=st.sampled_from(sorted(_CIFS)),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=4),
+)
+def test_fuzz_byte_flipped_cif_is_never_read_as_another_compound(tmp_path, base, flips):
+    """D10: a damaged CIF is refused or read as its own compound (never Na3NCl4 for NaCl)."""
+    from mi.data import read_structures
+
+    data = bytearray(_CIFS[base].encode())
+    for where, value in flips:
+        data[int(where * len(data))] = value
+    path = tmp_path / "x.cif"
+    path.write_bytes(bytes(data))
+    result = read_structures([path])  # only MIError may escape: none with on_error="report"
+    r = result.report
+    assert r.n_input == r.n_accepted + r.n_rejected
+    assert all(s.composition.reduced_formula == base for s in result)

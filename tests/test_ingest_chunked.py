@@ -84,10 +84,84 @@ def test_read_table_takes_the_chunked_path_for_large_files(tmp_path, monkeypatch
     assert ds.report.n_input == ds.report.n_accepted + ds.report.n_rejected
 
 
-def test_a_table_with_other_columns_takes_the_one_pass_path(tmp_path):
-    """Merged rows that differ in another column are reported (differs_in): the one-pass path."""
-    path = _table(tmp_path, note=True)
+def _extra_columns(tmp_path, n=600, seed=2):
+    """A table with a text, an integer, a decimal, a boolean and a mostly empty column."""
+    rng = np.random.default_rng(seed)
+    path = _table(tmp_path, n=n, seed=seed)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df["note"] = rng.choice(["a", "b", "c, quoted", ""], n)
+    df["batch"] = rng.integers(0, 3, n).astype(str)
+    df.loc[rng.random(n) < 0.05, "batch"] = ""  # integers with gaps: floats, as one read
+    df["T_K"] = np.round(rng.uniform(200, 400, n), 1).astype(str)
+    df["ok"] = rng.choice(["True", "False"], n)
+    df["rare"] = ""
+    df.loc[n - 3, "rare"] = "only here"  # text in one chunk, empty in the others
+    df.to_csv(path, index=False)
+    return path
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Arrow text columns as the one-pass path holds them (Python objects, NaN when empty)."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), np.nan)
+    return out.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 64, 1000])
+def test_chunked_equals_one_pass_with_other_columns(tmp_path, chunk_rows):
+    """Other columns: the group's first value, and every merged group that differs is named."""
+    path = _extra_columns(tmp_path)
+    one = read_table(path, composition_col="formula", targets=["Tc"])
     spec = TableSpec(composition_col="formula", targets=(TargetSpec(name="Tc", column="Tc"),))
-    assert clean_csv_chunked(path, spec, DatasetMeta(name="t"), chunk_rows=7) is None
-    merged = read_table(path, composition_col="formula", targets=["Tc"]).report.merged
-    assert (merged["differs_in"] == "note").any()
+    chunked = clean_csv_chunked(path, spec, DatasetMeta(name="t"), chunk_rows=chunk_rows)
+    assert chunked is not None
+    assert chunked.df["note"].dtype == "string[pyarrow]"  # text stays compact
+    pd.testing.assert_frame_equal(_plain(one.df), _plain(chunked.df))
+    a, b = one.report, chunked.report
+    assert (a.n_input, a.n_accepted, a.n_rejected, a.n_output) == (
+        b.n_input,
+        b.n_accepted,
+        b.n_rejected,
+        b.n_output,
+    )
+    pd.testing.assert_frame_equal(
+        a.merged.reset_index(drop=True), b.merged.reset_index(drop=True), check_dtype=False
+    )
+    assert (b.merged["differs_in"].str.contains("note")).any()
+    assert [n for n in a.notes if n.startswith("merged rows")] == [
+        n for n in b.notes if n.startswith("merged rows")
+    ]
+
+
+def test_merged_rows_that_differ_in_another_column_are_reported(tmp_path):
+    path = tmp_path / "d.csv"
+    pd.DataFrame(
+        {
+            "formula": ["Fe2O3", "Co", "Fe4O6", "Ni", "Co", "Ni"],
+            "Tc": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "lab": ["x", "y", "z", "w", "y", "w"],
+            "T_K": [300, 300, 300, 4, 300, 5],
+        }
+    ).to_csv(path, index=False)
+    spec = TableSpec(composition_col="formula", targets=(TargetSpec(name="Tc", column="Tc"),))
+    ds = clean_csv_chunked(path, spec, DatasetMeta(name="d"), chunk_rows=2)
+    assert ds is not None
+    merged = ds.report.merged.set_index("composition")
+    assert merged.loc["Fe2O3", "differs_in"] == "lab"
+    assert merged.loc["Co", "differs_in"] == ""
+    assert merged.loc["Ni", "differs_in"] == "T_K"
+    assert merged.loc["Fe2O3", "sources"] == f"{path} row 0; {path} row 2"
+    assert ds.df.set_index("composition").loc["Ni", "T_K"] == 4  # the first row's value
+    assert any("'T_K' (1 groups)" in n and "'lab' (1 groups)" in n for n in ds.report.notes)
+
+
+def test_numbers_in_some_chunks_and_text_in_others_fall_back_to_one_pass(tmp_path):
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"formula": ["Fe", "Co", "Ni"], "Tc": [1, 2, 3], "id": ["1", "2", "A3"]}).to_csv(
+        path, index=False
+    )
+    spec = TableSpec(composition_col="formula", targets=(TargetSpec(name="Tc", column="Tc"),))
+    assert clean_csv_chunked(path, spec, DatasetMeta(name="m"), chunk_rows=2) is None
+    assert clean_csv_chunked(path, spec, DatasetMeta(name="m"), chunk_rows=3) is not None

@@ -97,6 +97,11 @@ def _from_json(path: Path) -> list[Any]:
 def _from_cif(path: Path) -> list[Any]:
     from pymatgen.io.cif import CifParser
 
+    from mi.data.cif_check import cif_damage
+
+    damage = cif_damage(path.read_bytes().decode("utf-8", errors="replace"))
+    if damage:
+        raise ValueError(damage)
     parser = CifParser(str(path))
     structures = list(parser.parse_structures(primitive=False))
     if len(structures) == 1:

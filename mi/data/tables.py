@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def _read_large_csv(
     read_options: Mapping[str, Any] | None,
     name: str | None,
 ) -> Dataset | None:
-    """Large plain CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
+    """Large CSV/TSV files: the chunked path of :mod:`mi.data.ingest` (bounded memory)."""
     from mi.data.ingest import CHUNKED_MIN_BYTES, clean_csv_chunked
 
     if read_options or structure_col is not None or merge_by or not p.is_file():
@@ -141,7 +142,9 @@ def _check_csv_header(path: Path, fmt: str, opts: dict[str, Any]) -> None:
     if fmt == "tsv":
         head_opts.setdefault("sep", "\t")
     try:
-        header = pd.read_csv(csv_source(path), header=None, nrows=1, dtype=str, **head_opts)
+        with warnings.catch_warnings():  # a regex separator: pandas warns of its slower engine
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            header = pd.read_csv(csv_source(path), header=None, nrows=1, dtype=str, **head_opts)
     except Exception:  # noqa: BLE001 - the full read already succeeded; nothing more to check
         return
     names = [str(c) for c in header.iloc[0].tolist()] if len(header) else []
@@ -233,20 +236,9 @@ def read_raw_table(
     fmt = _format_of(path, format)
     opts = dict(read_options or {})
     try:
-        if fmt == "csv":
-            df = pd.read_csv(csv_source(path), **opts)
-        elif fmt == "tsv":
-            df = pd.read_csv(csv_source(path), sep="\t", **opts)
-        elif fmt == "parquet":
-            df = pd.read_parquet(path, **opts)
-        elif fmt == "json":
-            df = pd.read_json(path, **opts)
-        elif fmt == "jsonl":
-            df = pd.read_json(path, lines=True, **opts)
-        elif fmt == "xlsx" and not opts and path.suffix.lower() == ".xlsx":
-            df = _read_xlsx(path, sheet)
-        else:
-            df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **opts)
+        with warnings.catch_warnings():  # a regex separator: pandas warns of its slower engine
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = _read_by_format(path, fmt, opts, sheet)
     except Exception as exc:  # every reader raises its own types; all mean "cannot read"
         raise TableError(
             f"Cannot read {path} as {fmt}: {type(exc).__name__}: {exc}. Check the file or pass "
@@ -260,6 +252,23 @@ def read_raw_table(
         dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise TableError(f"{path} has duplicate column names {dup}; rename them.")
     return df.reset_index(drop=True)
+
+
+def _read_by_format(path: Path, fmt: str, opts: dict[str, Any], sheet: str | int | None) -> Any:
+    """Read a table file with the reader of its format."""
+    if fmt == "csv":
+        return pd.read_csv(csv_source(path), **opts)
+    if fmt == "tsv":
+        return pd.read_csv(csv_source(path), sep="\t", **opts)
+    if fmt == "parquet":
+        return pd.read_parquet(path, **opts)
+    if fmt == "json":
+        return pd.read_json(path, **opts)
+    if fmt == "jsonl":
+        return pd.read_json(path, lines=True, **opts)
+    if fmt == "xlsx" and not opts and path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path, sheet)
+    return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, **opts)
 
 
 def read_table(
