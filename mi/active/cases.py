@@ -307,7 +307,10 @@ def run_report(
         if n_jobs > 1:
             import multiprocessing
 
-            ctx = multiprocessing.get_context("fork")
+            # spawn, not fork: the parent has started xgboost's OpenMP threads, and forking a
+            # process with running OpenMP threads is unsupported (it can abort a worker or print
+            # "terminate called without an active exception" at exit); the tasks are pickled anyway
+            ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(n_jobs, mp_context=ctx) as pool:
                 out = run_discovery_case(name, quick=quick, n_seeds=n_seeds, executor=pool)
         else:
