@@ -276,11 +276,16 @@ def test_dask_worker_jobs_cancelled_mid_screen(
     def cancel_workers() -> None:
         for after in (2, 8, 14):
             _wait(lambda a=after: _done(out) >= a, f"{after} chunks")
-            running = [
-                j
-                for j in handle.watch.job_ids()
-                if j not in cancelled and _states(slurm_cluster, j).get(j) == "RUNNING"
-            ]
+            # a replacement job may still be pending: wait for a running one (not an index error)
+            running = _wait(
+                lambda: [
+                    j
+                    for j in handle.watch.job_ids()
+                    if j not in cancelled and _states(slurm_cluster, j).get(j) == "RUNNING"
+                ],
+                "a running worker job",
+                every=0.1,
+            )
             slurm_cluster.run("scancel", running[0])
             cancelled.append(running[0])
 
