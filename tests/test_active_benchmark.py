@@ -113,3 +113,34 @@ def test_cli_benchmark_discovery_quick(shared_datasets, capsys):
     record = json.loads(lines[-1])
     assert record["case"] == "curie_tc" and record["protocol"]["quick"] is True
     assert {r["acquisition"] for r in record["results"]} == {"ei", "greedy", "random"}
+
+
+def test_cli_benchmark_discovery_worker_processes_match_serial(shared_datasets, tmp_path):
+    """``--n-jobs 2`` runs the (acquisition, seed) tasks in spawned worker processes (not forked
+    from a parent whose xgboost OpenMP threads are running): same figures as one process, and a
+    clean exit (no "terminate called ..." from a forked OpenMP runtime)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(n_jobs: int) -> tuple[dict, str]:
+        code = "import sys; from mi.cli import main; sys.exit(main(sys.argv[1:]))"
+        cmd = [sys.executable, "-c", code, "benchmark", "discovery", "--quick"]
+        cmd += ["--case", "curie_tc", "--seeds", "2", "--n-jobs", str(n_jobs)]
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+    serial, _ = run(1)
+    parallel, stderr = run(2)
+    assert "terminate called" not in stderr
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in serial["results"]]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in parallel["results"]]
