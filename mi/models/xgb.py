@@ -126,10 +126,10 @@ class XGBEnsembleRegressor(_XGBParamsMixin, RegressorMixin, BaseEstimator):
     300 trees, 200 trees at lr 0.12), this one had the largest worst-task error margin
     (error 2.2-7.3 % below the plain model's on every task, against 1.2 % for the previous
     0.5 / 64-bin default on the band gaps) among those whose fit time stayed under 1.75 times
-    the plain model's on every task (1.0-1.6 here; 0.8 columns and 32 bins: 1.8 on NovaMag).
+    the plain model's on every task (1.3-1.7 here; 0.8 columns and 32 bins: 1.8 on NovaMag).
     Fewer bins are faster and did not cost accuracy on these tables (256 bins: worse on the
-    band gaps at 2.5 times the time). ``benchmarks/accuracy.py`` reports both models on the
-    reported folds.
+    band gaps at 2.5 times the time). ``benchmarks/default_surrogate.py`` reruns the choice;
+    ``benchmarks/accuracy.py`` reports both models on the reported folds.
 
     Parameters
     ----------
