@@ -140,6 +140,7 @@ def regressor(quick: bool, n_jobs: int, **overrides: Any) -> XGBEnsembleRegresso
         min_child_weight=1.0,
         bootstrap=False,  # subagging: each member sees 2/3 of the rows, every row is left out
         max_samples=2 / 3,  # by two members (their out-of-bag errors calibrate the std)
+        max_bin=64,  # the bins these task models were measured with (library default now 32)
     )
     params.update(overrides)
     if quick:
@@ -732,7 +733,8 @@ def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
     """Gated gap model: one fit, four gates chosen by 3-fold CV inside each training set.
 
     Vote classifier (xgboost + extra trees) for metal / non-metal; the library's default
-    surrogate ``XGBEnsembleRegressor()`` fitted on ``log(1 + Eg)`` of the non-metals (its
+    surrogate ``XGBEnsembleRegressor()`` (with its earlier column subsample 0.5 and 64 bins,
+    the settings measured here) fitted on ``log(1 + Eg)`` of the non-metals (its
     out-of-bag-calibrated std gives the intervals). The gates only change how the fitted
     stages are combined (``median``: the mixture's median with the given log-unit spread;
     ``hard``: the regressor's gap where p(non-metal) >= 0.5), so each inner fold fits once.
@@ -741,7 +743,11 @@ def gap_candidates(quick: bool, n_jobs: int) -> Candidates:
     """
 
     def gated() -> Any:
-        gaps = XGBEnsembleRegressor(random_state=SEED, n_jobs=n_jobs)
+        # the default surrogate's settings when this design was measured (the library
+        # default has since moved to colsample_bytree 0.7 and 32 bins)
+        gaps = XGBEnsembleRegressor(
+            colsample_bytree=0.5, max_bin=64, random_state=SEED, n_jobs=n_jobs
+        )
         if quick:
             gaps.set_params(n_members=4, n_estimators=100, learning_rate=0.2)
         return TwoStageRegressor(
