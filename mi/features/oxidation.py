@@ -55,16 +55,31 @@ def _state_tables() -> tuple[tuple[tuple[float, ...], ...], ...]:
     return tuple(tables)
 
 
+@lru_cache(maxsize=4096)
+def _combinations(list_index: int, columns: tuple[int, ...]) -> np.ndarray | None:
+    """Every choice of one state per element, shape (choices, elements); None when too many.
+
+    Cached per element set: the compositions of a screen share few element sets, so each row
+    costs one matrix-vector product instead of rebuilding the product of the state lists.
+    """
+    states = [_state_tables()[list_index][k] for k in columns]
+    if int(np.prod([len(s) for s in states])) > MAX_COMBINATIONS:
+        return None
+    combos = np.array(list(itertools.product(*states)), dtype=np.float64)
+    combos.setflags(write=False)
+    return combos
+
+
 def _row_features(columns: np.ndarray, amounts: np.ndarray) -> list[float]:
     """Features of one composition given its element columns (Z - 1) and amounts."""
     total = float(amounts.sum())
+    key = tuple(int(k) for k in columns)
     out: list[float] = []
-    for table in _state_tables():
-        states = [table[int(k)] for k in columns]
-        if int(np.prod([len(s) for s in states])) > MAX_COMBINATIONS:
+    for list_index in range(len(STATE_LISTS)):
+        combos = _combinations(list_index, key)
+        if combos is None:
             out += [np.nan, np.nan, np.nan]
             continue
-        combos = np.array(list(itertools.product(*states)), dtype=np.float64)
         leftover = np.abs(combos @ amounts) / total
         best = int(np.argmin(leftover))
         anion = float(amounts[combos[best] < 0].sum() / total)
