@@ -57,13 +57,51 @@ def test_4f_moment_sign_light_parallel_heavy_antiparallel() -> None:
 
 
 def test_room_temperature_reduction_in_exchange_field() -> None:
+    from mi.features.rare_earth import (
+        EXCHANGE_SPLITTING_K,
+        ROOM_TEMPERATURE,
+        exchange_scale,
+        thermal_o20,
+    )
+
     nd, tb, dy, gd = (ion_quantities(n) for n in (3, 8, 9, 7))
     for q in (nd, tb, dy, gd):
         assert 0 < q.reduced_moment_rt < 1
-        assert q.single_ion_rt == pytest.approx(q.single_ion * q.reduced_moment_rt**3)
-    # a larger projected spin feels a larger exchange field: heavy R keep more of their moment
+    # the operator average at 300 K over the exchange-split multiplet, relative to 0 K
+    for q in (nd, tb, dy):
+        spacing = abs(q.gJ - 1) * EXCHANGE_SPLITTING_K * exchange_scale(q.n4f)
+        o20 = thermal_o20(q.J, spacing, ROOM_TEMPERATURE)
+        assert q.single_ion_rt == pytest.approx(q.single_ion * o20 / (q.J * (2 * q.J - 1)))
+        # it falls faster than the moment (Callen-Callen's m^3 is the classical limit)
+        assert o20 / (q.J * (2 * q.J - 1)) < q.reduced_moment_rt
+    # limits: saturated at low temperature, zero (isotropic) at high temperature
+    assert thermal_o20(7.5, 100.0, 1e-3) == pytest.approx(7.5 * 14)
+    assert thermal_o20(7.5, 100.0, 1e7) == pytest.approx(0.0, abs=1e-3)
+    # a larger spin projection keeps more of its moment and its anisotropy at 300 K
     assert gd.reduced_moment_rt > tb.reduced_moment_rt > dy.reduced_moment_rt > nd.reduced_moment_rt
     assert tb.single_ion_rt > dy.single_ion_rt > nd.single_ion_rt > 0
+
+
+def test_exchange_scale_from_r2fe14b_curie_temperatures() -> None:
+    from mi.features.rare_earth import R2FE14B_TC_K, exchange_scale
+
+    # mean field: n_RFe ~ sqrt(Tc (Tc - T_Fe) / de Gennes), relative to Nd
+    def by_hand(el: str) -> float:
+        def n(e: str) -> float:
+            tc = R2FE14B_TC_K[e]
+            return float(np.sqrt(tc * (tc - R2FE14B_TC_K["Y"]) / ion_quantities(R3[e]).de_gennes))
+
+        return n(el) / n("Nd")
+
+    assert exchange_scale(3) == 1.0
+    for el in ("Sm", "Gd", "Tb", "Dy"):
+        assert exchange_scale(R3[el]) == pytest.approx(by_hand(el)), el
+    # weaker on the heavy rare earths (Belorizky et al. 1987): Gd > Tb > Dy, all below Nd
+    assert 1.0 > exchange_scale(7) > exchange_scale(8) > exchange_scale(9) > 0.5
+    # not resolved by the table: light R take Nd's field, heavy R the mean of Gd, Tb and Dy
+    assert exchange_scale(R3["Pr"]) == 1.0
+    heavy = np.mean([exchange_scale(R3[e]) for e in ("Gd", "Tb", "Dy")])
+    assert exchange_scale(R3["Ho"]) == pytest.approx(heavy)
 
 
 def test_features_compositions_and_backends_agree() -> None:
@@ -115,10 +153,10 @@ def test_k1_calibrated_on_nd2fe14b_only() -> None:
     # the two calibration points are reproduced exactly
     assert k1["Nd2Fe14B"] == pytest.approx(K1_CALIBRATION_MJ_M3) == pytest.approx(4.2)
     assert k1["Y2Fe14B"] == pytest.approx(K1_FE_SUBLATTICE_MJ_M3)
-    # the effective room-temperature A20 of the 2:14:1 R site: below Herbst's 0 K value
-    # (about 300 K/a0^2), as the thermal reduction of the 4f anisotropy at 300 K requires
+    # A20 of the 2:14:1 R site: with the 300 K operator average it is a 0 K crystal-field
+    # coefficient, of the order of Herbst's (about 300 K/a0^2)
     a20, _ = k1_calibration()
-    assert 30 < a20 < 300
+    assert 150 < a20 < 450
     # mu0 Ha = 2 mu0 K1 / Js of Nd2Fe14B: 7.3 T cited, K2 left out of Ha = 2K1/Ms
     ha = HA_PER_K1_OVER_JS * k1 / js
     assert ha["Nd2Fe14B"] == pytest.approx(_HA_CITED["Nd2Fe14B"], rel=0.15)
@@ -139,6 +177,10 @@ def test_anisotropy_order_and_signs() -> None:
     # with the cited Js, the anisotropy fields keep that order
     ha = {f: HA_PER_K1_OVER_JS * k1[f] / _JS_CITED[f] for f in _JS_CITED}
     assert ha["Tb2Fe14B"] > ha["Dy2Fe14B"] > ha["Nd2Fe14B"] > ha["La2Fe14B"]
+    # and with the bookkeeping's own Js; Tb over Dy by more than the 0 K operator's 5 %
+    k1_own, js_own = _physics(list(_JS_CITED))
+    own = HA_PER_K1_OVER_JS * k1_own / js_own
+    assert own["Tb2Fe14B"] > 1.2 * own["Dy2Fe14B"] > 1.2 * own["Nd2Fe14B"] > own["La2Fe14B"]
     # R without orbital moment (and Ce4+): the Fe sublattice only, the same per Fe atom
     assert k1["Ce2Fe14B"] == pytest.approx(k1["La2Fe14B"], rel=0.05)
     # alpha_J > 0 (Sm, Er, Tm): basal plane in the 2:14:1 structure, uniaxial in 1:12 and 2:17

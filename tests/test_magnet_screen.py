@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pymatgen.core import Composition
 
 from mi.exceptions import SpecError
 from mi.features.coercivity import HA_PER_K1_OVER_JS, kronmuller
@@ -89,7 +90,12 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     # which the calibration on the cross-validation leaves as it is
     js = next(t for t in spec.targets if t.name == "Js")
     physics = pool["Js_physics_prior"].astype(bool)
-    assert physics[two_14_one].mean() > 0.9
+    # inside the flagship's own ranges (Ce at most half the R site) every 2:14:1 row; the
+    # Ce-rich rows of this test's wider range lie nearer NOVAMAG's Ce compounds, where the
+    # learned correction may come back in
+    ce_share = pool["formula"].map(lambda f: Composition(f).get_atomic_fraction("Ce") * 17 / 2)
+    assert physics[two_14_one & (ce_share <= 0.5 + 1e-9)].all()
+    assert physics[two_14_one].mean() > 0.8
     assert not physics[~pool["family"].str.contains("14B")].any()  # 1:12, 2:17, MnAl: not stated
     np.testing.assert_allclose(pool.loc[physics, "Js_std"], js.model_params["baseline_std"])
     np.testing.assert_allclose(
