@@ -445,13 +445,13 @@ def _tradeoff_section(table: pd.DataFrame, targets: list[TargetReport] | None = 
         "the member's own uncertainty (not that of the change, which the member and its neighbour "
         "largely share).</p>",
         "<p class='note'><b>How far to trust the Ha and Hc gains.</b> The rare-earth part of the "
-        "anisotropy is the textbook second-order single-ion term with one crystal-field "
-        "coefficient calibrated on Nd2Fe14B only (K1 = 4.2 MJ/m3), plus the Fe-sublattice "
-        "anisotropy of the 2:14:1 structure (Y2Fe14B). Checked against the cited anisotropy "
-        "fields, it over-states the heavy rare earths (Dy2Fe14B most; "
-        "<code>benchmarks/magnet_trends.py</code> prints predicted against cited values): read "
-        "the Ha and Hc gains below as upper bounds, and their order (Tb against Dy) as "
-        "unresolved.</p>",
+        "anisotropy is the textbook second-order single-ion term at 300 K (the 4f multiplet "
+        "split by the R-Fe exchange field) with one crystal-field coefficient calibrated on "
+        "Nd2Fe14B only (K1 = 4.2 MJ/m3), plus the Fe-sublattice anisotropy of the 2:14:1 "
+        "structure (Y2Fe14B). Checked against the cited anisotropy fields, it orders them "
+        "right (Tb2Fe14B > Dy2Fe14B > Nd2Fe14B > La2Fe14B) but over-states the heavy rare "
+        "earths about twofold (<code>benchmarks/magnet_trends.py</code> prints predicted "
+        "against cited values): read the Ha and Hc gains below as upper bounds.</p>",
     ]
     for t in targets or []:
         if t.correction:
