@@ -98,6 +98,12 @@ def test_flagship_ranks_on_coercivity_and_writes_the_tradeoff(tmp_path, shared_d
     assert physics[two_14_one].mean() > 0.8
     assert not physics[~pool["family"].str.contains("14B")].any()  # 1:12, 2:17, MnAl: not stated
     np.testing.assert_allclose(pool.loc[physics, "Js_std"], js.model_params["baseline_std"])
+    # `mi predict` on the saved Js model says the same per row
+    from mi.runner.predict import predict_table
+
+    again = predict_table(tmp_path / "models" / "Js", ["Nd2Fe14B", "Sm2Fe17N3"], progress=False)
+    assert again["Js_physics_prior"].tolist() == [True, False]
+    assert again.loc[0, "Js_std"] == pytest.approx(js.model_params["baseline_std"])
     np.testing.assert_allclose(
         pool["Hc_mean"], 0.4 * pool["Ha_mean"] - 1.0 * pool["Js_mean"], rtol=1e-9, atol=1e-9
     )

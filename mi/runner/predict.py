@@ -13,7 +13,10 @@ in the property's own unit (a log10 target's interval is transformed back end by
 any training composition, conditions outside the training range; :mod:`mi.runner.domain`; and,
 for a model saved by a workflow, a feature-space distance beyond the training spread from
 :class:`mi.models.applicability.ApplicabilityDomain`, whose ``t_nearest``, ``t_nearest_l1``,
-``t_known``, ``t_domain_score`` and ``t_in_domain`` columns are added).
+``t_known``, ``t_domain_score`` and ``t_in_domain`` columns are added). A physics-baseline model
+with a stated prior std (:class:`mi.models.physics.PhysicsResidualRegressor` with
+``baseline_std``) adds ``t_physics_prior``: True where the prediction is the physics alone with
+that std, as in a screen's results.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mi.exceptions import DataError, ModelError
+from mi.models.physics import stated_prior_rows
 
 __all__ = ["SavedSurrogate", "find_models", "predict_table", "read_inputs", "write_table"]
 
@@ -274,6 +278,9 @@ def predict_table(
         out[f"{s.name}_lo"] = lo
         out[f"{s.name}_hi"] = hi
         out[f"{s.name}_std"] = std if s.transform is None else (hi - lo) / (2 * Z95)
+        stated = stated_prior_rows(s.model, X)
+        if stated is not None:  # physics alone with its stated std, as the screen says
+            out[f"{s.name}_physics_prior"] = stated
         notes = _applicability(s, formulas, X)
         flags = _domain_flags(s, formulas, X)
         if flags is not None:
