@@ -162,11 +162,7 @@ def predict_target(
             else np.zeros_like(p)
         )
         return p, std, Prediction(p, std, member_proba)
-    if members:
-        pred = predict_distribution(target.model, X)
-    else:
-        mean, std = target.model.predict(X, return_std=True)
-        pred = Prediction(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
+    pred = predict_distribution(target.model, X, members=members)
     return np.asarray(pred.mean), np.asarray(pred.std), pred
 
 

@@ -30,7 +30,6 @@ from mi.features import get_preset, list_presets
 from mi.models import Prediction
 from mi.models.registry import get_model_spec
 from mi.runner.bounds import check_work_bounds
-from mi.runner.candidates import build_template
 from mi.runner.own_data import condition_grid, target_dataset
 from mi.runner.spec import RunSpec
 
@@ -210,7 +209,7 @@ def _check_criticality(spec: RunSpec) -> None:
 def _check_templates(spec: RunSpec) -> None:
     for i, tpl in enumerate(spec.candidates.templates if spec.candidates else []):
         try:
-            template = build_template(tpl)
+            template = tpl.build()
         except SpecError:
             raise
         except (MIError, ValueError, TypeError) as exc:
