@@ -56,12 +56,12 @@ def _kronmuller(columns: Any, spec: Any) -> dict[str, np.ndarray]:
     """``Ha`` and ``Hc`` mean/std from ``columns[<target>_mean/_std]`` of the two targets."""
     from mi.features.coercivity import kronmuller
 
-    inputs = [
+    k1, k1_std, js, js_std = (
         np.asarray(columns[f"{name}_{stat}"], dtype=np.float64)
         for name in (spec.anisotropy, spec.polarisation)
         for stat in ("mean", "std")
-    ]
-    return kronmuller(*inputs, alpha=spec.alpha, neff=spec.neff)
+    )
+    return kronmuller(k1, k1_std, js, js_std, alpha=spec.alpha, neff=spec.neff)
 
 
 def gate_correction(model: Any, cv: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
