@@ -164,7 +164,7 @@ def _check_acquisition(spec: RunSpec) -> None:
             "acquisition.params.maximize is set from the target's 'objective'; remove it."
         )
     try:
-        get_acquisition(spec.acquisition.name, maximize=True, **params)
+        acquisition = get_acquisition(spec.acquisition.name, maximize=True, **params)
     except TypeError:
         cls = type(get_acquisition(spec.acquisition.name))
         if dataclasses.is_dataclass(cls):
@@ -177,11 +177,7 @@ def _check_acquisition(spec: RunSpec) -> None:
         ) from None
     except (MIError, ValueError) as exc:
         raise SpecError(f"acquisition: {exc}") from None
-    _check_acquisition_values(
-        spec.acquisition.name,
-        get_acquisition(spec.acquisition.name, maximize=True, **params),
-        params,
-    )
+    _check_acquisition_values(spec.acquisition.name, acquisition, params)
 
 
 def _check_constraints(spec: RunSpec) -> None:
