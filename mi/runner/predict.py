@@ -31,9 +31,6 @@ from mi.exceptions import DataError, ModelError
 
 __all__ = ["SavedSurrogate", "find_models", "predict_table", "read_inputs", "write_table"]
 
-#: z of a central 95 % normal interval.
-Z95 = 1.959964
-
 
 @dataclass
 class SavedSurrogate:
@@ -237,7 +234,7 @@ def predict_table(
         A composition cannot be read, or a condition input is missing or not a number (one
         line naming the source, row and column).
     """
-    from mi.data.transforms import interval, inverse
+    from mi.data.transforms import reported
     from mi.features import featurize
     from mi.runner.progress import Progress
 
@@ -268,13 +265,9 @@ def predict_table(
         with rep.stage(f"predict {s.name}", unit="rows") as st:
             mean, std = s.model.predict(X, return_std=True)
             st.done = len(X)
-        mean = np.asarray(mean, dtype=np.float64)
-        std = np.asarray(std, dtype=np.float64)
-        lo, hi = interval(s.transform, mean, std, z=Z95)
-        out[f"{s.name}_mean"] = inverse(s.transform, mean)
-        out[f"{s.name}_lo"] = lo
-        out[f"{s.name}_hi"] = hi
-        out[f"{s.name}_std"] = std if s.transform is None else (hi - lo) / (2 * Z95)
+        values = reported(s.transform, mean, std)
+        for key in ("mean", "lo", "hi", "std"):
+            out[f"{s.name}_{key}"] = values[key]
         notes = _applicability(s, formulas, X)
         flags = _domain_flags(s, formulas, X)
         if flags is not None:

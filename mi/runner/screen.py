@@ -184,15 +184,9 @@ def _reported(target: TargetModel, mean: np.ndarray, std: np.ndarray) -> dict[st
     """
     if target.transform is None or target.task != "regression":
         return {f"{target.name}_mean": mean, f"{target.name}_std": std}
-    from mi.data.transforms import interval, inverse
+    from mi.data.transforms import reported
 
-    lo, hi = interval(target.transform, mean, std)
-    return {
-        f"{target.name}_mean": inverse(target.transform, mean),
-        f"{target.name}_std": (hi - lo) / (2 * 1.959964),
-        f"{target.name}_lo": lo,
-        f"{target.name}_hi": hi,
-    }
+    return {f"{target.name}_{k}": v for k, v in reported(target.transform, mean, std).items()}
 
 
 def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dict[str, Any]]:
