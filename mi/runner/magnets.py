@@ -121,9 +121,7 @@ def dytb_tradeoff(
     pool: pd.DataFrame,
     targets: list[Any],
     coercivity: Any,
-    weights: dict[str, float] | None,
-    hree_convention: str,
-    risk_column: str,
+    criticality: Any,
     max_rows: int = 50,
 ) -> pd.DataFrame:
     """Each Dy/Tb-holding Pareto-front member beside its Dy/Tb-free neighbour.
@@ -136,8 +134,9 @@ def dytb_tradeoff(
         The fitted surrogates of the run (the neighbours are predicted with them).
     coercivity : CoercivitySpec or None
         When given, ``Ha`` and ``Hc`` are compared too.
-    weights, hree_convention, risk_column
-        Supply-risk settings of the run.
+    criticality : CriticalitySpec
+        Supply-risk settings of the run, its date included (members and neighbours are scored
+        alike); its ``objective`` is the risk column compared.
     max_rows : int, default 50
         At most this many members (best-ranked first).
 
@@ -149,7 +148,6 @@ def dytb_tradeoff(
         neighbour) and, for predictions, ``P_std`` (the member's std): is the change larger than
         the uncertainty?
     """
-    from mi.criticality import score
     from mi.features import featurize
     from mi.runner.screen import predict_target
 
@@ -188,7 +186,8 @@ def dytb_tradeoff(
         table[f"{p}_free"] = free_pred[f"{p}_mean"]
         table[f"d_{p}"] = member - free_pred[f"{p}_mean"]
         table[f"{p}_std"] = members[f"{p}_std"].to_numpy(dtype=np.float64)
-    risk = score(free_matrix, weights=weights, hree_convention=hree_convention)
+    risk_column = criticality.objective
+    risk = criticality.score(free_matrix)
     table[risk_column] = members[risk_column].to_numpy(dtype=np.float64)
     table[f"{risk_column}_free"] = risk[risk_column].to_numpy(dtype=np.float64)
     table[f"d_{risk_column}"] = table[risk_column] - table[f"{risk_column}_free"]

@@ -30,6 +30,7 @@ import pandas as pd
 
 from mi.candidates.constraint_spec import ConstraintSpec, feasible_mask
 from mi.chem.display import display_formulas
+from mi.runner.spec import CriticalitySpec
 
 __all__ = ["TargetModel", "ScreenContext", "ChunkTask", "screen_chunk", "CRITICALITY_COLUMNS"]
 
@@ -97,8 +98,7 @@ class ScreenContext:
 
     targets: list[TargetModel]
     constraints: list[ConstraintSpec]
-    weights: dict[str, float] | None
-    hree_convention: str
+    criticality: CriticalitySpec  # with the run's date (``as_of``) fixed
     risk_column: str
     acquisition: str
     acquisition_params: dict[str, Any]
@@ -112,7 +112,6 @@ class ScreenContext:
     n_jobs: int | None = None
     needs_members: bool = False
     extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
-    as_of: str | None = None
     condition_grid: pd.DataFrame | None = None
 
 
@@ -208,7 +207,6 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
         ``n_generated``, ``n_passed``, ``removed`` per constraint, ``seconds`` per stage.
     """
     from mi.active import get_acquisition
-    from mi.criticality import score
     from mi.features import featurize
     from mi.models.physics import stated_prior_rows
 
@@ -216,13 +214,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     t = time.perf_counter()
     matrix = task.matrix
     n = matrix.n
-    crit = score(
-        matrix,
-        weights=ctx.weights,
-        hree_convention=ctx.hree_convention,
-        include_composition=False,
-        as_of=ctx.as_of,
-    )
+    crit = ctx.criticality.score(matrix, include_composition=False)
     seconds["criticality"] = time.perf_counter() - t
 
     t = time.perf_counter()

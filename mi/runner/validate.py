@@ -22,7 +22,6 @@ from mi._paths import is_safe_name, unsafe_name_message
 from mi._spec import choice_message
 from mi.active import AcquisitionContext, get_acquisition, list_acquisitions
 from mi.chem import ELEMENTS
-from mi.criticality import score
 from mi.data import list_datasets
 from mi.data.tables import TABLE_FORMATS
 from mi.exceptions import MIError, SpecError
@@ -189,12 +188,7 @@ def _check_constraints(spec: RunSpec) -> None:
 
 def _check_criticality(spec: RunSpec) -> None:
     try:
-        scores = score(
-            ["Fe2O3"],
-            weights=spec.criticality.weights,
-            hree_convention=spec.criticality.hree_convention,
-            as_of=spec.criticality.as_of,
-        )
+        scores = spec.criticality.score(["Fe2O3"])
     except (MIError, ValueError, TypeError) as exc:
         raise SpecError(f"criticality: {exc}") from None
     numeric = [c for c in scores.columns if str(scores[c].dtype).startswith(("float", "int"))]
