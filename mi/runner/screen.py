@@ -108,10 +108,8 @@ class ScreenContext:
     keep: int
     write_all: bool = False
     seed: int = 0
-    feature_dtype: str = "float32"
     n_jobs: int | None = None
     needs_members: bool = False
-    extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
     condition_grid: pd.DataFrame | None = None
 
 
@@ -248,7 +246,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
             df = featurize(
                 kept,
                 preset=target.preset,
-                dtype=np.dtype(ctx.feature_dtype),
+                dtype=np.dtype(np.float32),
                 n_jobs=ctx.n_jobs,
                 progress=False,
             )
@@ -313,7 +311,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
             k + "|" + ",".join(f"{c}={v:g}" for c, v in zip(grid.columns, vals, strict=True))
             for k, vals in zip(keys, chosen.to_numpy(), strict=True)
         ]
-    for col in ctx.extra_columns:
+    for col in CRITICALITY_COLUMNS:
         if col in crit.columns:
             rows[col] = crit[col].to_numpy()[sel]
     if ctx.risk_column not in rows.columns:
