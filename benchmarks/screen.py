@@ -133,12 +133,12 @@ def train_surrogate(members: int, trees: int, depth: int, preset: str):
 
 def make_context(model, columns, y_obs, r_obs, top_k: int, n_jobs: int | None):
     from mi.runner.screen import ScreenContext, TargetModel
+    from mi.runner.spec import CriticalitySpec
 
     return ScreenContext(
         targets=[TargetModel("Tc", "regression", True, "magpie", columns, model)],
         constraints=[],
-        weights=None,
-        hree_convention="eu_2023",
+        criticality=CriticalitySpec(),
         risk_column="supply_risk",
         acquisition="ehvi",
         acquisition_params={},

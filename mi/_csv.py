@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["csv_source", "has_nul"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["csv_source", "has_nul", "read_csv_text"]
 
 _CHUNK = 1 << 20
 
@@ -50,3 +54,10 @@ def csv_source(path: str | Path) -> Path | io.BytesIO:
     if path.suffix.lower() in {".gz", ".bz2", ".xz", ".zip"} or not has_nul(path):
         return path
     return io.BytesIO(path.read_bytes().replace(b"\x00", b"\\x00"))
+
+
+def read_csv_text(path: str | Path) -> pd.DataFrame:
+    """Read a CSV file as text cells (empty cells stay empty strings; NUL bytes kept visible)."""
+    import pandas as pd
+
+    return pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)

@@ -29,20 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi._csv import read_csv_text
 from mi.active.base import Acquisition, AcquisitionContext
 from mi.active.loop import propose
 from mi.active.multi import pareto_mask
 from mi.active.oracles import Oracle
 from mi.active.pareto import ExpectedHypervolumeImprovement
-from mi.active.pool import (
-    build_pool,
-    candidate_formulas,
-    check_results,
-    featurize_pool,
-    read_csv_text,
-    read_initial,
-    row_list,
-)
+from mi.active.pool import build_pool, check_results, featurize_pool, read_initial, row_list
 from mi.active.registry import get_acquisition
 from mi.active.sampling import RandomSearch
 from mi.active.spec import CampaignSpec, load_spec, spec_hash
@@ -146,7 +139,7 @@ class Campaign:
         """
         spec = load_spec(spec)
         spec.model.check()
-        formulas = candidate_formulas(spec)
+        formulas = spec.candidates.build(spec.resolve)
         initial = read_initial(spec)
         pool, fractions, elements = build_pool(spec, formulas, initial)
         unknown = [o.column for o in spec.objectives if o.column and o.column not in pool]

@@ -148,11 +148,8 @@ def _pool(case: DiscoveryCase) -> tuple[pd.DataFrame, dict[str, Any]]:
 def _targets(y: np.ndarray, case: DiscoveryCase) -> np.ndarray:
     """Top (or bottom) ``ceil(q n)`` by value; ties at the threshold all count."""
     k = max(1, int(np.ceil(case.target_quantile * len(y))))
-    if case.maximize:
-        threshold = np.sort(y)[::-1][k - 1]
-        return y >= threshold
-    threshold = np.sort(y)[k - 1]
-    return y <= threshold
+    s = y if case.maximize else -y  # larger is better
+    return s >= np.sort(s)[::-1][k - 1]
 
 
 def run_discovery_case(

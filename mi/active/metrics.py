@@ -105,10 +105,8 @@ def rohr_acceleration(
         ``i = B + 1`` is used and ``reached`` is False (AF is then an upper bound).
     """
     k = max(1, math.ceil(fraction * n_targets))
-    i = iterations_to_find(hits, k)
-    reached = not math.isinf(i)
-    i = i if reached else len(hits) + 1
-    return float(expected_random_draws(k, n_pool, n_targets) / i), reached
+    i = _censored(np.asarray(hits, dtype=bool), k)
+    return float(expected_random_draws(k, n_pool, n_targets) / i), i <= len(hits)
 
 
 def rohr_enhancement(hits: np.ndarray, n_pool: int, n_targets: int, at: int | None = None) -> float:
@@ -166,5 +164,5 @@ def discovery_acceleration(
         ``(DAF_n, n_unreached)``; unreached runs count as ``B + 1`` evaluations.
     """
     its = [_censored(np.asarray(h, dtype=bool), n) for h in runs]
-    unreached = sum(1 for h in runs if math.isinf(iterations_to_find(h, n)))
+    unreached = sum(1 for h, i in zip(runs, its, strict=True) if i > len(h))
     return float(expected_random_draws(n, n_pool, n_targets) / np.mean(its)), unreached

@@ -16,6 +16,9 @@ also kept ``min_distance`` apart in composition. Every maximiser of ``g_w`` with
 Pareto-optimal, so the acquisition never prefers a dominated point when the predictions are
 exact.
 
+:func:`pareto_mask` (a campaign's observed front) and :func:`pareto_ranks` (the order of a
+workflow's retained pool, over every target and the supply risk) share one non-dominated sort.
+
 Examples
 --------
 >>> import numpy as np
@@ -35,7 +38,7 @@ import numpy as np
 from mi.active.batch import composition_distance
 from mi.exceptions import CampaignError
 
-__all__ = ["pareto_mask", "ChebyshevEI", "select_pareto_batch"]
+__all__ = ["pareto_mask", "pareto_ranks", "ChebyshevEI", "select_pareto_batch"]
 
 #: Weight of the linear term of the augmented Chebyshev scalarisation (ParEGO's value).
 RHO = 0.05
@@ -62,15 +65,96 @@ def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2 or v.shape[1] != len(maximize):
         raise CampaignError(f"values of shape {v.shape} do not match {len(maximize)} objectives.")
-    signs = np.where(np.asarray(maximize, dtype=bool), 1.0, -1.0)
-    s = v * signs
-    ok: np.ndarray = np.asarray(np.isfinite(s).all(axis=1), dtype=bool)
-    front: np.ndarray = ok.copy()
-    for i in np.flatnonzero(ok):
-        others = s[ok]
-        dominated = np.all(others >= s[i], axis=1) & np.any(others > s[i], axis=1)
-        front[i] = not dominated.any()
+    s = v * np.where(np.asarray(maximize, dtype=bool), 1.0, -1.0)
+    ok = np.flatnonzero(np.isfinite(s).all(axis=1))
+    front = np.zeros(len(s), dtype=bool)
+    front[ok[~_dominated(s[ok])]] = True
     return front
+
+
+def _dominated_by_any(points: np.ndarray, candidates: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Mask of ``points`` dominated by at least one of ``candidates`` (all maximized)."""
+    out = np.zeros(points.shape[0], dtype=bool)
+    for start in range(0, points.shape[0], block):
+        p = points[start : start + block, None, :]
+        c = candidates[None, :, :]
+        geq = np.all(c >= p, axis=2)
+        gt = np.any(c > p, axis=2)
+        out[start : start + block] = np.any(geq & gt, axis=1)
+    return out
+
+
+def _dominated(points: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Mask of ``points`` dominated by another point (all maximized), in O(n * front size).
+
+    Points are visited in decreasing order of the first objective, so a point's dominators
+    come before it (or tie with it); each block is compared with the non-dominated points found
+    so far and with itself. Ties split across blocks are settled by a last comparison of the
+    front with itself (a dominator chain always ends on the front).
+    """
+    n = points.shape[0]
+    order = np.argsort(-points[:, 0], kind="stable")
+    sorted_pts = points[order]
+    front = np.zeros(n, dtype=bool)
+    archive = np.empty((0, points.shape[1]))
+    for start in range(0, n, block):
+        blk = sorted_pts[start : start + block]
+        dom = _dominated_by_any(blk, np.vstack([archive, blk]))
+        front[start : start + block] = ~dom
+        archive = np.vstack([archive, blk[~dom]])
+    idx = np.flatnonzero(front)
+    front[idx[_dominated_by_any(sorted_pts[idx], sorted_pts[idx])]] = False
+    out = np.ones(n, dtype=bool)
+    out[order[front]] = False
+    return out
+
+
+def pareto_ranks(
+    objectives: np.ndarray, max_rank: int | None = None, min_ranked: int | None = None
+) -> np.ndarray:
+    """Pareto rank of each row (1 = non-dominated), every column maximized.
+
+    Parameters
+    ----------
+    objectives : ndarray of shape (n, k)
+        One column per objective, oriented so that larger is better (negate minimized ones).
+    max_rank : int, optional
+        Stop peeling fronts after this rank; rows left get ``max_rank + 1``.
+    min_ranked : int, optional
+        Stop peeling once at least this many rows have a rank; rows left share the next rank.
+
+    Returns
+    -------
+    ndarray of int
+        Rank per row; rows with NaN in any objective get the largest rank + 1.
+
+    Examples
+    --------
+    >>> pareto_ranks(np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.0, 0.0]])).tolist()
+    [1, 1, 1, 2]
+    """
+    obj = np.asarray(objectives, dtype=np.float64)
+    if obj.ndim != 2:
+        raise ValueError(f"objectives must be 2-D (n, k); got shape {obj.shape}")
+    n = obj.shape[0]
+    ranks = np.zeros(n, dtype=np.int64)
+    valid = ~np.isnan(obj).any(axis=1)
+    remaining = np.flatnonzero(valid)
+    rank = 0
+    while remaining.size:
+        rank += 1
+        if max_rank is not None and rank > max_rank:
+            ranks[remaining] = rank
+            break
+        pts = obj[remaining]
+        dominated = _dominated(pts)
+        ranks[remaining[~dominated]] = rank
+        remaining = remaining[dominated]
+        if min_ranked is not None and remaining.size and valid.sum() - remaining.size >= min_ranked:
+            ranks[remaining] = rank + 1
+            break
+    ranks[~valid] = (ranks[valid].max() if valid.any() else 0) + 1
+    return ranks
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """A campaign's tables from its spec, and the check of every table of results.
 
-- :func:`candidate_formulas`, :func:`build_pool`, :func:`featurize_pool`: the pool (canonical
-  key, composition, criticality columns, ``feasible`` with what each constraint removed) and its
-  features, computed once when a campaign is created;
+- :func:`build_pool`, :func:`featurize_pool`: the pool (canonical key, composition, criticality
+  columns, ``feasible`` with what each constraint removed) and its features, computed once when
+  a campaign is created from the formulas of its candidate space
+  (:class:`mi.candidates.space_spec.CandidateSpaceSpec`);
 - :func:`read_initial`: results known before the campaign (a strict CSV, or any table through
   :func:`mi.data.read_table` with its row accounting);
 - :func:`check_results`: the one check of a results table (the initial CSV and every
@@ -13,23 +14,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Collection, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mi._csv import csv_source
+from mi._csv import read_csv_text
 from mi.active.spec import CampaignSpec
 from mi.candidates.constraint_spec import feasible_mask
 from mi.exceptions import DataWarning, ObservationError, SpecError
 
 __all__ = [
     "build_pool",
-    "candidate_formulas",
     "check_results",
     "featurize_pool",
-    "read_csv_text",
     "read_initial",
     "row_list",
 ]
@@ -42,11 +40,6 @@ def row_list(rows: Any, offset: int) -> str:
     shown = ", ".join(str(int(r) + offset) for r in list(rows)[:_MAX_LISTED])
     more = f" (+{len(rows) - _MAX_LISTED} more)" if len(rows) > _MAX_LISTED else ""
     return shown + more
-
-
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV file as text cells (empty cells stay empty strings)."""
-    return pd.read_csv(csv_source(path), dtype=str, keep_default_na=False)
 
 
 def check_results(
@@ -128,36 +121,6 @@ def check_results(
     if problems:
         raise ObservationError(f"{where}: " + "; ".join(problems) + "." + tail)
     return formulas, keys, values
-
-
-def candidate_formulas(spec: CampaignSpec) -> list[str]:
-    """Return the formulas of the spec's candidates (a file, a list, or templates)."""
-    c = spec.candidates
-    if c.formulas is not None:
-        return [str(f) for f in c.formulas]
-    if c.file is not None:
-        path = spec.resolve(c.file)
-        assert path is not None
-        if not path.is_file():
-            raise SpecError(f"candidates.file {str(path)!r} does not exist.")
-        df = read_csv_text(path)
-        if c.composition_col not in df:
-            raise SpecError(
-                f"candidates.file {str(path)!r} has no column {c.composition_col!r} "
-                f"(columns: {list(df.columns)}); set candidates.composition_col."
-            )
-        return df[c.composition_col].str.strip().tolist()
-    try:
-        templates = [t.build() for t in c.all_templates()]
-    except (ValueError, TypeError) as exc:
-        raise SpecError(f"candidates: {exc}") from None
-    size = sum(int(t.size) for t in templates)
-    if size > c.max_size:
-        raise SpecError(
-            f"The candidate templates generate {size} candidates, more than "
-            f"candidates.max_size = {c.max_size}; coarsen the steps or raise max_size."
-        )
-    return [f for t in templates for chunk in t.iter_chunks(65536) for f in chunk.formulas()]
 
 
 def read_initial(spec: CampaignSpec) -> pd.DataFrame | None:

@@ -169,6 +169,8 @@ class BenchmarkResult:
         for name, hits in self.hits.items():
             af = [M.rohr_acceleration(h, N, Mt, fraction) for h in hits]
             afs = np.array([a for a, _ in af])
+            ef = [M.rohr_enhancement(h, N, Mt) for h in hits]
+            dy = [M.discovery_yield(h, Mt) for h in hits]
             row: dict[str, Any] = {
                 "acquisition": name,
                 "seeds": len(hits),
@@ -177,12 +179,12 @@ class BenchmarkResult:
                 "rohr_af_reached": int(sum(r for _, r in af)),
                 "rohr_af_lower": float(np.mean([a if r else 0.0 for a, r in af])),
                 "rohr_af_median": float(np.median(afs)),
-                "rohr_ef": float(np.mean([M.rohr_enhancement(h, N, Mt) for h in hits])),
-                "rohr_ef_std": _std([M.rohr_enhancement(h, N, Mt) for h in hits]),
+                "rohr_ef": float(np.mean(ef)),
+                "rohr_ef_std": _std(ef),
                 "liang_ef": float(np.mean([M.liang_enhancement(h, N, Mt) for h in hits])),
                 "liang_af": _nanmean([M.liang_acceleration(h, N, Mt) for h in hits]),
-                "dy": float(np.mean([M.discovery_yield(h, Mt) for h in hits])),
-                "dy_std": _std([M.discovery_yield(h, Mt) for h in hits]),
+                "dy": float(np.mean(dy)),
+                "dy_std": _std(dy),
                 "dp": float(np.mean([M.discovery_probability(h) for h in hits])),
             }
             for n in daf:

@@ -71,7 +71,7 @@ from pydantic import Field, ValidationError, model_validator
 from mi._spec import StrictSpec, choice_message, spec_error
 from mi._toml import load_json, load_toml
 from mi.candidates.constraint_spec import ConstraintSpec
-from mi.candidates.template_spec import TemplateSpec
+from mi.candidates.space_spec import CandidateSpaceSpec
 from mi.exceptions import SpecError
 
 __all__ = [
@@ -84,67 +84,6 @@ __all__ = [
 ]
 
 SPEC_VERSION = 1
-
-
-class CandidatesSpec(StrictSpec):
-    """Where the candidate pool comes from: exactly one of ``file``, ``formulas``, ``templates``.
-
-    ``[[candidates.templates]]`` is the template grammar of workflow files
-    (:class:`mi.candidates.template_spec.TemplateSpec`: ``ranges = {x = [start, stop, step]}``,
-    ``values = {x = [...]}``, ``sites``, ``where``). The older campaign form, ``template`` with
-    ``ranges`` whose tables are ``{start, stop, step}`` grids and whose arrays are lists of
-    values, still loads: it is converted to one such template (:meth:`all_templates`).
-    """
-
-    file: str | None = Field(default=None, description="CSV with one composition per row.")
-    composition_col: str = Field(default="composition", description="Column of formulas in `file`.")
-    formulas: list[str] | None = Field(default=None, description="Formulas given inline.")
-    templates: list[TemplateSpec] | None = Field(
-        default=None, description="Formula templates, in the workflow files' grammar."
-    )
-    template: str | None = Field(
-        default=None, description="Older form: one template formula (with 'ranges')."
-    )
-    ranges: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Older form: {start, stop, step} tables or arrays of values.",
-    )
-    max_size: int = Field(default=2_000_000, description="Refuse pools larger than this.", gt=0)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> CandidatesSpec:
-        given = [k for k in ("file", "formulas", "templates", "template") if getattr(self, k)]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of candidates.file, candidates.formulas, "
-                f"candidates.templates (got {given or 'none'})"
-            )
-        if self.ranges and self.template is None:
-            raise ValueError("candidates.ranges belongs to the older 'template' form")
-        return self
-
-    def all_templates(self) -> list[TemplateSpec]:
-        """Return the pool's templates (the older ``template`` + ``ranges`` form converted)."""
-        if self.templates is not None:
-            return list(self.templates)
-        if self.template is None:
-            return []
-        grids: dict[str, list[float]] = {}
-        values: dict[str, list[float]] = {}
-        for var, value in self.ranges.items():
-            if isinstance(value, dict):  # {start, stop, step} grid (TOML has no tuples)
-                try:
-                    grids[var] = [value["start"], value["stop"], value["step"]]
-                except KeyError:
-                    raise ValueError(
-                        f"candidates.ranges.{var} must be a list of values or a table with "
-                        f"start, stop and step; got {value!r}."
-                    ) from None
-            elif isinstance(value, list | tuple):
-                values[var] = list(value)
-            else:
-                values[var] = [value]
-        return [TemplateSpec(formula=self.template, ranges=grids, values=values)]
 
 
 class InitialSpec(StrictSpec):
@@ -319,7 +258,7 @@ class CampaignSpec(StrictSpec):
     min_observations: int = Field(
         default=5, ge=0, description="Below this many results, suggestions are random (feasible)."
     )
-    candidates: CandidatesSpec
+    candidates: CandidateSpaceSpec
     initial: InitialSpec | None = None
     features: FeaturesSpec = Field(default_factory=lambda: FeaturesSpec())
     model: SurrogateSpec = Field(default_factory=lambda: SurrogateSpec())

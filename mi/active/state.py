@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mi._atomic import TMP_SUFFIX, atomic_write_bytes
+from mi._atomic import TMP_SUFFIX, atomic_write, atomic_write_bytes
 from mi.exceptions import CampaignError, StateVersionError
 
 __all__ = [
@@ -234,9 +233,7 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def _write_parquet(path: Path, df: pd.DataFrame) -> None:
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False, engine="pyarrow")
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 @contextlib.contextmanager

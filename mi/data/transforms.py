@@ -25,7 +25,10 @@ import numpy as np
 
 from mi.exceptions import DataError, did_you_mean
 
-__all__ = ["Transform", "TRANSFORMS", "get_transform", "forward", "inverse", "interval"]
+__all__ = ["Transform", "TRANSFORMS", "get_transform", "forward", "inverse", "interval", "reported"]
+
+#: z of a central 95 % normal interval.
+Z95 = 1.959964
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def inverse(name: str | None, values: np.ndarray) -> np.ndarray:
 
 
 def interval(
-    name: str | None, mean: np.ndarray, std: np.ndarray, z: float = 1.959964
+    name: str | None, mean: np.ndarray, std: np.ndarray, z: float = Z95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper ends of ``mean +- z * std`` (model space) in the property's unit.
 
@@ -122,3 +125,15 @@ def interval(
     a = inverse(name, mean - z * std)
     b = inverse(name, mean + z * std)
     return np.minimum(a, b), np.maximum(a, b)
+
+
+def reported(name: str | None, mean: np.ndarray, std: np.ndarray) -> dict[str, np.ndarray]:
+    """Return a model-space prediction as reported, in the property's own unit.
+
+    ``mean`` transformed back, ``lo``/``hi`` the 95 % interval's ends transformed back, and
+    ``std`` the model's std without a transform, else a quarter of that interval's width (a
+    normal-equivalent spread).
+    """
+    lo, hi = interval(name, mean, std)
+    spread = np.asarray(std, dtype=np.float64) if name is None else (hi - lo) / (2 * Z95)
+    return {"mean": inverse(name, mean), "std": spread, "lo": lo, "hi": hi}

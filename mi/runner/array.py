@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mi._atomic import atomic_write_text
 from mi.exceptions import SchedulerError, SpecError
-from mi.runner.checkpoint import Checkpoint, atomic_write_text, chunks_on_disk, read_state
+from mi.runner.checkpoint import Checkpoint, chunks_on_disk, read_state
 from mi.runner.progress import Progress
 from mi.runner.spec import RunSpec, parse_spec
 

@@ -14,22 +14,7 @@ from typing import Any
 
 from mi.runner.spec import CandidatesSpec, TemplateSpec
 
-__all__ = ["build_template", "template_sizes", "iter_candidate_chunks"]
-
-
-def build_template(spec: TemplateSpec) -> Any:
-    """Create the :class:`mi.candidates.Template` of one ``[[candidates.templates]]`` table.
-
-    Parameters
-    ----------
-    spec : TemplateSpec
-        Formula, ranges (``[start, stop, step]``), explicit values, sites, inequalities.
-
-    Returns
-    -------
-    mi.candidates.Template
-    """
-    return spec.build()
+__all__ = ["template_sizes", "iter_candidate_chunks"]
 
 
 def family_label(spec: TemplateSpec) -> str:
@@ -48,7 +33,7 @@ def template_sizes(spec: CandidatesSpec) -> list[int]:
     -------
     list of int
     """
-    sizes = [int(build_template(t).size) for t in spec.templates]
+    sizes = [int(t.build().size) for t in spec.templates]
     if spec.max_candidates is not None:
         left = spec.max_candidates
         capped = []
@@ -81,7 +66,7 @@ def iter_candidate_chunks(
     position = 0
     left = spec.max_candidates
     for tpl_spec in spec.templates:
-        template = build_template(tpl_spec)
+        template = tpl_spec.build()
         for matrix in template.iter_chunks(chunk_size):
             if left is not None:
                 if left <= 0:

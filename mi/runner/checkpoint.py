@@ -22,18 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from mi._atomic import atomic_write, atomic_write_bytes, atomic_write_text  # noqa: F401
+from mi._atomic import atomic_write, atomic_write_text
 from mi._paths import inside
 from mi.exceptions import SpecError, StateVersionError
 
-__all__ = [
-    "Checkpoint",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "chunks_on_disk",
-    "read_state",
-    "STATE_VERSION",
-]
+__all__ = ["Checkpoint", "chunks_on_disk", "read_state", "STATE_VERSION"]
 
 #: Layout version of ``state.json``; bump when the folder layout changes incompatibly.
 STATE_VERSION = 1

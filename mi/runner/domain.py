@@ -36,10 +36,7 @@ FRACTION_SLACK = 1e-6
 def _fractions(formulas: Sequence[str]) -> np.ndarray:
     from mi.chem import parse_formulas
 
-    dense = parse_formulas(list(formulas)).to_dense().astype(np.float64)
-    totals = dense.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, dense / totals, 0.0)
+    return parse_formulas(list(formulas)).fractions()
 
 
 def training_domain(

@@ -303,12 +303,9 @@ def jobqueue_cluster(kind: str, cluster_spec: Any, **overrides: Any) -> Any:
         # modules, environment, and one thread per Dask worker thread (no oversubscription)
         "job_script_prologue": job_prologue(cluster_spec),
     }
-    if cluster_spec.queue:
-        kwargs["queue"] = cluster_spec.queue
-    if cluster_spec.account:
-        kwargs["account"] = cluster_spec.account
-    if cluster_spec.interface:
-        kwargs["interface"] = cluster_spec.interface
+    for key in ("queue", "account", "interface"):  # set only when the workflow names one
+        if getattr(cluster_spec, key):
+            kwargs[key] = getattr(cluster_spec, key)
     kwargs.update(overrides)
     return cls(**kwargs)
 

@@ -41,26 +41,27 @@ def add_coercivity(pool: pd.DataFrame, spec: Any) -> pd.DataFrame:
     pandas.DataFrame
         The same frame (columns added in place).
     """
-    from mi.features.coercivity import kronmuller
-
     if len(pool) == 0:
         return pool
-    k, j = spec.anisotropy, spec.polarisation
-    out = kronmuller(
-        pool[f"{k}_mean"].to_numpy(dtype=np.float64),
-        pool[f"{k}_std"].to_numpy(dtype=np.float64),
-        pool[f"{j}_mean"].to_numpy(dtype=np.float64),
-        pool[f"{j}_std"].to_numpy(dtype=np.float64),
-        alpha=spec.alpha,
-        neff=spec.neff,
-    )
-    for name, values in out.items():
+    for name, values in _kronmuller(pool, spec).items():
         pool[name] = values
     if "formula" in pool.columns:
         from mi.features.rare_earth import anisotropy_basis
 
-        pool[f"{k}_physics"] = anisotropy_basis(pool["formula"].astype(str).tolist())
+        pool[f"{spec.anisotropy}_physics"] = anisotropy_basis(pool["formula"].astype(str).tolist())
     return pool
+
+
+def _kronmuller(columns: Any, spec: Any) -> dict[str, np.ndarray]:
+    """``Ha`` and ``Hc`` mean/std from ``columns[<target>_mean/_std]`` of the two targets."""
+    from mi.features.coercivity import kronmuller
+
+    k1, k1_std, js, js_std = (
+        np.asarray(columns[f"{name}_{stat}"], dtype=np.float64)
+        for name in (spec.anisotropy, spec.polarisation)
+        for stat in ("mean", "std")
+    )
+    return kronmuller(k1, k1_std, js, js_std, alpha=spec.alpha, neff=spec.neff)
 
 
 def gate_correction(model: Any, cv: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
@@ -105,25 +106,22 @@ def gate_correction(model: Any, cv: dict[str, Any]) -> tuple[Any, dict[str, Any]
     return model, note | {"reason": reason}
 
 
-def _neighbours(formulas: list[str]) -> tuple[Any, Any]:
-    """Members and their Dy/Tb-free neighbours (Dy and Tb amounts moved to Nd)."""
+def _neighbours(formulas: list[str]) -> Any:
+    """Return the Dy/Tb-free neighbours of ``formulas`` (Dy and Tb amounts moved to Nd)."""
     from mi.chem import CompositionMatrix, element_index, parse_formulas
 
-    members = parse_formulas(formulas)
-    amounts = np.asarray(members.to_dense(), dtype=np.float64).copy()
+    amounts = np.asarray(parse_formulas(formulas).to_dense(), dtype=np.float64).copy()
     heavy = [element_index(s) for s in _HEAVY]
     amounts[:, element_index(_REPLACEMENT)] += amounts[:, heavy].sum(axis=1)
     amounts[:, heavy] = 0.0
-    return members, CompositionMatrix(amounts)
+    return CompositionMatrix(amounts)
 
 
 def dytb_tradeoff(
     pool: pd.DataFrame,
     targets: list[Any],
     coercivity: Any,
-    weights: dict[str, float] | None,
-    hree_convention: str,
-    risk_column: str,
+    criticality: Any,
     max_rows: int = 50,
 ) -> pd.DataFrame:
     """Each Dy/Tb-holding Pareto-front member beside its Dy/Tb-free neighbour.
@@ -136,8 +134,9 @@ def dytb_tradeoff(
         The fitted surrogates of the run (the neighbours are predicted with them).
     coercivity : CoercivitySpec or None
         When given, ``Ha`` and ``Hc`` are compared too.
-    weights, hree_convention, risk_column
-        Supply-risk settings of the run.
+    criticality : CriticalitySpec
+        Supply-risk settings of the run, its date included (members and neighbours are scored
+        alike); its ``objective`` is the risk column compared.
     max_rows : int, default 50
         At most this many members (best-ranked first).
 
@@ -149,7 +148,6 @@ def dytb_tradeoff(
         neighbour) and, for predictions, ``P_std`` (the member's std): is the change larger than
         the uncertainty?
     """
-    from mi.criticality import score
     from mi.features import featurize
     from mi.runner.screen import predict_target
 
@@ -159,7 +157,7 @@ def dytb_tradeoff(
     members = pool[pool["on_front"].astype(bool) & has_heavy].head(max_rows)
     if members.empty:
         return pd.DataFrame()
-    member_matrix, free_matrix = _neighbours(members["formula"].astype(str).tolist())
+    free_matrix = _neighbours(members["formula"].astype(str).tolist())
     table = pd.DataFrame(
         {
             "rank": members["rank"].to_numpy(),
@@ -180,18 +178,7 @@ def dytb_tradeoff(
         free_pred[f"{t.name}_mean"], free_pred[f"{t.name}_std"] = mean, std
     props = [t.name for t in targets]
     if coercivity is not None:
-        from mi.features.coercivity import kronmuller
-
-        k, j = coercivity.anisotropy, coercivity.polarisation
-        derived = kronmuller(
-            free_pred[f"{k}_mean"],
-            free_pred[f"{k}_std"],
-            free_pred[f"{j}_mean"],
-            free_pred[f"{j}_std"],
-            alpha=coercivity.alpha,
-            neff=coercivity.neff,
-        )
-        free_pred.update(derived)
+        free_pred.update(_kronmuller(free_pred, coercivity))
         props += ["Ha", "Hc"]
     for p in props:
         member = members[f"{p}_mean"].to_numpy(dtype=np.float64)
@@ -199,9 +186,9 @@ def dytb_tradeoff(
         table[f"{p}_free"] = free_pred[f"{p}_mean"]
         table[f"d_{p}"] = member - free_pred[f"{p}_mean"]
         table[f"{p}_std"] = members[f"{p}_std"].to_numpy(dtype=np.float64)
-    risk = score(free_matrix, weights=weights, hree_convention=hree_convention)
+    risk_column = criticality.objective
+    risk = criticality.score(free_matrix)
     table[risk_column] = members[risk_column].to_numpy(dtype=np.float64)
     table[f"{risk_column}_free"] = risk[risk_column].to_numpy(dtype=np.float64)
     table[f"d_{risk_column}"] = table[risk_column] - table[f"{risk_column}_free"]
-    del member_matrix
     return table

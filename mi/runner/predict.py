@@ -29,13 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mi._atomic import atomic_write
 from mi.exceptions import DataError, ModelError
 from mi.models.physics import stated_prior_rows
 
 __all__ = ["SavedSurrogate", "find_models", "predict_table", "read_inputs", "write_table"]
-
-#: z of a central 95 % normal interval.
-Z95 = 1.959964
 
 
 @dataclass
@@ -240,7 +238,7 @@ def predict_table(
         A composition cannot be read, or a condition input is missing or not a number (one
         line naming the source, row and column).
     """
-    from mi.data.transforms import interval, inverse
+    from mi.data.transforms import reported
     from mi.features import featurize
     from mi.runner.progress import Progress
 
@@ -271,13 +269,9 @@ def predict_table(
         with rep.stage(f"predict {s.name}", unit="rows") as st:
             mean, std = s.model.predict(X, return_std=True)
             st.done = len(X)
-        mean = np.asarray(mean, dtype=np.float64)
-        std = np.asarray(std, dtype=np.float64)
-        lo, hi = interval(s.transform, mean, std, z=Z95)
-        out[f"{s.name}_mean"] = inverse(s.transform, mean)
-        out[f"{s.name}_lo"] = lo
-        out[f"{s.name}_hi"] = hi
-        out[f"{s.name}_std"] = std if s.transform is None else (hi - lo) / (2 * Z95)
+        values = reported(s.transform, mean, std)
+        for key in ("mean", "lo", "hi", "std"):
+            out[f"{s.name}_{key}"] = values[key]
         stated = stated_prior_rows(s.model, X)
         if stated is not None:  # physics alone with its stated std, as the screen says
             out[f"{s.name}_physics_prior"] = stated
@@ -312,11 +306,6 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".parquet", ".pq"}:
         raise DataError(f"--out {path}: write .csv or .parquet.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     if suffix == ".csv":
-        df.to_csv(tmp, index=False)
-    else:
-        df.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
+        return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))

@@ -30,6 +30,7 @@ import pandas as pd
 
 from mi.candidates.constraint_spec import ConstraintSpec, feasible_mask
 from mi.chem.display import display_formulas
+from mi.runner.spec import CriticalitySpec
 
 __all__ = ["TargetModel", "ScreenContext", "ChunkTask", "screen_chunk", "CRITICALITY_COLUMNS"]
 
@@ -97,8 +98,7 @@ class ScreenContext:
 
     targets: list[TargetModel]
     constraints: list[ConstraintSpec]
-    weights: dict[str, float] | None
-    hree_convention: str
+    criticality: CriticalitySpec  # with the run's date (``as_of``) fixed
     risk_column: str
     acquisition: str
     acquisition_params: dict[str, Any]
@@ -108,11 +108,8 @@ class ScreenContext:
     keep: int
     write_all: bool = False
     seed: int = 0
-    feature_dtype: str = "float32"
     n_jobs: int | None = None
     needs_members: bool = False
-    extra_columns: tuple[str, ...] = field(default=CRITICALITY_COLUMNS)
-    as_of: str | None = None
     condition_grid: pd.DataFrame | None = None
 
 
@@ -162,11 +159,7 @@ def predict_target(
             else np.zeros_like(p)
         )
         return p, std, Prediction(p, std, member_proba)
-    if members:
-        pred = predict_distribution(target.model, X)
-    else:
-        mean, std = target.model.predict(X, return_std=True)
-        pred = Prediction(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
+    pred = predict_distribution(target.model, X, members=members)
     return np.asarray(pred.mean), np.asarray(pred.std), pred
 
 
@@ -188,15 +181,9 @@ def _reported(target: TargetModel, mean: np.ndarray, std: np.ndarray) -> dict[st
     """
     if target.transform is None or target.task != "regression":
         return {f"{target.name}_mean": mean, f"{target.name}_std": std}
-    from mi.data.transforms import interval, inverse
+    from mi.data.transforms import reported
 
-    lo, hi = interval(target.transform, mean, std)
-    return {
-        f"{target.name}_mean": inverse(target.transform, mean),
-        f"{target.name}_std": (hi - lo) / (2 * 1.959964),
-        f"{target.name}_lo": lo,
-        f"{target.name}_hi": hi,
-    }
+    return {f"{target.name}_{k}": v for k, v in reported(target.transform, mean, std).items()}
 
 
 def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -218,7 +205,6 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
         ``n_generated``, ``n_passed``, ``removed`` per constraint, ``seconds`` per stage.
     """
     from mi.active import get_acquisition
-    from mi.criticality import score
     from mi.features import featurize
     from mi.models.physics import stated_prior_rows
 
@@ -226,13 +212,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
     t = time.perf_counter()
     matrix = task.matrix
     n = matrix.n
-    crit = score(
-        matrix,
-        weights=ctx.weights,
-        hree_convention=ctx.hree_convention,
-        include_composition=False,
-        as_of=ctx.as_of,
-    )
+    crit = ctx.criticality.score(matrix, include_composition=False)
     seconds["criticality"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -266,7 +246,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
             df = featurize(
                 kept,
                 preset=target.preset,
-                dtype=np.dtype(ctx.feature_dtype),
+                dtype=np.dtype(np.float32),
                 n_jobs=ctx.n_jobs,
                 progress=False,
             )
@@ -331,7 +311,7 @@ def screen_chunk(task: ChunkTask, ctx: ScreenContext) -> tuple[pd.DataFrame, dic
             k + "|" + ",".join(f"{c}={v:g}" for c, v in zip(grid.columns, vals, strict=True))
             for k, vals in zip(keys, chosen.to_numpy(), strict=True)
         ]
-    for col in ctx.extra_columns:
+    for col in CRITICALITY_COLUMNS:
         if col in crit.columns:
             rows[col] = crit[col].to_numpy()[sel]
     if ctx.risk_column not in rows.columns:

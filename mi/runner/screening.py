@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mi.active import get_acquisition
-from mi.criticality import parse_as_of, score
+from mi.criticality import parse_as_of
 from mi.runner.candidates import iter_candidate_chunks, template_sizes
 from mi.runner.checkpoint import Checkpoint
 from mi.runner.executors import ExecutorHandle, run_chunks
@@ -62,14 +62,9 @@ def screen_context(
     """
     assert spec.candidates is not None
     primary = primary_index(spec)
-    as_of = criticality_as_of(spec, cp)
+    criticality = spec.criticality.model_copy(update={"as_of": criticality_as_of(spec, cp)})
     with progress.stage("score training set (criticality)", unit="rows") as st:
-        train_scores = score(
-            tables[primary]["composition"].tolist(),
-            weights=spec.criticality.weights,
-            hree_convention=spec.criticality.hree_convention,
-            as_of=as_of,
-        )
+        train_scores = criticality.score(tables[primary]["composition"].tolist())
         risk_obs = train_scores[spec.criticality.objective].to_numpy(dtype=np.float64)
         y_obs = tables[primary]["y"].to_numpy(dtype=np.float64)
         ok = np.isfinite(risk_obs) & np.isfinite(y_obs)
@@ -79,10 +74,8 @@ def screen_context(
     ctx = ScreenContext(
         targets=trained,
         constraints=list(spec.constraints),
-        weights=spec.criticality.weights,
-        hree_convention=spec.criticality.hree_convention,
+        criticality=criticality,
         risk_column=spec.criticality.objective,
-        as_of=as_of,
         acquisition=spec.acquisition.name,
         acquisition_params=dict(spec.acquisition.params),
         acquisition_target=primary,

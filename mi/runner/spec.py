@@ -230,6 +230,15 @@ class CriticalitySpec(_Strict):
         "starts (kept when the run resumes). Recorded in summary.json and the report.",
     )
 
+    def score(self, compositions: Any, **options: Any) -> Any:
+        """Score compositions with these weights, HREE convention and date.
+
+        ``options`` go to :func:`mi.criticality.score` (e.g. ``include_composition=False``).
+        """
+        from mi.criticality import score
+
+        return score(compositions, self.weights, self.hree_convention, as_of=self.as_of, **options)
+
 
 class CoercivitySpec(_Strict):
     """Kronmüller coercivity proxy from an anisotropy and a polarisation target.

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mi.data.targets import target_rows
-from mi.exceptions import MIError, SpecError, closest_names
+from mi.exceptions import MIError, SpecError, did_you_mean
 from mi.features import featurize
 from mi.models import CalibratedRegressor, evaluate, load_model, save_model
 from mi.models.applicability import ApplicabilityDomain
@@ -90,11 +90,9 @@ def load_training(target: TargetSpec, seed: int) -> TrainingData:
     column = target.column or (ds.targets[0] if ds.targets else None)
     if column is None or column not in ds.df.columns:
         choices = list(ds.targets)
-        close = closest_names(str(column), choices)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SpecError(
             f"targets: column = {column!r} is not a target of dataset {dataset_label(target)!r}. "
-            f"Choices: {', '.join(choices)}.{hint}"
+            f"Choices: {', '.join(choices)}.{did_you_mean(column, choices)}"
         )
     df = ds.df
     rows = target_rows(

@@ -22,7 +22,6 @@ from mi._paths import is_safe_name, unsafe_name_message
 from mi._spec import choice_message
 from mi.active import AcquisitionContext, get_acquisition, list_acquisitions
 from mi.chem import ELEMENTS
-from mi.criticality import score
 from mi.data import list_datasets
 from mi.data.tables import TABLE_FORMATS
 from mi.exceptions import MIError, SpecError
@@ -30,7 +29,6 @@ from mi.features import get_preset, list_presets
 from mi.models import Prediction
 from mi.models.registry import get_model_spec
 from mi.runner.bounds import check_work_bounds
-from mi.runner.candidates import build_template
 from mi.runner.own_data import condition_grid, target_dataset
 from mi.runner.spec import RunSpec
 
@@ -165,7 +163,7 @@ def _check_acquisition(spec: RunSpec) -> None:
             "acquisition.params.maximize is set from the target's 'objective'; remove it."
         )
     try:
-        get_acquisition(spec.acquisition.name, maximize=True, **params)
+        acquisition = get_acquisition(spec.acquisition.name, maximize=True, **params)
     except TypeError:
         cls = type(get_acquisition(spec.acquisition.name))
         if dataclasses.is_dataclass(cls):
@@ -178,11 +176,7 @@ def _check_acquisition(spec: RunSpec) -> None:
         ) from None
     except (MIError, ValueError) as exc:
         raise SpecError(f"acquisition: {exc}") from None
-    _check_acquisition_values(
-        spec.acquisition.name,
-        get_acquisition(spec.acquisition.name, maximize=True, **params),
-        params,
-    )
+    _check_acquisition_values(spec.acquisition.name, acquisition, params)
 
 
 def _check_constraints(spec: RunSpec) -> None:
@@ -194,12 +188,7 @@ def _check_constraints(spec: RunSpec) -> None:
 
 def _check_criticality(spec: RunSpec) -> None:
     try:
-        scores = score(
-            ["Fe2O3"],
-            weights=spec.criticality.weights,
-            hree_convention=spec.criticality.hree_convention,
-            as_of=spec.criticality.as_of,
-        )
+        scores = spec.criticality.score(["Fe2O3"])
     except (MIError, ValueError, TypeError) as exc:
         raise SpecError(f"criticality: {exc}") from None
     numeric = [c for c in scores.columns if str(scores[c].dtype).startswith(("float", "int"))]
@@ -210,7 +199,7 @@ def _check_criticality(spec: RunSpec) -> None:
 def _check_templates(spec: RunSpec) -> None:
     for i, tpl in enumerate(spec.candidates.templates if spec.candidates else []):
         try:
-            template = build_template(tpl)
+            template = tpl.build()
         except SpecError:
             raise
         except (MIError, ValueError, TypeError) as exc:

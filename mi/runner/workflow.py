@@ -173,14 +173,7 @@ def _run(
     )
     if spec.coercivity is not None:
         with progress.stage("Dy/Tb trade-off", unit="front members") as st:
-            tradeoff = dytb_tradeoff(
-                pool,
-                trained,
-                spec.coercivity,
-                spec.criticality.weights,
-                spec.criticality.hree_convention,
-                spec.criticality.objective,
-            )
+            tradeoff = dytb_tradeoff(pool, trained, spec.coercivity, ctx.criticality)
             cp.write_frame(tradeoff, TRADEOFF_FILE)
             outcome.tradeoff_file = TRADEOFF_FILE
             st.done = len(tradeoff)
