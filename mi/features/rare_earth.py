@@ -179,8 +179,11 @@ EXCHANGE_SPLITTING_K = 490.0
 #: Curie temperatures (K) of R2Fe14B from which the R-Fe exchange of each rare earth is scaled
 #: (:func:`exchange_scale`): the table of intrinsic properties of J. F. Herbst, Rev. Mod. Phys. 63,
 #: 819 (1991) (Y2Fe14B 565 K, the 3d sublattice alone; Nd2Fe14B 585 K as in
-#: ``../shared/magnets/REFERENCE.md``). Y, Pr, Nd and Tb agree within 5 K with the audited
-#: consensus of the mined Curie set (``curie_tc``), which holds no label for Sm, Gd or Dy.
+#: ``../shared/magnets/REFERENCE.md``), written here from memory of that table. Y, Nd and Tb
+#: agree within 1 K with the audited labels of the mined Curie set (``curie_tc``); its one
+#: Gd2Fe14B value (592 K, a single paper) is 67 K below the 659 K here (Gd sets only its own
+#: moment reduction and, with Tb and Dy, the field of the heavy rare earths beyond Dy); it holds
+#: no label for Sm2Fe14B or Dy2Fe14B.
 R2FE14B_TC_K: dict[str, float] = {
     "Y": 565.0, "Nd": 585.0, "Sm": 612.0, "Gd": 659.0, "Tb": 620.0, "Dy": 598.0,
 }  # fmt: skip
