@@ -258,6 +258,9 @@ def _manifest_audit() -> LabelAuditSpec:
         ({"Cu": 7 / 8, "Tb": 1 / 8}, [735.0, 763.0, 25.0], 25.0, "cu_metal_ceiling"),
         # Cu+ (d10) halide: the superionic transition is not a Curie temperature
         ({"Cu": 0.5, "I": 0.5}, [871.0], None, "cu_compound_ceiling"),
+        # ferroelectric Curie temperatures of Mn- and Fe-only oxides are not magnetic
+        ({"Er": 0.2, "Mn": 0.2, "O": 0.6}, [834.0, 80.0], 80.0, "mn_oxide_ceiling"),
+        ({"Bi": 0.2, "Fe": 0.2, "O": 0.6}, [1100.0], None, "fe_oxide_ceiling"),
     ],
 )
 def test_curie_manifest_physical_rules(fractions, values, label, rule):
@@ -278,6 +281,9 @@ def test_curie_manifest_physical_rules(fractions, values, label, rule):
         ({"Ca": 0.086, "Sr": 0.25 - 0.086, "Cu": 0.25, "O": 0.5}, 537.0),  # (Ca,Sr)CuO2
         ({"Gd": 1 / 3, "Cu": 2 / 3}, 40.0),  # GdCu2
         ({"Cu": 0.5, "Mn": 0.25, "Al": 0.25}, 630.0),  # Cu2MnAl Heusler: Mn carries the moment
+        ({"La": 0.14, "Sr": 0.06, "Mn": 0.2, "O": 0.6}, 369.0),  # La0.7Sr0.3MnO3
+        ({"Fe": 0.4, "O": 0.6}, 960.0),  # alpha-Fe2O3, Neel temperature
+        ({"Mn": 1 / 3, "Fe": 2 / 3 * 0.4, "O": 2 / 3 * 0.6}, 573.0),  # MnFe2O4: Fe as well
     ],
 )
 def test_curie_manifest_rules_keep_real_low_values(fractions, value):
