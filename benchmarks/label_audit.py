@@ -31,8 +31,8 @@ model's prediction, so scoring on audited labels is not circular.
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # about 2 min on one core
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py --select   # + ~2 min
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py   # under 1 min on one core
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/label_audit.py --select   # + ~3 min
 
 ``--select`` also runs the nested model selection behind the flagship's Curie setting: for each
 reported fold, the candidates of :data:`CANDIDATES` are scored by a 3-fold grouped
