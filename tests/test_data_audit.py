@@ -252,6 +252,15 @@ def _manifest_audit() -> LabelAuditSpec:
         # Fe-rich metals order far above 100 K: a 5 K value is another transition
         ({"Fe": 0.8, "B": 0.2}, [5.0, 650.0], 650.0, "fe_rich_metal_floor"),
         ({"Co": 1.0}, [4.0, 1388.0], 1388.0, "co_rich_metal_floor"),
+        # metallic Cu carries no moment: AuCu3's order-disorder temperature is not a Tc
+        ({"Au": 0.25, "Cu": 0.75}, [640.0], None, "cu_metal_ceiling"),
+        # 4f moments in a Cu metal order below 400 K: Cu7Tb's melting-range values go
+        ({"Cu": 7 / 8, "Tb": 1 / 8}, [735.0, 763.0, 25.0], 25.0, "cu_metal_ceiling"),
+        # Cu+ (d10) halide: the superionic transition is not a Curie temperature
+        ({"Cu": 0.5, "I": 0.5}, [871.0], None, "cu_compound_ceiling"),
+        # ferroelectric Curie temperatures of Mn- and Fe-only oxides are not magnetic
+        ({"Er": 0.2, "Mn": 0.2, "O": 0.6}, [834.0, 80.0], 80.0, "mn_oxide_ceiling"),
+        ({"Bi": 0.2, "Fe": 0.2, "O": 0.6}, [1100.0], None, "fe_oxide_ceiling"),
     ],
 )
 def test_curie_manifest_physical_rules(fractions, values, label, rule):
@@ -268,6 +277,13 @@ def test_curie_manifest_physical_rules(fractions, values, label, rule):
         ({"La": 0.2, "Ti": 0.2, "O": 0.6}, 146.0),  # LaTiO3
         ({"Gd": 5 / 9, "Si": 4 / 9}, 336.0),  # Gd5Si4
         ({"Co": 0.75, "Ti": 0.25}, 40.0),  # Co3Ti, outside the Co-rich floor
+        ({"La": 2 / 7, "Cu": 1 / 7, "O": 4 / 7}, 325.0),  # La2CuO4, Neel temperature
+        ({"Ca": 0.086, "Sr": 0.25 - 0.086, "Cu": 0.25, "O": 0.5}, 537.0),  # (Ca,Sr)CuO2
+        ({"Gd": 1 / 3, "Cu": 2 / 3}, 40.0),  # GdCu2
+        ({"Cu": 0.5, "Mn": 0.25, "Al": 0.25}, 630.0),  # Cu2MnAl Heusler: Mn carries the moment
+        ({"La": 0.14, "Sr": 0.06, "Mn": 0.2, "O": 0.6}, 369.0),  # La0.7Sr0.3MnO3
+        ({"Fe": 0.4, "O": 0.6}, 960.0),  # alpha-Fe2O3, Neel temperature
+        ({"Mn": 1 / 3, "Fe": 2 / 3 * 0.4, "O": 2 / 3 * 0.6}, 573.0),  # MnFe2O4: Fe as well
     ],
 )
 def test_curie_manifest_rules_keep_real_low_values(fractions, value):

@@ -73,6 +73,49 @@ def test_co_share_split_at_co_equals_fe():
     assert f.featurize(Composition("YFe2.7Co0.3"))[2] == 0.0
 
 
+@pytest.mark.parametrize("preset", ["curie_co_in_magnets", "curie_co_in_magnets_elements"])
+def test_scoped_fast_equals_matminer(preset):
+    fast = featurize(FORMULAS, preset=preset)
+    slow = featurize(FORMULAS, preset=preset, backend="matminer")
+    assert list(fast.columns) == list(slow.columns)
+    np.testing.assert_allclose(fast.to_numpy(), slow.to_numpy(), rtol=1e-9, atol=1e-12)
+    # in Fe-rich R-TM magnets Co for Fe moves only the Co share, as with Co as Fe everywhere
+    X = featurize(["Nd2Fe14B", "Nd2(Fe0.95Co0.05)14B", "Nd2(Fe0.7Co0.3)14B"], preset)
+    moved = X.columns[(X.diff().iloc[1:].abs() > 1e-12).any(axis=0)]
+    assert list(moved) == [CO_SHARE_FE_RICH, CO_FOR_FE_INCREMENT]
+
+
+def test_element_fractions_follow_a_doped_series_outside_the_magnets():
+    X = featurize(["La0.7Sr0.3MnO3", "La0.6Sr0.4MnO3", "CoFe2O4"], "curie_co_in_magnets_elements")
+    tag = "[Co as Fe in R-TM magnets]"
+    np.testing.assert_allclose(X[f"Sr fraction {tag}"], [0.06, 0.08, 0.0])
+    np.testing.assert_allclose(X[f"Mn fraction {tag}"], [0.2, 0.2, 0.0])
+    np.testing.assert_allclose(X[f"Co fraction {tag}"], [0.0, 0.0, 1 / 7])  # no R: Co stays Co
+    assert not any(c.startswith(("Nd fraction", "Dy fraction")) for c in X.columns)
+
+
+def test_scoped_substitution_counts_co_as_fe_only_in_rtm_magnets():
+    tagged = SubstitutedPreset("curie_rare_earth", {"Co": "Fe"}, scope="rtm_magnets")
+    formulas = ["Sm2Co17", "SmCo5", "CoFe2O4", "Co", "YCo2"]
+    plain = featurize(formulas, "curie_rare_earth")
+    got = featurize(formulas, "curie_co_in_magnets")
+    cols = tagged.feature_labels()
+    assert cols[0].endswith("[Co as Fe in R-TM magnets]")
+    # outside Fe-rich R-TM magnets (SmCo5: Co 5/6 < 85 % of R + Co; no R; RCo2): Co stays Co
+    np.testing.assert_allclose(got[cols].to_numpy()[1:], plain.to_numpy()[1:], rtol=1e-12)
+    # Sm2Co17 is one (Co 17/19 of R + Co): seen as Sm2Fe17
+    want = featurize(["Sm2Fe17"], "curie_rare_earth").to_numpy()[0]
+    np.testing.assert_allclose(got[cols].to_numpy()[0], want, rtol=1e-12)
+    # Co metal and Fe metal differ outside the magnets (they were equal with Co as Fe everywhere)
+    metals = featurize(["Co", "Fe"], "curie_co_in_magnets")[cols]
+    assert (metals.iloc[0] != metals.iloc[1]).sum() > 10
+
+
+def test_unknown_scope_is_refused():
+    with pytest.raises(ValueError, match="scope"):
+        SubstitutedPreset("curie_rare_earth", {"Co": "Fe"}, scope="magnets")
+
+
 @pytest.mark.parametrize(
     "replace, match",
     [({"Co": "Xx"}, "not an element"), ({"Co": "Co"}, "by itself"), ({}, "at least one"),

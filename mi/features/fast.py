@@ -452,7 +452,12 @@ def _substituted_block(featurizer: Any, block: Block) -> np.ndarray:
     for old, new in featurizer.replace.items():
         mapping[element_index(old)] = element_index(new)
     row = np.repeat(np.arange(block.m), block.counts)
-    key = row * N_ELEMENTS + mapping[block.indices]
+    mapped = mapping[block.indices]
+    if getattr(featurizer, "scope", "all") == "rtm_magnets":
+        from mi.features.substitution import rtm_magnet_rows
+
+        mapped = np.where(rtm_magnet_rows(block)[row], mapped, block.indices)
+    key = row * N_ELEMENTS + mapped
     order = np.argsort(key, kind="stable")
     key_sorted = key[order]
     first = np.flatnonzero(np.r_[True, np.diff(key_sorted) != 0])

@@ -41,7 +41,12 @@ __all__ = [
     "CO_FOR_FE_INCREMENT",
     "CO_FOR_FE_SLOPE_K",
     "RTM_MAGNET_MIN_TM_SHARE",
+    "SUBSTITUTION_SCOPES",
+    "rtm_magnet_rows",
 ]
+
+#: Where :class:`SubstitutedPreset` replaces elements -> the words its column tag adds.
+SUBSTITUTION_SCOPES = {"all": "", "rtm_magnets": " in R-TM magnets"}
 
 #: Column of :class:`CoShareSplit` that rises while Co <= Fe (constrain it monotone).
 CO_SHARE_FE_RICH = "Co share of FeCoNi up to Co = Fe"
@@ -97,6 +102,14 @@ class SubstitutedPreset(BaseFeaturizer):
         Name of a composition preset (it may not itself use :class:`SubstitutedPreset`).
     replace : mapping of str to str
         Element -> the element it is counted as, e.g. ``{"Co": "Fe"}``.
+    scope : {"all", "rtm_magnets"}, default "all"
+        Where the replacement applies: every composition, or only Fe-rich rare-earth /
+        transition-metal magnets (a rare earth, Fe/Co/Ni at least
+        :data:`RTM_MAGNET_MIN_TM_SHARE` of R + Fe/Co/Ni: the scope of the Co-for-Fe increment
+        of :class:`CoShareSplit`); elsewhere the features see the composition as it is. With
+        ``{"Co": "Fe"}`` this keeps Co for Fe invisible (but for the Co share) in the magnets
+        whose Co-for-Fe trend is known, while Co stays an element of its own in Co oxides,
+        Heusler alloys or Co metal (columns tagged ``[Co as Fe in R-TM magnets]``).
 
     Examples
     --------
@@ -110,15 +123,22 @@ class SubstitutedPreset(BaseFeaturizer):
     'has rare earth [Co as Fe]'
     """
 
-    def __init__(self, preset: str, replace: Mapping[str, str]) -> None:
+    def __init__(self, preset: str, replace: Mapping[str, str], scope: str = "all") -> None:
         self.preset = preset
         self.replace = _check_replace(replace)
+        if scope not in SUBSTITUTION_SCOPES:
+            raise ValueError(
+                f"SubstitutedPreset: scope must be one of {', '.join(SUBSTITUTION_SCOPES)}; "
+                f"got {scope!r}."
+            )
+        self.scope = scope
         self._inner: list[Any] | None = None
 
     @property
     def tag(self) -> str:
-        """Suffix of every column, e.g. ``[Co as Fe]``."""
-        return "[" + ", ".join(f"{a} as {b}" for a, b in self.replace.items()) + "]"
+        """Suffix of every column, e.g. ``[Co as Fe]`` (``[Co as Fe in R-TM magnets]``)."""
+        where = SUBSTITUTION_SCOPES[self.scope]
+        return "[" + ", ".join(f"{a} as {b}" for a, b in self.replace.items()) + where + "]"
 
     def inner(self) -> list[Any]:
         """Return the inner preset's featurizers (built once)."""
@@ -143,8 +163,14 @@ class SubstitutedPreset(BaseFeaturizer):
     def _substitute(self, comp: Any) -> Any:
         from pymatgen.core import Composition
 
+        raw = comp.get_el_amt_dict()
+        if self.scope == "rtm_magnets":
+            tm = np.array([sum(float(raw.get(el, 0.0)) for el in ("Fe", "Co", "Ni"))])
+            re = np.array([sum(float(a) for el, a in raw.items() if el in _RARE_EARTHS)])
+            if not _rtm_magnet(tm, re)[0]:
+                return comp
         amounts: dict[str, float] = {}
-        for el, amt in comp.get_el_amt_dict().items():
+        for el, amt in raw.items():
             key = self.replace.get(el, el)
             amounts[key] = amounts.get(key, 0.0) + amt
         return Composition(amounts)
@@ -167,13 +193,25 @@ class SubstitutedPreset(BaseFeaturizer):
         return ["mi developers"]
 
 
+def _rtm_magnet(tm: np.ndarray, re: np.ndarray) -> np.ndarray:
+    """Fe-rich R-TM magnets: a rare earth, Fe+Co+Ni (``tm``) >= the share of R + Fe/Co/Ni."""
+    return (re > 0) & (tm >= RTM_MAGNET_MIN_TM_SHARE * (tm + re))
+
+
+def rtm_magnet_rows(block: Any) -> np.ndarray:
+    """Which rows of a fast-backend block are Fe-rich R-TM magnets (block order)."""
+    idx, amt = block.indices, block.amounts
+    tm = sum(block.rowsum(np.where(idx == j, amt, 0.0)) for j in (_FE, _CO, _NI))
+    return _rtm_magnet(tm, block.rowsum(_IS_RE[idx] * amt))
+
+
 def _split(fe: np.ndarray, co: np.ndarray, ni: np.ndarray, re: np.ndarray) -> np.ndarray:
     total = fe + co + ni
     has = total > 0
     safe = np.where(has, total, 1.0)
     below = np.minimum(co, 0.5 * (fe + co))
     fe_rich = np.where(has, below / safe, 0.0)
-    magnet = (re > 0) & (total >= RTM_MAGNET_MIN_TM_SHARE * (total + re))
+    magnet = _rtm_magnet(total, re)
     return np.column_stack(
         [
             fe_rich,
