@@ -187,3 +187,33 @@ def test_bad_scalars_refused_in_process(tmp_path, field):
     (folder / "model.json").write_text(json.dumps(doc))
     with pytest.raises(ModelLoadError, match="n_features_in_ = -3"):
         load_model(folder)
+
+
+def test_arrays_are_deflated_and_an_inflation_bomb_is_refused(tmp_path):
+    """Saved arrays are zip-deflated; members claiming more than the cap once inflated are
+    refused before anything is inflated."""
+    import zipfile
+
+    from mi.exceptions import ModelLoadError
+    from mi.models.persistence import MAX_ARRAY_BYTES
+
+    folder = _forest(tmp_path)
+    with zipfile.ZipFile(folder / "arrays.npz") as z:
+        infos = z.infolist()
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in infos)
+        assert sum(i.compress_size for i in infos) < sum(i.file_size for i in infos)
+    X, _ = _data()
+    assert load_model(folder).predict(X).shape == (60,)
+    # every central-directory entry claims almost 4 GiB uncompressed
+    bomb = _copy(folder, tmp_path / "bomb")
+    data = bytearray((bomb / "arrays.npz").read_bytes())
+    start = 0
+    claimed = 0
+    while (start := data.find(b"PK\x01\x02", start)) >= 0:
+        data[start + 24 : start + 28] = (0xFFFFFF00).to_bytes(4, "little")
+        claimed += 0xFFFFFF00
+        start += 4
+    assert claimed > MAX_ARRAY_BYTES
+    (bomb / "arrays.npz").write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="claim .* GiB once inflated"):
+        load_model(bomb)

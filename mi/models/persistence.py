@@ -5,8 +5,10 @@ A saved model is a folder:
 - ``model.json``: format version, the model tree (class names from a fixed allow-list,
   parameters, fitted scalars), the model card and package versions;
 - ``*.ubj``: xgboost boosters in xgboost's own UBJSON format (one per ensemble member);
-- ``*.npz``: numeric arrays (scikit-learn tree node tables, GP training data), read with
-  ``allow_pickle=False``;
+- ``arrays.npz``: numeric arrays (scikit-learn tree node tables, GP training data), zip-deflated
+  (a 150-tree forest's node tables take about a fifth of their raw size) and read with
+  ``allow_pickle=False``; a file whose members claim more than :data:`MAX_ARRAY_BYTES` once
+  inflated is refused before anything is inflated;
 - ``card.md``: the model card for humans.
 
 Loading only instantiates classes from the allow-list below and reads plain numbers, so a model
@@ -50,6 +52,12 @@ from mi.models.xgb import XGBClassifierModel, XGBEnsembleRegressor, xgb
 __all__ = ["save_model", "load_model", "load_card", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
+
+#: Largest total size the arrays of a model file may inflate to (bytes). A saved model of this
+#: package stays far below it (the flagship's Curie forest: 35 MB); the bound keeps a damaged or
+#: crafted file from exhausting memory when it is read.
+MAX_ARRAY_BYTES = 4 * 1024**3
+
 _CLASSES: dict[str, type] = {
     c.__name__: c
     for c in (
@@ -90,7 +98,15 @@ class _Reader:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         path = folder / "arrays.npz"
-        self.arrays = np.load(path, allow_pickle=False) if path.is_file() else {}
+        self.arrays: Any = {}
+        if path.is_file():
+            self.arrays = np.load(path, allow_pickle=False)
+            claimed = sum(info.file_size for info in self.arrays.zip.infolist())
+            if claimed > MAX_ARRAY_BYTES:
+                raise ModelLoadError(
+                    f"arrays.npz: its arrays claim {claimed / 1024**3:.1f} GiB once inflated, more "
+                    f"than the {MAX_ARRAY_BYTES / 1024**3:.0f} GiB a model may hold; not loaded."
+                )
 
     def blob(self, name: str) -> bytes:
         path = (self.folder / name).resolve()
@@ -401,7 +417,7 @@ def save_model(
     tree = _dump(model, writer)
     if writer.arrays:
         with open(folder / "arrays.npz", "wb") as fh:
-            np.savez(fh, allow_pickle=False, **writer.arrays)
+            np.savez_compressed(fh, allow_pickle=False, **writer.arrays)
     doc = {
         "format": "mi-model",
         "format_version": FORMAT_VERSION,
