@@ -186,6 +186,8 @@ def listed_fields(spec: RunSpec, models: dict[str, Any]) -> list[dict[str, Any]]
         return []
     chosen = [formulas[i] for i in keep]
     pred = predict(spec, models, chosen)
+    if "Ha_mean" not in pred:  # a workflow without [coercivity] predicts no anisotropy field
+        return []
     listed = table["Ha"].to_numpy(dtype=np.float64)[keep]
     return [
         {
